@@ -1,0 +1,93 @@
+package models
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"strings"
+	"time"
+)
+
+// Order is one purchase of one product by one buyer. Its life is driven by a
+// PurchaseWorkflow; the stored row is the read model of that workflow.
+type Order struct {
+	ID              string      `json:"id"`
+	BuyerID         string      `json:"buyer_id"`
+	MerchantID      string      `json:"merchant_id"`
+	ProductID       string      `json:"product_id"`
+	ProductTitle    string      `json:"product_title"`
+	Quantity        int         `json:"quantity"`
+	UnitPriceMinor  int64       `json:"unit_price"`
+	AmountMinor     int64       `json:"amount"`
+	Currency        string      `json:"currency"`
+	Status          OrderStatus `json:"status"`
+	FailureCode     string      `json:"failure_code,omitempty"`
+	PaymentIntentID string      `json:"payment_intent_id,omitempty"`
+	CapturedMinor   int64       `json:"captured_amount"`
+	RefundedMinor   int64       `json:"refunded_amount"`
+	Shipping        Address     `json:"shipping_address"`
+	Carrier         string      `json:"carrier,omitempty"`
+	TrackingNumber  string      `json:"tracking_number,omitempty"`
+	TrackingURL     string      `json:"tracking_url,omitempty"`
+	CreatedAt       time.Time   `json:"created_at"`
+	UpdatedAt       time.Time   `json:"updated_at"`
+}
+
+// Amount is the order total as Money.
+func (o Order) Amount() Money { return Money{Amount: o.AmountMinor, Currency: o.Currency} }
+
+// OrderEvent is one line of an order's append-only audit log.
+type OrderEvent struct {
+	ID        int64       `json:"id"`
+	OrderID   string      `json:"order_id"`
+	From      OrderStatus `json:"from,omitempty"`
+	To        OrderStatus `json:"to"`
+	Actor     string      `json:"actor"` // "buyer:<id>", "merchant:<id>", "system"
+	Detail    string      `json:"detail,omitempty"`
+	CreatedAt time.Time   `json:"created_at"`
+}
+
+// Actor names for the audit log.
+const ActorSystem = "system"
+
+// BuyerActor and MerchantActor name who did something, for the audit log.
+func BuyerActor(id string) string    { return "buyer:" + id }
+func MerchantActor(id string) string { return "merchant:" + id }
+
+// OrderIDFromIdempotencyKey derives an order id from the buyer and the
+// client's Idempotency-Key, so a retried request always names the same order
+// (and therefore the same workflow) without any lookup.
+func OrderIDFromIdempotencyKey(buyerID, key string) string {
+	sum := sha256.Sum256([]byte(buyerID + "\x00" + key))
+	return "ord_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:15]))
+}
+
+// ValidID reports whether s looks like an id we issue (prefix + base32/alnum),
+// so malformed ids are refused before reaching storage or Temporal.
+func ValidID(s string) bool {
+	if len(s) < 4 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// StatusChange is one transition of an order, with the facts learnt on the
+// way. The store applies it atomically with its audit event; applying the same
+// change twice is a no-op, so retried activities are safe.
+type StatusChange struct {
+	OrderID         string      `json:"order_id"`
+	To              OrderStatus `json:"to"`
+	Actor           string      `json:"actor"`
+	Detail          string      `json:"detail,omitempty"`
+	FailureCode     string      `json:"failure_code,omitempty"`
+	PaymentIntentID string      `json:"payment_intent_id,omitempty"`
+	CapturedMinor   *int64      `json:"captured_amount,omitempty"`
+	RefundedMinor   *int64      `json:"refunded_amount,omitempty"`
+	Carrier         string      `json:"carrier,omitempty"`
+	TrackingNumber  string      `json:"tracking_number,omitempty"`
+	TrackingURL     string      `json:"tracking_url,omitempty"`
+}

@@ -1,0 +1,89 @@
+// Package workflows holds the purchase workflow: pure orchestration of the
+// activities, driven by updates from the API and timers.
+package workflows
+
+import (
+	"time"
+
+	"github.com/buybutton/checkout/models"
+)
+
+// Names of the workflow, its updates and its query, as the API and Temporal UI see them.
+const (
+	PurchaseWorkflowName = "PurchaseWorkflow"
+
+	UpdatePay     = "pay"     // answers once payment authorization settles
+	UpdateAccept  = "accept"  // merchant accepts: capture
+	UpdateReject  = "reject"  // merchant rejects: void and release
+	UpdateShip    = "ship"    // merchant ships: carrier and tracking
+	UpdateDeliver = "deliver" // merchant confirms delivery: completes the order
+	UpdateCancel  = "cancel"  // buyer cancels until shipped: void or refund, release
+
+	QueryStatus = "status" // the order view
+
+	// PayUpdateID is the update id of every pay update: a retried
+	// update-with-start reaches the same update and gets the same answer.
+	PayUpdateID = "pay"
+)
+
+// DefaultAcceptTimeout is how long a merchant has to accept an authorized
+// order. Card authorizations lapse after about 7 days, so it must stay below that.
+const DefaultAcceptTimeout = 48 * time.Hour
+
+// MaxAcceptTimeout keeps the capture safely inside the authorization's life.
+const MaxAcceptTimeout = 6 * 24 * time.Hour
+
+// WorkflowID names the workflow of an order.
+func WorkflowID(orderID string) string { return "purchase-" + orderID }
+
+// PurchaseInput starts a PurchaseWorkflow. The order id comes from the API,
+// never from workflow code.
+type PurchaseInput struct {
+	OrderID       string         `json:"order_id"`
+	BuyerID       string         `json:"buyer_id"`
+	ProductID     string         `json:"product_id"`
+	Quantity      int            `json:"quantity"`
+	Shipping      models.Address `json:"shipping_address"`
+	PaymentMethod string         `json:"payment_method"`
+	// AcceptTimeout bounds the wait for the merchant; zero means DefaultAcceptTimeout.
+	AcceptTimeout time.Duration `json:"accept_timeout"`
+}
+
+// PayResult is the answer of the pay update: what the buyer learns.
+type PayResult struct {
+	OrderID     string             `json:"order_id"`
+	Status      models.OrderStatus `json:"status"` // authorized, payment_failed, sold_out, invalid, requires_action
+	Amount      int64              `json:"amount"`
+	Currency    string             `json:"currency"`
+	FailureCode string             `json:"failure_code,omitempty"`
+	Message     string             `json:"message,omitempty"`
+	// ClientSecret lets the buyer's client complete 3-D Secure (requires_action only).
+	ClientSecret string `json:"client_secret,omitempty"`
+}
+
+// Inputs of the merchant's and buyer's updates. Actor is filled by the API
+// from the authenticated caller and goes into the audit log.
+type (
+	AcceptInput struct {
+		Actor string `json:"actor"`
+	}
+	RejectInput struct {
+		Actor  string `json:"actor"`
+		Reason string `json:"reason"`
+	}
+	ShipInput struct {
+		Actor          string `json:"actor"`
+		Carrier        string `json:"carrier"`
+		TrackingNumber string `json:"tracking_number"`
+		TrackingURL    string `json:"tracking_url,omitempty"`
+	}
+	DeliverInput struct {
+		Actor string `json:"actor"`
+	}
+	CancelInput struct {
+		Actor  string `json:"actor"`
+		Reason string `json:"reason"`
+	}
+)
+
+// Every update other than pay answers with the order's new state (models.Order).
