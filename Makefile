@@ -1,0 +1,70 @@
+# The two commands: `make dev` runs the product, `make test` runs every test.
+# Built tools live in a cache outside the clone and are reused when the
+# version matches; bin/ (git-ignored) holds links to them.
+
+TEMPORAL_CLI_VERSION := v1.5.1
+STRIPE_MOCK_VERSION  := v0.203.0
+WORKFLOWCHECK_VERSION := v0.6.0
+STATICCHECK_VERSION  := v0.8.2
+
+TOOLS_CACHE ?= $(HOME)/.cache/checkout
+BIN := $(CURDIR)/bin
+GO  ?= go
+
+export TEMPORAL_CLI := $(BIN)/temporal
+export STRIPE_MOCK  := $(BIN)/stripe-mock
+
+.PHONY: dev test vet lint tools bench build clean
+
+## dev: run everything locally (Temporal dev server + UI, Stripe sandbox, SQLite, api, worker)
+dev: $(BIN)/temporal
+	$(GO) run ./cmd/checkout dev
+
+## test: vet, determinism check, all tests with the race detector (real Temporal, Postgres, sandbox, stripe-mock)
+test: tools vet
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+vet: $(BIN)/workflowcheck $(BIN)/staticcheck
+	$(GO) vet ./...
+	$(BIN)/staticcheck ./...
+	$(BIN)/workflowcheck ./workflows/...
+
+tools: $(BIN)/temporal $(BIN)/stripe-mock $(BIN)/workflowcheck $(BIN)/staticcheck
+
+build:
+	$(GO) build -o $(BIN)/checkout ./cmd/checkout
+
+## bench: purchase throughput and latency over the real stack; prints figures
+bench: tools
+	$(GO) run ./cmd/checkout-bench
+
+# A tool is built once per version into $(TOOLS_CACHE)/<name>-<version>/ and
+# linked into bin/. A `temporal` already on PATH is used as is.
+$(BIN)/temporal:
+	@mkdir -p $(BIN)
+	@if command -v temporal >/dev/null 2>&1; then ln -sf "$$(command -v temporal)" $@; \
+	else d=$(TOOLS_CACHE)/temporal-$(TEMPORAL_CLI_VERSION); \
+	  [ -x $$d/temporal ] || { echo "building the Temporal CLI $(TEMPORAL_CLI_VERSION) (about 6 minutes, once)"; \
+	    GOBIN=$$d $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION); }; \
+	  ln -sf $$d/temporal $@; fi
+
+$(BIN)/stripe-mock:
+	@mkdir -p $(BIN)
+	@d=$(TOOLS_CACHE)/stripe-mock-$(STRIPE_MOCK_VERSION); \
+	  [ -x $$d/stripe-mock ] || GOBIN=$$d $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION); \
+	  ln -sf $$d/stripe-mock $@
+
+$(BIN)/workflowcheck:
+	@mkdir -p $(BIN)
+	@d=$(TOOLS_CACHE)/workflowcheck-$(WORKFLOWCHECK_VERSION); \
+	  [ -x $$d/workflowcheck ] || GOBIN=$$d $(GO) install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION); \
+	  ln -sf $$d/workflowcheck $@
+
+$(BIN)/staticcheck:
+	@mkdir -p $(BIN)
+	@d=$(TOOLS_CACHE)/staticcheck-$(STATICCHECK_VERSION); \
+	  [ -x $$d/staticcheck ] || GOBIN=$$d $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); \
+	  ln -sf $$d/staticcheck $@
+
+clean:
+	rm -rf $(BIN) data

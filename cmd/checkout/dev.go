@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/buybutton/checkout/api"
+	"github.com/buybutton/checkout/config"
+	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/store"
+	"github.com/buybutton/checkout/worker"
+)
+
+const (
+	dataDir       = "data"
+	devUIPort     = 8233
+	demoBuyerID   = "buyer_demo"
+	devSeedFile   = "dev-seed.json"
+	devDBFile     = "checkout.db"
+	devTemporalDB = "temporal.db"
+)
+
+// devSeed is the demo shop, remembered across restarts because the merchant
+// key is stored hashed and cannot be shown again.
+type devSeed struct {
+	MerchantID  string `json:"merchant_id"`
+	MerchantKey string `json:"merchant_key"`
+	ProductID   string `json:"product_id"`
+}
+
+// runDev runs the whole product on one machine with embedded defaults: a
+// Temporal dev server with UI (state in data/temporal.db), the Stripe
+// sandbox, SQLite in data/checkout.db, the worker and the API.
+func runDev(ctx context.Context, cfg config.Config, _ []string) error {
+	started := time.Now()
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return err
+	}
+	if cfg.DatabaseURL == "" {
+		cfg.DatabaseURL = "sqlite://" + filepath.Join(dataDir, devDBFile)
+	}
+	if cfg.BuyerTokenSecret == "" {
+		cfg.BuyerTokenSecret = devBuyerTokenSecret
+		slog.Warn("BUYER_TOKEN_SECRET is unset: using the development secret")
+	}
+
+	var temporal *devServer
+	if reachable(cfg.TemporalAddress) {
+		slog.Info("using the Temporal server already running", "addr", cfg.TemporalAddress)
+	} else {
+		cli, err := findTemporalCLI()
+		if err != nil {
+			return err
+		}
+		args, err := devServerArgs(filepath.Join(dataDir, devTemporalDB), cfg.TemporalAddress, devUIPort, "")
+		if err != nil {
+			return err
+		}
+		if temporal, err = startDevServer(ctx, cli, args, filepath.Join(dataDir, "temporal.log")); err != nil {
+			return err
+		}
+		defer temporal.Stop()
+		if err := waitReachable(ctx, cfg.TemporalAddress, 60*time.Second); err != nil {
+			return fmt.Errorf("temporal dev server: %w (see data/temporal.log)", err)
+		}
+	}
+
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tc, err := dialTemporal(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+
+	seed, err := seedDemoShop(ctx, st)
+	if err != nil {
+		return err
+	}
+
+	g, ctx := errgroup.WithContext(ctx)
+	if cfg.UsesSandbox() {
+		sb := newSandbox(cfg, "")
+		defer sb.Close()
+		g.Go(func() error { return serveHTTP(ctx, cfg.SandboxAddr, sb) })
+	}
+	w := worker.New(tc, cfg.TaskQueue, newActivities(cfg, st), worker.Options{})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	defer w.Stop()
+	g.Go(func() error { return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, st, tc, cfg.BuyerTokenSecret)) })
+
+	if err := waitReachable(ctx, localAddr(cfg.HTTPAddr), 10*time.Second); err != nil {
+		return err
+	}
+	token, err := api.MintBuyerToken([]byte(cfg.BuyerTokenSecret), demoBuyerID, 30*24*time.Hour)
+	if err != nil {
+		return err
+	}
+	printBanner(cfg, seed, token, time.Since(started))
+	return g.Wait()
+}
+
+// seedDemoShop creates a demo merchant and product once, and reuses them on
+// later runs.
+func seedDemoShop(ctx context.Context, st *store.Store) (devSeed, error) {
+	path := filepath.Join(dataDir, devSeedFile)
+	var seed devSeed
+	if b, err := os.ReadFile(path); err == nil {
+		if json.Unmarshal(b, &seed) == nil {
+			if _, err := st.MerchantByAPIKey(ctx, seed.MerchantKey); err == nil {
+				if _, err := st.Product(ctx, seed.ProductID); err == nil {
+					return seed, nil
+				}
+			}
+		}
+	}
+	m, key, err := st.CreateMerchant(ctx, "Demo Merchant", "")
+	if err != nil {
+		return seed, fmt.Errorf("seed merchant: %w", err)
+	}
+	np := models.NewProduct{Title: "Demo T-shirt", Description: "A soft cotton T-shirt.", Price: 2500, Currency: "usd", Stock: 100, MaxPerOrder: 5}
+	if err := np.Validate(); err != nil {
+		return seed, err
+	}
+	p, err := st.CreateProduct(ctx, m.ID, np)
+	if err != nil {
+		return seed, fmt.Errorf("seed product: %w", err)
+	}
+	seed = devSeed{MerchantID: m.ID, MerchantKey: key, ProductID: p.ID}
+	b, _ := json.MarshalIndent(seed, "", "  ")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return seed, err
+	}
+	return seed, nil
+}
+
+func printBanner(cfg config.Config, seed devSeed, token string, took time.Duration) {
+	base := "http://" + localAddr(cfg.HTTPAddr)
+	fmt.Printf(`
+Checkout is running (ready in %s).
+
+  API          %s
+  Temporal UI  http://localhost:%d
+  Stripe       %s
+  Merchant key %s
+  Buyer token  %s
+
+Buy the demo product:
+
+curl -sS -X POST %s/v1/purchases \
+  -H "Authorization: Bearer %s" \
+  -H "Content-Type: application/json" \
+  -H "Idempotency-Key: $(date +%%s%%N)" \
+  -d '{"product_id":"%s","quantity":1,"payment_method":"pm_card_visa","shipping_address":{"name":"Ada Lovelace","line1":"12 St James Square","city":"London","postal_code":"SW1Y 4JH","country":"GB"}}'
+
+Then, as the merchant:
+
+curl -sS %s/v1/merchant/orders -H "Authorization: Bearer %s"
+curl -sS -X POST %s/v1/merchant/orders/ORDER_ID/accept -H "Authorization: Bearer %s"
+
+Stop with Ctrl-C; state is kept in %s/.
+`, took.Round(time.Millisecond), base, devUIPort, stripeTarget(cfg), seed.MerchantKey, token,
+		base, token, seed.ProductID, base, seed.MerchantKey, base, seed.MerchantKey, dataDir)
+}
+
+// localAddr turns a listen address like ":8080" into one a client can dial.
+func localAddr(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

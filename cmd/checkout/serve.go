@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/buybutton/checkout/api"
+	"github.com/buybutton/checkout/config"
+	"github.com/buybutton/checkout/worker"
+)
+
+func runAPI(ctx context.Context, cfg config.Config, _ []string) error {
+	if cfg.BuyerTokenSecret == "" {
+		return errors.New("BUYER_TOKEN_SECRET is required (use `checkout dev` for a development setup)")
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tc, err := dialTemporal(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	slog.Info("api listening", "addr", cfg.HTTPAddr)
+	return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, st, tc, cfg.BuyerTokenSecret))
+}
+
+func runWorker(ctx context.Context, cfg config.Config, _ []string) error {
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tc, err := dialTemporal(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	w := worker.New(tc, cfg.TaskQueue, newActivities(cfg, st), worker.Options{})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	slog.Info("worker polling", "task_queue", cfg.TaskQueue, "stripe", stripeTarget(cfg))
+	<-ctx.Done()
+	w.Stop() // hands back what it cannot finish within WorkerStopTimeout
+	return nil
+}
+
+func runMigrate(ctx context.Context, cfg config.Config, _ []string) error {
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	slog.Info("database schema is up to date")
+	return st.Close()
+}
+
+func runToken(_ context.Context, cfg config.Config, args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: checkout token BUYER_ID")
+	}
+	secret := cfg.BuyerTokenSecret
+	if secret == "" {
+		secret = devBuyerTokenSecret
+	}
+	tok, err := api.MintBuyerToken([]byte(secret), args[0], 30*24*time.Hour)
+	if err != nil {
+		return err
+	}
+	fmt.Println(tok)
+	return nil
+}
+
+func stripeTarget(cfg config.Config) string {
+	if cfg.UsesSandbox() {
+		return "sandbox " + cfg.StripeBase()
+	}
+	if cfg.StripeAPIBase != "" {
+		return cfg.StripeAPIBase
+	}
+	return "api.stripe.com"
+}

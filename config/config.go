@@ -1,0 +1,121 @@
+// Package config reads the service's settings from the environment, in one
+// place, with the defaults documented in README.md.
+package config
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/buybutton/checkout/workflows"
+)
+
+// Config is every setting of every subcommand.
+type Config struct {
+	HTTPAddr          string        // HTTP_ADDR
+	DatabaseURL       string        // DATABASE_URL; empty means the SQLite file data/checkout.db
+	TemporalAddress   string        // TEMPORAL_ADDRESS
+	TemporalNamespace string        // TEMPORAL_NAMESPACE
+	TaskQueue         string        // TASK_QUEUE
+	StripeSecretKey   string        // STRIPE_SECRET_KEY; empty means the local sandbox
+	StripeAPIBase     string        // STRIPE_API_BASE
+	StripeWebhookKey  string        // STRIPE_WEBHOOK_SECRET
+	BuyerTokenSecret  string        // BUYER_TOKEN_SECRET
+	AcceptTimeout     time.Duration // MERCHANT_ACCEPT_TIMEOUT
+	PayWait           time.Duration // PAY_WAIT: how long POST /v1/purchases waits for the payment answer
+	SandboxAddr       string        // SANDBOX_ADDR: where `checkout sandbox` and `checkout dev` serve the sandbox
+	LogLevel          string        // LOG_LEVEL: debug, info, warn, error
+}
+
+// Defaults that are not secrets.
+const (
+	DefaultHTTPAddr    = ":8080"
+	DefaultTemporal    = "localhost:7233"
+	DefaultNamespace   = "default"
+	DefaultTaskQueue   = "checkout"
+	DefaultSandboxAddr = "127.0.0.1:12111"
+	DefaultPayWait     = 5 * time.Second
+	// SandboxSecretKey is the key the sandbox accepts; it is not a Stripe key.
+	SandboxSecretKey = "sk_test_sandbox"
+	// SandboxWebhookSecret signs the sandbox's webhooks in development.
+	SandboxWebhookSecret = "whsec_sandbox"
+)
+
+// FromEnv reads the environment. It fails on malformed values rather than
+// silently using a default.
+func FromEnv() (Config, error) {
+	c := Config{
+		HTTPAddr:          env("HTTP_ADDR", DefaultHTTPAddr),
+		DatabaseURL:       os.Getenv("DATABASE_URL"),
+		TemporalAddress:   env("TEMPORAL_ADDRESS", DefaultTemporal),
+		TemporalNamespace: env("TEMPORAL_NAMESPACE", DefaultNamespace),
+		TaskQueue:         env("TASK_QUEUE", DefaultTaskQueue),
+		StripeSecretKey:   os.Getenv("STRIPE_SECRET_KEY"),
+		StripeAPIBase:     os.Getenv("STRIPE_API_BASE"),
+		StripeWebhookKey:  os.Getenv("STRIPE_WEBHOOK_SECRET"),
+		BuyerTokenSecret:  os.Getenv("BUYER_TOKEN_SECRET"),
+		SandboxAddr:       env("SANDBOX_ADDR", DefaultSandboxAddr),
+		LogLevel:          env("LOG_LEVEL", "info"),
+	}
+	var err error
+	if c.AcceptTimeout, err = duration("MERCHANT_ACCEPT_TIMEOUT", workflows.DefaultAcceptTimeout); err != nil {
+		return c, err
+	}
+	if c.AcceptTimeout <= 0 || c.AcceptTimeout > workflows.MaxAcceptTimeout {
+		return c, fmt.Errorf("MERCHANT_ACCEPT_TIMEOUT must be positive and at most %s (card authorizations lapse after about 7 days)", workflows.MaxAcceptTimeout)
+	}
+	if c.PayWait, err = duration("PAY_WAIT", DefaultPayWait); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// UsesSandbox reports whether payments go to the local Stripe-protocol sandbox.
+func (c Config) UsesSandbox() bool { return c.StripeSecretKey == "" }
+
+// StripeKey is the key to send: the real one, or the sandbox's.
+func (c Config) StripeKey() string {
+	if c.UsesSandbox() {
+		return SandboxSecretKey
+	}
+	return c.StripeSecretKey
+}
+
+// StripeBase is the base URL of the Stripe API to talk to ("" = Stripe itself).
+func (c Config) StripeBase() string {
+	if c.StripeAPIBase == "" && c.UsesSandbox() {
+		return "http://" + c.SandboxAddr
+	}
+	return c.StripeAPIBase
+}
+
+// WebhookSecret is the Stripe webhook signing secret (the sandbox's by default).
+func (c Config) WebhookSecret() string {
+	if c.StripeWebhookKey == "" && c.UsesSandbox() {
+		return SandboxWebhookSecret
+	}
+	return c.StripeWebhookKey
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func duration(key string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		if n, nerr := strconv.Atoi(v); nerr == nil {
+			return time.Duration(n) * time.Second, nil
+		}
+		return 0, fmt.Errorf("%s: %q is not a duration like 48h or 90s", key, v)
+	}
+	return d, nil
+}

@@ -1,0 +1,249 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/buybutton/checkout/activities"
+	"github.com/buybutton/checkout/api"
+	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/notify"
+	"github.com/buybutton/checkout/payments"
+	"github.com/buybutton/checkout/sandbox"
+	"github.com/buybutton/checkout/store"
+	"github.com/buybutton/checkout/store/storetest"
+	"github.com/buybutton/checkout/worker"
+	sdkworker "go.temporal.io/sdk/worker"
+)
+
+// stack is one isolated checkout: its own database, sandbox, task queue,
+// worker and API server, on the shared Temporal dev server.
+type stack struct {
+	t           *testing.T
+	Store       *store.Store
+	Sandbox     *sandbox.Server
+	Temporal    client.Client
+	API         *httptest.Server
+	secret      []byte
+	MerchantID  string
+	MerchantKey string
+
+	taskQueue string
+	acts      *activities.Activities
+	worker    sdkworker.Worker
+}
+
+type stackOptions struct {
+	acceptTimeout time.Duration
+}
+
+func newStack(t *testing.T, o stackOptions) *stack {
+	t.Helper()
+	ctx := context.Background()
+	st := storetest.Open(t, "postgres")
+
+	sb := sandbox.New(sandbox.Options{})
+	sbSrv := httptest.NewServer(sb)
+	t.Cleanup(func() { sbSrv.Close(); sb.Close() })
+
+	tc, err := client.Dial(client.Options{HostPort: devServer.FrontendHostPort(), Logger: quietTemporalLogger()})
+	if err != nil {
+		t.Fatalf("dial temporal: %v", err)
+	}
+	t.Cleanup(tc.Close)
+
+	taskQueue := "e2e-" + randomHex(6)
+	acts := &activities.Activities{
+		Store:    st,
+		Payments: payments.New(payments.Config{SecretKey: "sk_test_e2e", APIBase: sbSrv.URL}),
+		Notifier: notify.NewSender(5 * time.Second),
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+
+	secret := []byte("e2e-secret-" + randomHex(8))
+	if o.acceptTimeout == 0 {
+		o.acceptTimeout = time.Hour
+	}
+	h := api.New(api.Config{
+		Store:            st,
+		Temporal:         tc,
+		TaskQueue:        taskQueue,
+		BuyerTokenSecret: secret,
+		AcceptTimeout:    o.acceptTimeout,
+		PayWait:          10 * time.Second,
+		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+
+	m, key, err := st.CreateMerchant(ctx, "Test Merchant", "")
+	if err != nil {
+		t.Fatalf("create merchant: %v", err)
+	}
+	s := &stack{t: t, Store: st, Sandbox: sb, Temporal: tc, API: srv, secret: secret, MerchantID: m.ID, MerchantKey: key,
+		taskQueue: taskQueue, acts: acts}
+	s.startWorker()
+	t.Cleanup(func() { s.worker.Stop() })
+	return s
+}
+
+func (s *stack) startWorker() {
+	s.t.Helper()
+	s.worker = worker.New(s.Temporal, s.taskQueue, s.acts, worker.Options{})
+	if err := s.worker.Start(); err != nil {
+		s.t.Fatalf("start worker: %v", err)
+	}
+}
+
+// restartWorker stops the worker as a crash would leave things (its cached
+// workflows gone) and starts a fresh one on the same task queue.
+func (s *stack) restartWorker() {
+	s.worker.Stop()
+	s.startWorker()
+}
+
+// buyer returns a bearer token for a new buyer id.
+func (s *stack) buyer(id string) string {
+	s.t.Helper()
+	tok, err := api.MintBuyerToken(s.secret, id, time.Hour)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return tok
+}
+
+// product creates a product through the API, as the merchant.
+func (s *stack) product(stock int, price int64) string {
+	s.t.Helper()
+	res := s.do("POST", "/v1/products", s.MerchantKey, nil, map[string]any{
+		"title": "Mug", "price": price, "currency": "usd", "stock": stock, "max_per_order": 5,
+	})
+	res.expect(http.StatusCreated)
+	return res.str("id")
+}
+
+func address() map[string]any {
+	return map[string]any{"name": "Ada Lovelace", "line1": "12 St James Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB"}
+}
+
+func purchaseBody(productID string, qty int, pm string) map[string]any {
+	return map[string]any{"product_id": productID, "quantity": qty, "payment_method": pm, "shipping_address": address()}
+}
+
+// purchase posts a purchase with an Idempotency-Key.
+func (s *stack) purchase(token, key string, body any) response {
+	return s.do("POST", "/v1/purchases", token, map[string]string{"Idempotency-Key": key}, body)
+}
+
+func (s *stack) merchantAction(orderID, action string, body any) response {
+	return s.do("POST", "/v1/merchant/orders/"+orderID+"/"+action, s.MerchantKey, nil, body)
+}
+
+type response struct {
+	t      *testing.T
+	Status int
+	Body   map[string]any
+	Raw    string
+}
+
+func (s *stack) do(method, path, bearer string, headers map[string]string, body any) response {
+	s.t.Helper()
+	var rdr io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		rdr = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.API.URL+path, rdr)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := response{t: s.t, Status: res.StatusCode, Raw: string(raw)}
+	if len(raw) > 0 && strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(raw, &out.Body); err != nil {
+			s.t.Fatalf("%s %s: body is not a JSON object: %s", method, path, raw)
+		}
+	}
+	return out
+}
+
+func (r response) expect(status int) response {
+	r.t.Helper()
+	if r.Status != status {
+		r.t.Fatalf("status %d, want %d; body %s", r.Status, status, r.Raw)
+	}
+	return r
+}
+
+func (r response) str(key string) string {
+	r.t.Helper()
+	v, ok := r.Body[key].(string)
+	if !ok {
+		r.t.Fatalf("body has no string %q: %s", key, r.Raw)
+	}
+	return v
+}
+
+func (r response) errorCode() string {
+	e, _ := r.Body["error"].(map[string]any)
+	code, _ := e["code"].(string)
+	return code
+}
+
+func (s *stack) order(id string) models.Order {
+	s.t.Helper()
+	o, err := s.Store.Order(context.Background(), id)
+	if err != nil {
+		s.t.Fatalf("order %s: %v", id, err)
+	}
+	return o
+}
+
+func (s *stack) stock(productID string) int {
+	s.t.Helper()
+	p, err := s.Store.Product(context.Background(), productID)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return p.Stock
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func quietTemporalLogger() tlog.Logger {
+	return tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError})))
+}

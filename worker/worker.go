@@ -1,0 +1,55 @@
+// Package worker registers the purchase workflow and its activities on a
+// Temporal worker with the options the checkout needs.
+package worker
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/buybutton/checkout/activities"
+	"github.com/buybutton/checkout/workflows"
+)
+
+// Options tunes a worker. Zero values take the defaults below.
+type Options struct {
+	// MaxConcurrentActivities bounds Stripe and webhook calls in flight.
+	MaxConcurrentActivities int
+	// MaxConcurrentLocalActivities bounds database steps in flight.
+	MaxConcurrentLocalActivities int
+}
+
+// On two cores the engine saturates at a few dozen purchases in flight
+// (see README, Performance); more pollers only add contention.
+const (
+	defaultMaxActivities      = 64
+	defaultMaxLocalActivities = 64
+)
+
+// New builds a worker for the task queue with everything registered.
+func New(c client.Client, taskQueue string, acts *activities.Activities, o Options) worker.Worker {
+	if o.MaxConcurrentActivities == 0 {
+		o.MaxConcurrentActivities = defaultMaxActivities
+	}
+	if o.MaxConcurrentLocalActivities == 0 {
+		o.MaxConcurrentLocalActivities = defaultMaxLocalActivities
+	}
+	w := worker.New(c, taskQueue, worker.Options{
+		MaxConcurrentActivityExecutionSize:      o.MaxConcurrentActivities,
+		MaxConcurrentLocalActivityExecutionSize: o.MaxConcurrentLocalActivities,
+		// Handlers must finish before a purchase completes; a worker that
+		// stops hands its tasks back instead of dropping them.
+		WorkerStopTimeout: 10 * time.Second,
+	})
+	Register(w, acts)
+	return w
+}
+
+// Register puts the workflow and activities on any registry (a worker, or the
+// SDK's test environment).
+func Register(r worker.Registry, acts *activities.Activities) {
+	r.RegisterWorkflowWithOptions(workflows.PurchaseWorkflow, workflow.RegisterOptions{Name: workflows.PurchaseWorkflowName})
+	r.RegisterActivity(acts)
+}
