@@ -1,0 +1,156 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/stripe/stripe-go/v76"
+
+	"github.com/buybutton/checkout/models"
+)
+
+// Authorize creates and confirms a PaymentIntent with manual capture, so the
+// money is only held until the merchant accepts the order.
+//
+// A decline returns a KindPaymentDeclined error together with the intent as
+// far as Stripe reported it (its ID, when known), so the caller can record it.
+// When the card needs 3-D Secure the intent comes back with status
+// requires_action, its client secret and no error: the buyer's browser
+// finishes the authentication.
+func (g *Gateway) Authorize(ctx context.Context, r AuthorizeRequest) (Intent, error) {
+	if err := validateAuthorize(r); err != nil {
+		return Intent{}, err
+	}
+	params := &stripe.PaymentIntentParams{
+		Amount:             stripe.Int64(r.Amount.Amount),
+		Currency:           stripe.String(strings.ToLower(r.Amount.Currency)),
+		PaymentMethod:      stripe.String(r.PaymentMethod),
+		PaymentMethodTypes: stripe.StringSlice([]string{"card"}),
+		CaptureMethod:      stripe.String(string(stripe.PaymentIntentCaptureMethodManual)),
+		Confirm:            stripe.Bool(true),
+	}
+	if r.Customer != "" {
+		params.Customer = stripe.String(r.Customer)
+	}
+	if r.Description != "" {
+		params.Description = stripe.String(r.Description)
+	}
+	params.AddMetadata("order_id", r.OrderID)
+	params.IdempotencyKey = stripe.String(IdempotencyKey(r.OrderID, "authorize"))
+	params.Context = ctx
+
+	pi, err := g.sc.PaymentIntents.New(params)
+	if err != nil {
+		derr := classify(err)
+		var se *stripe.Error
+		if models.ErrorKind(derr) == models.KindPaymentDeclined && errors.As(err, &se) && se.PaymentIntent != nil {
+			return toIntent(se.PaymentIntent), derr
+		}
+		return Intent{}, derr
+	}
+	in := toIntent(pi)
+	// Some servers report a failed confirmation as a 200 whose intent is back
+	// to requires_payment_method with the card error attached, not as a 402.
+	if pi.Status == stripe.PaymentIntentStatusRequiresPaymentMethod && pi.LastPaymentError != nil &&
+		pi.LastPaymentError.Type == stripe.ErrorTypeCard {
+		return in, classify(pi.LastPaymentError)
+	}
+	return in, nil
+}
+
+func validateAuthorize(r AuthorizeRequest) error {
+	switch {
+	case r.OrderID == "":
+		return models.Invalid("invalid_order", "order id is required")
+	case r.Amount.Amount <= 0:
+		return models.Invalid("invalid_amount", "amount must be positive")
+	case r.Amount.Currency == "":
+		return models.Invalid("invalid_currency", "currency is required")
+	case r.PaymentMethod == "":
+		return models.Invalid("payment_method_required", "a payment method is required")
+	}
+	return nil
+}
+
+// Capture takes the held money. Captures are all-or-nothing here: the order
+// total never changes after authorization.
+func (g *Gateway) Capture(ctx context.Context, orderID, intentID string) (Intent, error) {
+	params := &stripe.PaymentIntentCaptureParams{}
+	params.IdempotencyKey = stripe.String(IdempotencyKey(orderID, "capture"))
+	params.Context = ctx
+	pi, err := g.sc.PaymentIntents.Capture(intentID, params)
+	if err != nil {
+		return g.reconcile(ctx, intentID, IntentSucceeded, classify(err))
+	}
+	return toIntent(pi), nil
+}
+
+// Cancel releases the held money. An intent that is already canceled counts
+// as success, so compensation can be retried freely.
+func (g *Gateway) Cancel(ctx context.Context, orderID, intentID string) (Intent, error) {
+	params := &stripe.PaymentIntentCancelParams{}
+	params.IdempotencyKey = stripe.String(IdempotencyKey(orderID, "cancel"))
+	params.Context = ctx
+	pi, err := g.sc.PaymentIntents.Cancel(intentID, params)
+	if err != nil {
+		return g.reconcile(ctx, intentID, IntentCanceled, classify(err))
+	}
+	return toIntent(pi), nil
+}
+
+// Retrieve reads an intent's current state.
+func (g *Gateway) Retrieve(ctx context.Context, intentID string) (Intent, error) {
+	params := &stripe.PaymentIntentParams{}
+	params.Context = ctx
+	pi, err := g.sc.PaymentIntents.Get(intentID, params)
+	if err != nil {
+		return Intent{}, classify(err)
+	}
+	return toIntent(pi), nil
+}
+
+// reconcile decides a failed capture or cancel by looking at the intent.
+// After a timeout or 5xx the request may have gone through at Stripe; after
+// an unexpected-state answer an earlier attempt (under another key, or from
+// the dashboard) may already have done the work. Either way, if the intent
+// shows the wanted outcome the step is done. Otherwise the original error
+// stands, since it explains the failure better than the lookup.
+func (g *Gateway) reconcile(ctx context.Context, intentID, want string, cause error) (Intent, error) {
+	var e *models.Error
+	if !errors.As(cause, &e) || !(e.Kind == models.KindUnavailable || e.Code == errUnexpectedState) {
+		return Intent{}, cause
+	}
+	in, err := g.Retrieve(ctx, intentID)
+	if err == nil && in.Status == want {
+		return in, nil
+	}
+	return Intent{}, cause
+}
+
+func toIntent(pi *stripe.PaymentIntent) Intent {
+	in := Intent{
+		ID:               pi.ID,
+		Status:           string(pi.Status),
+		Amount:           pi.Amount,
+		AmountCapturable: pi.AmountCapturable,
+		AmountReceived:   pi.AmountReceived,
+		Currency:         string(pi.Currency),
+	}
+	// The client secret lets a browser act on the intent; hand it out only
+	// when the buyer has something to do, so it does not spread into logs
+	// and workflow history needlessly.
+	if pi.Status == stripe.PaymentIntentStatusRequiresAction {
+		in.ClientSecret = pi.ClientSecret
+		if pi.NextAction != nil {
+			in.NextActionType = string(pi.NextAction.Type)
+		}
+	}
+	if pi.LastPaymentError != nil {
+		in.LastErrorCode = string(pi.LastPaymentError.DeclineCode)
+		if in.LastErrorCode == "" {
+			in.LastErrorCode = string(pi.LastPaymentError.Code)
+		}
+	}
+	return in
+}

@@ -1,0 +1,188 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/sandbox"
+)
+
+// The sandbox keeps state, unlike stripe-mock, so these tests check business
+// outcomes: statuses after each step, declines, 3-D Secure, and that the
+// gateway's reconciliation works against a server that really did the work.
+
+func newSandbox(t *testing.T) (*Gateway, string) {
+	t.Helper()
+	srv := httptest.NewServer(sandbox.New(sandbox.Options{}))
+	t.Cleanup(srv.Close)
+	return New(Config{SecretKey: "sk_test_123", APIBase: srv.URL, HTTPClient: srv.Client()}), srv.URL
+}
+
+// setFaults goes through the sandbox's HTTP control route, the same way the
+// end-to-end tests steer it.
+func setFaults(t *testing.T, base, faults string) {
+	t.Helper()
+	resp, err := http.Post(base+"/_sandbox/faults", "application/json", strings.NewReader(faults))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("set faults %s: status %d", faults, resp.StatusCode)
+	}
+}
+
+func sandboxAuth(orderID, pm string) AuthorizeRequest {
+	return AuthorizeRequest{OrderID: orderID, Amount: models.Money{Amount: 2500, Currency: "usd"}, PaymentMethod: pm}
+}
+
+func TestSandboxAuthorizeCaptureRefund(t *testing.T) {
+	g, _ := newSandbox(t)
+	ctx := context.Background()
+	in, err := g.Authorize(ctx, sandboxAuth("ord_1", "pm_card_visa"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Status != IntentRequiresCapture || in.AmountCapturable != 2500 || in.ClientSecret != "" {
+		t.Fatalf("authorized %+v", in)
+	}
+	again, err := g.Authorize(ctx, sandboxAuth("ord_1", "pm_card_visa"))
+	if err != nil || again.ID != in.ID {
+		t.Fatalf("retried authorize made %q (%v), want the same intent %q", again.ID, err, in.ID)
+	}
+
+	captured, err := g.Capture(ctx, "ord_1", in.ID)
+	if err != nil || captured.Status != IntentSucceeded || captured.AmountReceived != 2500 {
+		t.Fatalf("capture: %v %+v", err, captured)
+	}
+	if got, err := g.Retrieve(ctx, in.ID); err != nil || got.Status != IntentSucceeded {
+		t.Fatalf("retrieve: %v %+v", err, got)
+	}
+
+	rf, err := g.Refund(ctx, RefundRequest{OrderID: "ord_1", IntentID: in.ID, Amount: 1000, Reason: "item damaged", Step: "r1"})
+	if err != nil || rf.ID == "" || rf.Amount != 1000 || rf.Status != "succeeded" {
+		t.Fatalf("refund: %v %+v", err, rf)
+	}
+	rf2, err := g.Refund(ctx, RefundRequest{OrderID: "ord_1", IntentID: in.ID, Amount: 1000, Reason: "item damaged", Step: "r1"})
+	if err != nil || rf2.ID != rf.ID {
+		t.Fatalf("retried refund made %q (%v), want %q", rf2.ID, err, rf.ID)
+	}
+	_, err = g.Refund(ctx, RefundRequest{OrderID: "ord_1", IntentID: in.ID, Amount: 2000, Step: "r2"})
+	if models.ErrorKind(err) != models.KindInvalid {
+		t.Fatalf("refund above what is left: got %v, want invalid", err)
+	}
+}
+
+func TestSandboxDeclined(t *testing.T) {
+	g, _ := newSandbox(t)
+	cases := []struct{ pm, code string }{
+		{"pm_card_chargeDeclined", "generic_decline"},
+		{"pm_card_chargeDeclinedInsufficientFunds", "insufficient_funds"},
+	}
+	for _, tc := range cases {
+		in, err := g.Authorize(context.Background(), sandboxAuth("ord_"+tc.pm, tc.pm))
+		var e *models.Error
+		if !errors.As(err, &e) || e.Kind != models.KindPaymentDeclined {
+			t.Fatalf("%s: got %v, want declined", tc.pm, err)
+		}
+		if e.Code != tc.code {
+			t.Errorf("%s: code %q, want %q", tc.pm, e.Code, tc.code)
+		}
+		if in.ID == "" {
+			t.Errorf("%s: declined intent id not returned", tc.pm)
+		}
+	}
+}
+
+func TestSandboxAuthenticationRequired(t *testing.T) {
+	g, _ := newSandbox(t)
+	in, err := g.Authorize(context.Background(), sandboxAuth("ord_3ds", "pm_card_authenticationRequired"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Status != IntentRequiresAction || !strings.HasPrefix(in.ClientSecret, in.ID+"_secret_") || in.NextActionType == "" {
+		t.Fatalf("got %+v", in)
+	}
+}
+
+func TestSandboxCancelIsRepeatable(t *testing.T) {
+	g, _ := newSandbox(t)
+	ctx := context.Background()
+	in, err := g.Authorize(ctx, sandboxAuth("ord_c", "pm_card_visa"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := g.Cancel(ctx, "ord_c", in.ID); err != nil || c.Status != IntentCanceled {
+		t.Fatalf("cancel: %v %+v", err, c)
+	}
+	// Another key means Stripe really re-runs the cancel and answers
+	// unexpected state; the gateway must still call it done.
+	if c, err := g.Cancel(ctx, "ord_c_other", in.ID); err != nil || c.Status != IntentCanceled {
+		t.Fatalf("second cancel: %v %+v", err, c)
+	}
+	if _, err := g.Capture(ctx, "ord_c", in.ID); models.ErrorKind(err) != models.KindConflict {
+		t.Fatalf("capture of canceled intent: got %v, want conflict", err)
+	}
+}
+
+func TestSandboxReconcilesLostAnswers(t *testing.T) {
+	cases := []struct{ name, faults string }{
+		{"work done then 500", `{"fail_after_next":1}`},
+		{"connection dropped", `{"drop_next":1}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g, base := newSandbox(t)
+			ctx := context.Background()
+			in, err := g.Authorize(ctx, sandboxAuth("ord_r", "pm_card_visa"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			setFaults(t, base, tc.faults)
+			got, err := g.Capture(ctx, "ord_r", in.ID)
+			if tc.name == "connection dropped" {
+				// A dropped request may not have reached the work: either the
+				// capture is reconciled or it fails as retryable, and a retry
+				// with the same key then finishes it.
+				if err != nil {
+					if !retryable(err) {
+						t.Fatalf("dropped capture: %v is not retryable", err)
+					}
+					got, err = g.Capture(ctx, "ord_r", in.ID)
+				}
+			}
+			if err != nil || got.Status != IntentSucceeded {
+				t.Fatalf("capture: %v %+v", err, got)
+			}
+		})
+	}
+}
+
+func TestSandboxSavedBuyer(t *testing.T) {
+	g, _ := newSandbox(t)
+	ctx := context.Background()
+	cus, err := g.CreateCustomer(ctx, "ord_s", CustomerRequest{Name: "Ada Buyer", Email: "ada@example.com"})
+	if err != nil || !strings.HasPrefix(cus, "cus_") {
+		t.Fatalf("customer %q: %v", cus, err)
+	}
+	if again, err := g.CreateCustomer(ctx, "ord_s", CustomerRequest{Name: "Ada Buyer", Email: "ada@example.com"}); err != nil || again != cus {
+		t.Fatalf("retried create made %q (%v), want %q", again, err, cus)
+	}
+	card, err := g.AttachPaymentMethod(ctx, "ord_s", "pm_card_visa", cus)
+	if err != nil || card.Brand != "visa" || card.Last4 != "4242" || card.ExpYear == 0 || !strings.HasPrefix(card.ID, "pm_") {
+		t.Fatalf("attach: %v %+v", err, card)
+	}
+	r := sandboxAuth("ord_s", card.ID)
+	r.Customer = cus
+	if in, err := g.Authorize(ctx, r); err != nil || in.Status != IntentRequiresCapture {
+		t.Fatalf("authorize saved buyer: %v %+v", err, in)
+	}
+	if err := g.DetachPaymentMethod(ctx, card.ID, "buyer:"+cus+":detach"); err != nil {
+		t.Fatalf("detach: %v", err)
+	}
+}

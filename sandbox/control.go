@@ -1,0 +1,78 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// serveControl answers the /_sandbox/ routes tests and the demo widget use to
+// steer the sandbox. They need no Stripe key: they are not part of Stripe.
+func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
+	parts := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/_sandbox/"), "/"), "/")
+	switch {
+	case len(parts) == 1 && parts[0] == "faults":
+		s.controlFaults(w, r)
+	case len(parts) == 1 && parts[0] == "payment_intents" && r.Method == http.MethodGet:
+		orderID := r.URL.Query().Get("order_id")
+		s.mu.Lock()
+		recs := s.intentRecords(func(pi *paymentIntent) bool { return orderID == "" || pi.metadata["order_id"] == orderID })
+		s.mu.Unlock()
+		writeResponse(w, http.StatusOK, recs)
+	case len(parts) == 3 && parts[0] == "orders" && parts[2] == "authorizations" && r.Method == http.MethodGet:
+		writeResponse(w, http.StatusOK, map[string]any{"order_id": parts[1], "authorizations": s.AuthorizationsFor(parts[1])})
+	case len(parts) == 3 && parts[0] == "payment_intents" && parts[2] == "authenticate" && r.Method == http.MethodPost:
+		s.controlAuthenticate(w, r, parts[1])
+	case len(parts) == 1 && parts[0] == "events" && r.Method == http.MethodGet:
+		s.mu.Lock()
+		list := make([]json.RawMessage, 0, len(s.events))
+		for _, ev := range s.events {
+			list = append(list, ev.payload)
+		}
+		s.mu.Unlock()
+		writeResponse(w, http.StatusOK, list)
+	default:
+		writeResponse(w, http.StatusNotFound, unrecognizedURL(r))
+	}
+}
+
+func (s *Server) controlFaults(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+	case http.MethodPost:
+		var f Faults
+		if err := json.NewDecoder(r.Body).Decode(&f); err != nil {
+			writeResponse(w, http.StatusBadRequest, invalid("", "Faults must be JSON like {\"fail_next\":1,\"latency_ms\":200}: %v", err))
+			return
+		}
+		if f.ErrorRate < 0 || f.ErrorRate > 1 || f.Latency < 0 || f.FailNext < 0 || f.FailAfterNext < 0 || f.DropNext < 0 {
+			writeResponse(w, http.StatusBadRequest, invalid("", "error_rate must be within 0..1 and counts and latency not negative"))
+			return
+		}
+		s.SetFaults(f)
+	case http.MethodDelete:
+		s.SetFaults(Faults{})
+	default:
+		writeResponse(w, http.StatusNotFound, unrecognizedURL(r))
+		return
+	}
+	writeResponse(w, http.StatusOK, s.Faults())
+}
+
+func (s *Server) controlAuthenticate(w http.ResponseWriter, r *http.Request, id string) {
+	var body struct {
+		Outcome string `json:"outcome"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || (body.Outcome != "succeed" && body.Outcome != "fail") {
+		writeResponse(w, http.StatusBadRequest, invalid("outcome", `Body must be {"outcome":"succeed"} or {"outcome":"fail"}.`))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pi, err := s.authenticate(id, body.Outcome == "succeed")
+	if err != nil {
+		writeResponse(w, err.status, err)
+		return
+	}
+	writeResponse(w, http.StatusOK, s.renderIntent(pi, nil))
+}
