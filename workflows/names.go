@@ -21,9 +21,25 @@ const (
 
 	QueryStatus = "status" // the order view
 
+	// SignalPaymentIntent carries Stripe's word on the order's PaymentIntent
+	// (from its webhook) while the buyer completes 3-D Secure.
+	SignalPaymentIntent = "stripe-payment-intent"
+
 	// PayUpdateID is the update id of every pay update: a retried
 	// update-with-start reaches the same update and gets the same answer.
 	PayUpdateID = "pay"
+)
+
+// PaymentActionTimeout is how long the buyer has to complete 3-D Secure
+// before the authorization is abandoned and the stock released.
+const PaymentActionTimeout = 15 * time.Minute
+
+// Webhook event types the workflow sends to merchants.
+const (
+	EventOrderCreated       = "order.created"        // authorized: the merchant should accept or reject
+	EventOrderCancelled     = "order.cancelled"      // the buyer cancelled: do not ship
+	EventOrderExpired       = "order.expired"        // the merchant did not accept in time
+	EventOrderPaymentFailed = "order.payment_failed" // capture failed after the merchant accepted
 )
 
 // DefaultAcceptTimeout is how long a merchant has to accept an authorized
@@ -87,3 +103,10 @@ type (
 )
 
 // Every update other than pay answers with the order's new state (models.Order).
+
+// PaymentIntentSignal is the payload of SignalPaymentIntent: the intent and
+// its new Stripe status (payments.Intent* constants).
+type PaymentIntentSignal struct {
+	IntentID string `json:"intent_id"`
+	Status   string `json:"status"`
+}

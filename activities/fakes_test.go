@@ -1,0 +1,173 @@
+package activities
+
+import (
+	"context"
+	"sync"
+
+	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/notify"
+	"github.com/buybutton/checkout/payments"
+)
+
+// fakeStore is an in-memory Store with just enough behaviour for the
+// activities: orders are created once, stock is not modelled.
+type fakeStore struct {
+	mu        sync.Mutex
+	products  map[string]models.Product
+	merchants map[string]models.Merchant
+	orders    map[string]models.Order
+	err       error // returned by every call when set
+	reserved  []string
+}
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{
+		products: map[string]models.Product{
+			"prod_mug":  {ID: "prod_mug", MerchantID: "mer_1", Title: "Mug", PriceMinor: 1250, Currency: "usd", Stock: 5, MaxPerOrder: 3, Active: true},
+			"prod_old":  {ID: "prod_old", MerchantID: "mer_1", Title: "Old", PriceMinor: 100, Currency: "usd", Active: false},
+			"prod_gone": {ID: "prod_gone", MerchantID: "mer_closed", Title: "Gone", PriceMinor: 100, Currency: "usd", Active: true},
+		},
+		merchants: map[string]models.Merchant{
+			"mer_1":      {ID: "mer_1", Name: "Mugs Inc", Active: true, WebhookURL: "https://mugs.example/hooks", WebhookSecret: "whsec_1"},
+			"mer_closed": {ID: "mer_closed", Name: "Closed", Active: false},
+			"mer_quiet":  {ID: "mer_quiet", Name: "Quiet", Active: true},
+		},
+		orders: map[string]models.Order{},
+	}
+}
+
+func (s *fakeStore) Product(_ context.Context, id string) (models.Product, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return models.Product{}, s.err
+	}
+	p, ok := s.products[id]
+	if !ok {
+		return models.Product{}, models.NotFound("product")
+	}
+	return p, nil
+}
+
+func (s *fakeStore) Merchant(_ context.Context, id string) (models.Merchant, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return models.Merchant{}, s.err
+	}
+	m, ok := s.merchants[id]
+	if !ok {
+		return models.Merchant{}, models.NotFound("merchant")
+	}
+	return m, nil
+}
+
+func (s *fakeStore) CreateOrder(_ context.Context, o models.Order) (models.Order, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return models.Order{}, s.err
+	}
+	if existing, ok := s.orders[o.ID]; ok {
+		return existing, nil
+	}
+	s.orders[o.ID] = o
+	return o, nil
+}
+
+func (s *fakeStore) Order(_ context.Context, id string) (models.Order, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return models.Order{}, s.err
+	}
+	o, ok := s.orders[id]
+	if !ok {
+		return models.Order{}, models.NotFound("order")
+	}
+	return o, nil
+}
+
+func (s *fakeStore) ReserveStock(_ context.Context, orderID, productID string, qty int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	s.reserved = append(s.reserved, orderID)
+	return nil
+}
+
+func (s *fakeStore) ReleaseStock(_ context.Context, orderID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+func (s *fakeStore) ApplyStatusChange(_ context.Context, c models.StatusChange) (models.Order, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return models.Order{}, s.err
+	}
+	o, ok := s.orders[c.OrderID]
+	if !ok {
+		return models.Order{}, models.NotFound("order")
+	}
+	if err := models.CheckTransition(o.Status, c.To); err != nil {
+		return models.Order{}, err
+	}
+	o.Status = c.To
+	s.orders[o.ID] = o
+	return o, nil
+}
+
+// fakePayments answers every call with its intent, or err when set.
+type fakePayments struct {
+	intent payments.Intent
+	err    error
+	calls  []string
+}
+
+func (p *fakePayments) Authorize(_ context.Context, req payments.AuthorizeRequest) (payments.Intent, error) {
+	p.calls = append(p.calls, "Authorize:"+req.OrderID)
+	return p.intent, p.err
+}
+
+func (p *fakePayments) Capture(_ context.Context, orderID, intentID string) (payments.Intent, error) {
+	p.calls = append(p.calls, "Capture:"+intentID)
+	return p.intent, p.err
+}
+
+func (p *fakePayments) Cancel(_ context.Context, orderID, intentID string) (payments.Intent, error) {
+	p.calls = append(p.calls, "Cancel:"+intentID)
+	return p.intent, p.err
+}
+
+func (p *fakePayments) Refund(_ context.Context, req payments.RefundRequest) (payments.Refund, error) {
+	p.calls = append(p.calls, "Refund:"+req.IntentID)
+	return payments.Refund{ID: "re_1", Amount: req.Amount, Status: "succeeded"}, p.err
+}
+
+func (p *fakePayments) Retrieve(_ context.Context, intentID string) (payments.Intent, error) {
+	return p.intent, p.err
+}
+
+// fakeNotifier records what it was asked to send.
+type fakeNotifier struct {
+	sent []sentEvent
+	err  error
+}
+
+type sentEvent struct {
+	url, secret string
+	ev          notify.Event
+}
+
+func (n *fakeNotifier) Send(_ context.Context, url, secret string, ev notify.Event) (notify.Delivery, error) {
+	n.sent = append(n.sent, sentEvent{url, secret, ev})
+	if n.err != nil {
+		return notify.Delivery{StatusCode: 500}, n.err
+	}
+	return notify.Delivery{StatusCode: 200}, nil
+}

@@ -1,0 +1,94 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/buybutton/checkout/failures"
+	"github.com/buybutton/checkout/models"
+)
+
+// ValidateInput is what the buyer asked for, as the workflow received it.
+type ValidateInput struct {
+	OrderID       string
+	BuyerID       string
+	ProductID     string
+	Quantity      int
+	Shipping      models.Address
+	PaymentMethod string
+}
+
+// ValidateOrder checks a purchase against the catalogue and creates its order
+// row (status pending) with the price as it is now. A retry, or a replayed
+// workflow, finds the row already there and gets it back unchanged, so the
+// price snapshot is taken exactly once.
+func (a *Activities) ValidateOrder(ctx context.Context, in ValidateInput) (models.Order, error) {
+	o, err := a.validateOrder(ctx, in)
+	return o, failures.ToTemporal(err)
+}
+
+func (a *Activities) validateOrder(ctx context.Context, in ValidateInput) (models.Order, error) {
+	if !models.ValidID(in.OrderID) || in.BuyerID == "" || !models.ValidID(in.ProductID) {
+		return models.Order{}, models.Invalid("invalid_request", "order, buyer and product ids are required")
+	}
+	existing, err := a.Store.Order(ctx, in.OrderID)
+	switch {
+	case err == nil:
+		if existing.BuyerID != in.BuyerID || existing.ProductID != in.ProductID || existing.Quantity != in.Quantity {
+			return models.Order{}, models.Conflict("order_exists", "order %s exists with other contents", in.OrderID)
+		}
+		return existing, nil
+	case !errors.Is(err, models.ErrNotFound):
+		return models.Order{}, err
+	}
+
+	p, err := a.Store.Product(ctx, in.ProductID)
+	if err != nil {
+		return models.Order{}, err
+	}
+	if !p.Active {
+		return models.Order{}, models.Invalid("product_inactive", "product is not for sale")
+	}
+	m, err := a.Store.Merchant(ctx, p.MerchantID)
+	if err != nil {
+		return models.Order{}, err
+	}
+	if !m.Active {
+		return models.Order{}, models.Invalid("merchant_inactive", "merchant is not selling")
+	}
+	if err := p.CheckQuantity(in.Quantity); err != nil {
+		return models.Order{}, err
+	}
+	addr := in.Shipping
+	addr.Normalize()
+	if err := addr.Validate(); err != nil {
+		return models.Order{}, err
+	}
+	if !strings.HasPrefix(in.PaymentMethod, "pm_") || !models.ValidID(in.PaymentMethod) {
+		return models.Order{}, models.Invalid("invalid_payment_method", "payment_method must be a Stripe PaymentMethod id (pm_…)")
+	}
+	total, err := p.Price().Times(in.Quantity)
+	if err != nil {
+		return models.Order{}, err
+	}
+	return a.Store.CreateOrder(ctx, models.Order{
+		ID:             in.OrderID,
+		BuyerID:        in.BuyerID,
+		MerchantID:     p.MerchantID,
+		ProductID:      p.ID,
+		ProductTitle:   p.Title,
+		Quantity:       in.Quantity,
+		UnitPriceMinor: p.PriceMinor,
+		AmountMinor:    total.Amount,
+		Currency:       total.Currency,
+		Status:         models.StatusPending,
+		Shipping:       addr,
+	})
+}
+
+// RecordStatus writes one status change and its audit event to the read model.
+func (a *Activities) RecordStatus(ctx context.Context, c models.StatusChange) (models.Order, error) {
+	o, err := a.Store.ApplyStatusChange(ctx, c)
+	return o, failures.ToTemporal(err)
+}

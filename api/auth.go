@@ -1,0 +1,154 @@
+package api
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/buybutton/checkout/models"
+)
+
+const (
+	ctxBuyerID  = "api.buyer_id"
+	ctxMerchant = "api.merchant"
+
+	merchantKeyPrefix = "mk_"
+	maxCredentialLen  = 4096
+)
+
+// tokenLeeway tolerates small clock differences with the platform that mints tokens.
+const tokenLeeway = 30 * time.Second
+
+// MintBuyerToken makes the token a platform hands to a signed-in buyer: an
+// HS256 JWT whose subject is the buyer id, valid for ttl.
+func MintBuyerToken(secret []byte, buyerID string, ttl time.Duration) (string, error) {
+	if len(secret) == 0 {
+		return "", errors.New("buyer token secret is empty")
+	}
+	if !models.ValidID(buyerID) {
+		return "", errors.New("buyer id is not a valid id")
+	}
+	if ttl <= 0 {
+		return "", errors.New("token ttl must be positive")
+	}
+	now := time.Now()
+	claims := jwt.RegisteredClaims{
+		Subject:   buyerID,
+		IssuedAt:  jwt.NewNumericDate(now),
+		ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
+}
+
+// bearer extracts the credential of an "Authorization: Bearer …" header.
+func bearer(c *gin.Context) (string, bool) {
+	h := c.GetHeader("Authorization")
+	const prefix = "bearer "
+	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return "", false
+	}
+	cred := strings.TrimSpace(h[len(prefix):])
+	if cred == "" || len(cred) > maxCredentialLen {
+		return "", false
+	}
+	return cred, true
+}
+
+var errUnauthenticated = models.Errorf(models.KindUnauthorized, "unauthorized", "missing or invalid credentials")
+
+// parseBuyerToken verifies a buyer JWT and returns its subject. The algorithm
+// is pinned so a token cannot choose its own verification (alg=none, RS/HS confusion).
+func (a *app) parseBuyerToken(raw string) (string, error) {
+	if len(a.cfg.BuyerTokenSecret) == 0 {
+		return "", errUnauthenticated
+	}
+	var claims jwt.RegisteredClaims
+	_, err := jwt.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) { return a.cfg.BuyerTokenSecret, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithLeeway(tokenLeeway),
+	)
+	if err != nil {
+		if errors.Is(err, jwt.ErrTokenExpired) {
+			return "", models.Errorf(models.KindUnauthorized, "token_expired", "token has expired")
+		}
+		return "", errUnauthenticated
+	}
+	if !models.ValidID(claims.Subject) {
+		return "", errUnauthenticated
+	}
+	return claims.Subject, nil
+}
+
+// merchantByKey resolves a merchant API key. Unknown keys and inactive
+// merchants are both just unauthorized: a key's existence is not disclosed.
+func (a *app) merchantByKey(c *gin.Context, key string) (models.Merchant, error) {
+	m, err := a.cfg.Store.MerchantByAPIKey(c.Request.Context(), key)
+	if err != nil {
+		if errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrUnauthorized) {
+			return models.Merchant{}, errUnauthenticated
+		}
+		return models.Merchant{}, err
+	}
+	if !m.Active {
+		return models.Merchant{}, errUnauthenticated
+	}
+	return m, nil
+}
+
+// requireBuyer lets only requests with a valid buyer token through.
+func (a *app) requireBuyer(c *gin.Context) {
+	cred, ok := bearer(c)
+	if !ok || strings.HasPrefix(cred, merchantKeyPrefix) {
+		writeError(c, errUnauthenticated)
+		return
+	}
+	id, err := a.parseBuyerToken(cred)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Set(ctxBuyerID, id)
+	c.Next()
+}
+
+// requireMerchant lets only requests with an active merchant's API key through.
+func (a *app) requireMerchant(c *gin.Context) {
+	cred, ok := bearer(c)
+	if !ok || !strings.HasPrefix(cred, merchantKeyPrefix) {
+		writeError(c, errUnauthenticated)
+		return
+	}
+	m, err := a.merchantByKey(c, cred)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Set(ctxMerchant, m)
+	c.Next()
+}
+
+// requireBuyerOrMerchant accepts either credential; the key prefix tells them apart.
+func (a *app) requireBuyerOrMerchant(c *gin.Context) {
+	cred, ok := bearer(c)
+	if ok && strings.HasPrefix(cred, merchantKeyPrefix) {
+		a.requireMerchant(c)
+		return
+	}
+	a.requireBuyer(c)
+}
+
+func buyerID(c *gin.Context) (string, bool) {
+	id, ok := c.Get(ctxBuyerID)
+	s, _ := id.(string)
+	return s, ok && s != ""
+}
+
+func merchant(c *gin.Context) (models.Merchant, bool) {
+	v, ok := c.Get(ctxMerchant)
+	m, _ := v.(models.Merchant)
+	return m, ok && m.ID != ""
+}

@@ -1,0 +1,72 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+type httpMetrics struct {
+	duration *prometheus.HistogramVec
+}
+
+// metricsRegistry picks where metrics go and what /metrics serves. A
+// Registerer that cannot be gathered is served through the default gatherer.
+func metricsRegistry(r prometheus.Registerer) (prometheus.Gatherer, prometheus.Registerer) {
+	if r == nil {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		return reg, reg
+	}
+	if g, ok := r.(prometheus.Gatherer); ok {
+		return g, r
+	}
+	return prometheus.DefaultGatherer, r
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "http_request_duration_seconds",
+		Help:    "Duration of HTTP requests by method, route template and status.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"method", "route", "status"})
+	// A second handler on the same registry (tests, a restart in-process)
+	// shares the collector instead of failing.
+	if err := reg.Register(h); err != nil {
+		var already prometheus.AlreadyRegisteredError
+		if errors.As(err, &already) {
+			if existing, ok := already.ExistingCollector.(*prometheus.HistogramVec); ok {
+				h = existing
+			}
+		}
+	}
+	return &httpMetrics{duration: h}
+}
+
+func (m *httpMetrics) observe() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		m.duration.WithLabelValues(methodLabel(c.Request.Method), routeLabel(c), strconv.Itoa(c.Writer.Status())).
+			Observe(time.Since(start).Seconds())
+	}
+}
+
+func metricsHandler(g prometheus.Gatherer) http.Handler {
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{})
+}
+
+// methodLabel keeps client-chosen method names from growing the label set.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
+}

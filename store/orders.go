@@ -1,0 +1,232 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/buybutton/checkout/models"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Bounds of ListMerchantOrders' page size.
+const (
+	defaultListLimit = 50
+	maxListLimit     = 500
+)
+
+// CreateOrder stores a new order. Creating an order whose id exists returns
+// the stored order unchanged, so a retried activity is harmless. An empty
+// status means pending; zero timestamps mean now.
+func (s *Store) CreateOrder(ctx context.Context, o models.Order) (models.Order, error) {
+	if !models.ValidID(o.ID) {
+		return models.Order{}, models.Invalid("invalid_order_id", "order id %q is malformed", o.ID)
+	}
+	if o.Status == "" {
+		o.Status = models.StatusPending
+	}
+	if o.CreatedAt.IsZero() {
+		o.CreatedAt = now()
+	}
+	if o.UpdatedAt.IsZero() {
+		o.UpdatedAt = o.CreatedAt
+	}
+	row, err := s.orderToRow(o)
+	if err != nil {
+		return models.Order{}, err
+	}
+	db := s.db.WithContext(ctx)
+	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+		return models.Order{}, dbError("create order", "order", err)
+	}
+	return s.Order(ctx, o.ID)
+}
+
+// Order returns the order with the given id.
+func (s *Store) Order(ctx context.Context, id string) (models.Order, error) {
+	return s.order(s.db.WithContext(ctx), id)
+}
+
+func (s *Store) order(db *gorm.DB, id string) (models.Order, error) {
+	var row orderRow
+	if err := db.Where("id = ?", id).Take(&row).Error; err != nil {
+		return models.Order{}, dbError("order", "order", err)
+	}
+	return s.rowToOrder(row)
+}
+
+// ApplyStatusChange moves an order to c.To and records the facts learnt on the
+// way, with an audit event, in one transaction. If the order is already at
+// c.To only the facts are applied and no event is added, so a retried
+// activity leaves one event. A transition the state machine forbids is a
+// conflict (invalid_transition).
+func (s *Store) ApplyStatusChange(ctx context.Context, c models.StatusChange) (models.Order, error) {
+	var out models.Order
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var row orderRow
+		// The row lock makes concurrent changes to one order take turns, so
+		// each checks the state machine against the status the other wrote.
+		// SQLite ignores the clause; its single writer already serialises.
+		err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).
+			Where("id = ?", c.OrderID).Take(&row).Error
+		if err != nil {
+			return err
+		}
+		from := models.OrderStatus(row.Status)
+		retry := from == c.To
+		if !retry {
+			if err := models.CheckTransition(from, c.To); err != nil {
+				return err
+			}
+		}
+		t := now()
+		fields := statusChangeFields(c)
+		fields["status"] = string(c.To)
+		fields["updated_at"] = t
+		if err := tx.Model(&orderRow{}).Where("id = ?", c.OrderID).Updates(fields).Error; err != nil {
+			return err
+		}
+		if !retry {
+			ev := orderEventRow{
+				OrderID: c.OrderID, FromStatus: string(from), ToStatus: string(c.To),
+				Actor: c.Actor, Detail: c.Detail, CreatedAt: t,
+			}
+			if err := tx.Create(&ev).Error; err != nil {
+				return err
+			}
+		}
+		out, err = s.order(tx, c.OrderID)
+		return err
+	})
+	if err != nil {
+		return models.Order{}, dbError("apply status change", "order", err)
+	}
+	return out, nil
+}
+
+// statusChangeFields lists the columns a change sets: only the facts it
+// carries, so a later change never blanks an earlier one's payment intent or
+// tracking number.
+func statusChangeFields(c models.StatusChange) map[string]any {
+	f := map[string]any{}
+	set := func(col, v string) {
+		if v != "" {
+			f[col] = v
+		}
+	}
+	set("failure_code", c.FailureCode)
+	set("payment_intent_id", c.PaymentIntentID)
+	set("carrier", c.Carrier)
+	set("tracking_number", c.TrackingNumber)
+	set("tracking_url", c.TrackingURL)
+	if c.CapturedMinor != nil {
+		f["captured_minor"] = *c.CapturedMinor
+	}
+	if c.RefundedMinor != nil {
+		f["refunded_minor"] = *c.RefundedMinor
+	}
+	return f
+}
+
+// ListMerchantOrders returns a merchant's orders, newest first, optionally
+// only those in one status. limit ≤ 0 means a default page; it is capped.
+func (s *Store) ListMerchantOrders(ctx context.Context, merchantID string, status models.OrderStatus, limit int) ([]models.Order, error) {
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	limit = min(limit, maxListLimit)
+	q := s.db.WithContext(ctx).Where("merchant_id = ?", merchantID)
+	if status != "" {
+		q = q.Where("status = ?", string(status))
+	}
+	var rows []orderRow
+	if err := q.Order("created_at DESC").Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, dbError("list merchant orders", "order", err)
+	}
+	out := make([]models.Order, 0, len(rows))
+	for _, r := range rows {
+		o, err := s.rowToOrder(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// OrderEvents returns an order's audit log, oldest first. An order without
+// events (or an unknown one) has an empty log.
+func (s *Store) OrderEvents(ctx context.Context, orderID string) ([]models.OrderEvent, error) {
+	var rows []orderEventRow
+	err := s.db.WithContext(ctx).Where("order_id = ?", orderID).Order("id ASC").Find(&rows).Error
+	if err != nil {
+		return nil, dbError("order events", "order", err)
+	}
+	out := make([]models.OrderEvent, len(rows))
+	for i, r := range rows {
+		out[i] = models.OrderEvent{
+			ID: r.ID, OrderID: r.OrderID,
+			From: models.OrderStatus(r.FromStatus), To: models.OrderStatus(r.ToStatus),
+			Actor: r.Actor, Detail: r.Detail, CreatedAt: r.CreatedAt.UTC(),
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) orderToRow(o models.Order) (orderRow, error) {
+	addr, err := s.addresses.Seal(o.Shipping)
+	if err != nil {
+		return orderRow{}, err
+	}
+	return orderRow{
+		ID:              o.ID,
+		BuyerID:         o.BuyerID,
+		MerchantID:      o.MerchantID,
+		ProductID:       o.ProductID,
+		ProductTitle:    o.ProductTitle,
+		Quantity:        int64(o.Quantity),
+		UnitPriceMinor:  o.UnitPriceMinor,
+		AmountMinor:     o.AmountMinor,
+		Currency:        o.Currency,
+		Status:          string(o.Status),
+		FailureCode:     o.FailureCode,
+		PaymentIntentID: o.PaymentIntentID,
+		CapturedMinor:   o.CapturedMinor,
+		RefundedMinor:   o.RefundedMinor,
+		ShippingAddress: addr,
+		Carrier:         o.Carrier,
+		TrackingNumber:  o.TrackingNumber,
+		TrackingURL:     o.TrackingURL,
+		CreatedAt:       o.CreatedAt.UTC().Truncate(time.Microsecond),
+		UpdatedAt:       o.UpdatedAt.UTC().Truncate(time.Microsecond),
+	}, nil
+}
+
+func (s *Store) rowToOrder(r orderRow) (models.Order, error) {
+	addr, err := s.addresses.Open(r.ShippingAddress)
+	if err != nil {
+		return models.Order{}, err
+	}
+	return models.Order{
+		ID:              r.ID,
+		BuyerID:         r.BuyerID,
+		MerchantID:      r.MerchantID,
+		ProductID:       r.ProductID,
+		ProductTitle:    r.ProductTitle,
+		Quantity:        int(r.Quantity),
+		UnitPriceMinor:  r.UnitPriceMinor,
+		AmountMinor:     r.AmountMinor,
+		Currency:        r.Currency,
+		Status:          models.OrderStatus(r.Status),
+		FailureCode:     r.FailureCode,
+		PaymentIntentID: r.PaymentIntentID,
+		CapturedMinor:   r.CapturedMinor,
+		RefundedMinor:   r.RefundedMinor,
+		Shipping:        addr,
+		Carrier:         r.Carrier,
+		TrackingNumber:  r.TrackingNumber,
+		TrackingURL:     r.TrackingURL,
+		CreatedAt:       r.CreatedAt.UTC(),
+		UpdatedAt:       r.UpdatedAt.UTC(),
+	}, nil
+}

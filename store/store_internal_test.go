@@ -1,0 +1,76 @@
+package store
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/buybutton/checkout/models"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSQLitePath(t *testing.T) {
+	tests := []struct {
+		url, want string
+		wantErr   bool
+	}{
+		{url: "", want: "data/checkout.db"},
+		{url: "sqlite:///var/lib/checkout/db.sqlite", want: "/var/lib/checkout/db.sqlite"},
+		{url: "sqlite://rel/dir/x.db", want: "rel/dir/x.db"},
+		{url: "file:/tmp/x.db", want: "/tmp/x.db"},
+		{url: "file:x.db?_pragma=foreign_keys(0)", want: "x.db"},
+		{url: "sqlite://", wantErr: true},
+		{url: "mysql://u:secret@h/db", wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.url, func(t *testing.T) {
+			got, err := sqlitePath(tc.url)
+			if tc.wantErr {
+				require.Error(t, err)
+				require.NotContains(t, err.Error(), "secret")
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestOpenDefaultCreatesDataDir(t *testing.T) {
+	t.Chdir(t.TempDir())
+	s, err := Open(context.Background(), "")
+	require.NoError(t, err)
+	defer s.Close()
+	require.Equal(t, "sqlite", s.Dialect())
+	require.NoError(t, s.Migrate(context.Background()))
+	_, err = os.Stat(filepath.Join("data", "checkout.db"))
+	require.NoError(t, err)
+
+	var mode string
+	require.NoError(t, s.DB().Raw("PRAGMA journal_mode").Scan(&mode).Error)
+	require.Equal(t, "wal", mode)
+	var fk int
+	require.NoError(t, s.DB().Raw("PRAGMA foreign_keys").Scan(&fk).Error)
+	require.Equal(t, 1, fk)
+}
+
+func TestAddressCodecRoundTrip(t *testing.T) {
+	var c addressCodec
+	tests := []models.Address{
+		{},
+		{Name: "Zoë \"Q\" <O'Brien>", Line1: "1 Main St", Line2: "Apt 2", City: "Zürich", Region: "ZH", PostalCode: "8001", Country: "CH"},
+	}
+	for _, a := range tests {
+		sealed, err := c.Seal(a)
+		require.NoError(t, err)
+		opened, err := c.Open(sealed)
+		require.NoError(t, err)
+		require.Equal(t, a, opened)
+	}
+	empty, err := c.Open("")
+	require.NoError(t, err)
+	require.Equal(t, models.Address{}, empty)
+	_, err = c.Open("{not json")
+	require.Error(t, err)
+}

@@ -1,0 +1,486 @@
+package workflows
+
+import (
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/buybutton/checkout/activities"
+	"github.com/buybutton/checkout/failures"
+	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/payments"
+)
+
+// acts names the activities: method values of a nil *Activities resolve to
+// the activity names the worker registered, without the workflow holding any
+// dependency.
+var acts *activities.Activities
+
+// PurchaseWorkflow drives one order from the Buy tap to delivery or to a
+// consistent end: every path that does not deliver gives the stock back and
+// voids or refunds the money.
+func PurchaseWorkflow(ctx workflow.Context, in PurchaseInput) (models.Order, error) {
+	p := newPurchase(ctx, in)
+	if err := p.setup(ctx); err != nil {
+		return models.Order{}, err
+	}
+	return p.run(ctx)
+}
+
+// purchase is the workflow's state. Handlers and the main flow take lock
+// around their I/O, so their activities never interleave and each one sees
+// the status the previous one left.
+type purchase struct {
+	in     PurchaseInput
+	order  models.Order
+	lock   workflow.Mutex
+	saga   saga
+	logger log.Logger
+
+	paid   *PayResult // the pay update's answer, once the payment step settles
+	payErr error      // set instead when the workflow ends without settling it
+
+	intentID string               // the order's PaymentIntent, once authorize answered
+	intent   *PaymentIntentSignal // Stripe's latest word on intentID
+
+	merchantNotified bool // order.created was sent: later endings are news to the merchant
+	notifying        int  // notifications in flight, awaited before returning
+}
+
+func newPurchase(ctx workflow.Context, in PurchaseInput) *purchase {
+	return &purchase{
+		in: in,
+		order: models.Order{
+			ID:        in.OrderID,
+			BuyerID:   in.BuyerID,
+			ProductID: in.ProductID,
+			Quantity:  in.Quantity,
+			Shipping:  in.Shipping,
+			Status:    models.StatusPending,
+		},
+		lock:   workflow.NewMutex(ctx),
+		logger: log.With(workflow.GetLogger(ctx), "OrderID", in.OrderID),
+	}
+}
+
+func (p *purchase) run(ctx workflow.Context) (models.Order, error) {
+	p.upsertStatus(ctx)
+	err := p.process(ctx)
+	switch {
+	case ctx.Err() != nil:
+		p.cancelled(ctx)
+		err = ctx.Err()
+	case err != nil:
+		// Only the store being unreachable for longer than the local
+		// attempts gets here; give back whatever was taken and fail, so an
+		// operator sees why in Temporal UI.
+		p.logger.Error("Purchase failed", "error", err)
+		p.saga.compensate(ctx, p.logger)
+	}
+	if p.paid == nil {
+		p.payErr = err
+		if err == nil {
+			p.settle("")
+		}
+	}
+	p.finish(ctx)
+	if err != nil {
+		return p.order, err
+	}
+	return p.order, nil
+}
+
+// process is the purchase's main line. It returns nil when the order reached
+// a terminal status, whichever it is: a declined card is an outcome, not a
+// workflow failure.
+func (p *purchase) process(ctx workflow.Context) error {
+	if err := p.lock.Lock(ctx); err != nil {
+		return err
+	}
+	err := p.pay(ctx)
+	p.lock.Unlock()
+	if err != nil {
+		return err
+	}
+	if p.awaitingPayment() {
+		if err := p.awaitPaymentAction(ctx); err != nil {
+			return err
+		}
+	}
+	if p.order.Status != models.StatusAuthorized {
+		return workflow.Await(ctx, p.terminal)
+	}
+	p.notify(ctx, EventOrderCreated)
+	p.merchantNotified = true
+	if err := p.awaitMerchant(ctx); err != nil {
+		return err
+	}
+	return workflow.Await(ctx, p.terminal)
+}
+
+func (p *purchase) terminal() bool { return p.order.Status.Terminal() }
+
+// pay validates, reserves and authorizes. Its I/O runs in a disconnected
+// context: a cancellation waits for the step in flight, so compensation
+// knows what to undo (an authorization cut off mid-call would leave a hold
+// we cannot name).
+func (p *purchase) pay(ctx workflow.Context) error {
+	io := disconnected(ctx)
+	var o models.Order
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(io, localStoreOptions), acts.ValidateOrder,
+		activities.ValidateInput{
+			OrderID: p.in.OrderID, BuyerID: p.in.BuyerID, ProductID: p.in.ProductID, Quantity: p.in.Quantity,
+			Shipping: p.in.Shipping, PaymentMethod: p.in.PaymentMethod,
+		}).Get(io, &o)
+	if err != nil {
+		if e := domainError(err); e != nil {
+			p.refuse(ctx, e)
+			return nil
+		}
+		return err
+	}
+	p.order = o
+	p.upsertOrderAttributes(ctx)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+
+	err = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(io, localStoreOptions), acts.ReserveStock,
+		o.ID, o.ProductID, o.Quantity).Get(io, nil)
+	if err != nil {
+		e := domainError(err)
+		if e == nil {
+			// An attempt that timed out may still have reserved: releasing is
+			// a no-op otherwise.
+			if rerr := p.releaseStock(io); rerr != nil {
+				p.logger.Error("Releasing stock after a failed reservation failed", "error", rerr)
+			}
+			return err
+		}
+		if e.Kind == models.KindSoldOut {
+			p.end(io, models.StatusSoldOut, models.ActorSystem, "sold_out", "not enough stock left")
+		} else {
+			p.end(io, models.StatusInvalid, models.ActorSystem, e.Code, e.Message)
+		}
+		return nil
+	}
+	p.saga.add("stock", p.releaseStock)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+
+	var intent payments.Intent
+	err = workflow.ExecuteActivity(workflow.WithActivityOptions(io, authorizeOptions), acts.AuthorizePayment,
+		payments.AuthorizeRequest{
+			OrderID:       o.ID,
+			Amount:        o.Amount(),
+			PaymentMethod: p.in.PaymentMethod,
+			Description:   o.ProductTitle,
+		}).Get(io, &intent)
+	if err != nil {
+		code, msg := "payment_unavailable", "the payment service did not answer; nothing was charged"
+		if e := domainError(err); e != nil {
+			code, msg = e.Code, e.Message
+		}
+		p.end(io, models.StatusPaymentFailed, models.ActorSystem, code, msg)
+		return nil
+	}
+	p.intentID = intent.ID
+	switch intent.Status {
+	case payments.IntentRequiresCapture:
+		p.saga.add("payment", p.voidAuthorization)
+		p.record(io, models.StatusChange{To: models.StatusAuthorized, Actor: models.ActorSystem, PaymentIntentID: intent.ID})
+		p.settle("")
+	case payments.IntentRequiresAction:
+		p.saga.add("payment", p.voidAuthorization)
+		p.record(io, models.StatusChange{To: models.StatusRequiresAction, Actor: models.ActorSystem,
+			PaymentIntentID: intent.ID, Detail: "waiting for 3-D Secure"})
+		p.settle("complete 3-D Secure to finish the payment")
+		p.paid.ClientSecret = intent.ClientSecret
+	case payments.IntentProcessing:
+		// Stripe will tell through its webhook; the pay update waits for it.
+		p.saga.add("payment", p.voidAuthorization)
+	default:
+		code := intent.LastErrorCode
+		if code == "" {
+			code = "card_declined"
+		}
+		p.end(io, models.StatusPaymentFailed, models.ActorSystem, code, "the card was not authorized")
+	}
+	return nil
+}
+
+// awaitingPayment reports whether Stripe's answer is still outstanding
+// (3-D Secure, or a processing intent).
+func (p *purchase) awaitingPayment() bool {
+	return p.intentID != "" && (p.order.Status == models.StatusRequiresAction || p.order.Status == models.StatusPending)
+}
+
+// intentSettled reports whether a Stripe signal decided the payment.
+func (p *purchase) intentSettled() bool {
+	if p.intent == nil || p.intent.IntentID != p.intentID {
+		return false
+	}
+	switch p.intent.Status {
+	case payments.IntentRequiresCapture, payments.IntentRequiresPaymentMethod, payments.IntentCanceled:
+		return true
+	}
+	return false
+}
+
+// awaitPaymentAction waits for Stripe's webhook (relayed as a signal) after
+// 3-D Secure, for at most PaymentActionTimeout.
+func (p *purchase) awaitPaymentAction(ctx workflow.Context) error {
+	ok, err := workflow.AwaitWithTimeout(ctx, PaymentActionTimeout, func() bool {
+		return p.intentSettled() || !p.awaitingPayment()
+	})
+	if err != nil {
+		return err
+	}
+	if err := p.lock.Lock(ctx); err != nil {
+		return err
+	}
+	defer p.lock.Unlock()
+	if !p.awaitingPayment() {
+		return nil // the buyer cancelled meanwhile
+	}
+	io := disconnected(ctx)
+	switch {
+	case !ok && p.order.Status == models.StatusRequiresAction:
+		p.end(io, models.StatusExpired, models.ActorSystem, "authentication_timeout", "3-D Secure was not completed in time")
+	case !ok:
+		p.end(io, models.StatusPaymentFailed, models.ActorSystem, "payment_timeout", "the payment did not complete in time")
+	case p.intent.Status == payments.IntentRequiresCapture:
+		p.record(io, models.StatusChange{To: models.StatusAuthorized, Actor: models.ActorSystem, PaymentIntentID: p.intentID})
+		p.settle("")
+	default:
+		p.end(io, models.StatusPaymentFailed, models.ActorSystem, "authentication_failed", "the card was not authorized")
+	}
+	return nil
+}
+
+// awaitMerchant waits for accept or reject; past the deadline the order
+// expires and the money and stock go back.
+func (p *purchase) awaitMerchant(ctx workflow.Context) error {
+	decided, err := workflow.AwaitWithTimeout(ctx, p.acceptTimeout(), func() bool {
+		return p.order.Status != models.StatusAuthorized
+	})
+	if err != nil || decided {
+		return err
+	}
+	if err := p.lock.Lock(ctx); err != nil {
+		return err
+	}
+	defer p.lock.Unlock()
+	if p.order.Status != models.StatusAuthorized {
+		return nil // a handler holding the lock decided first
+	}
+	p.end(disconnected(ctx), models.StatusExpired, models.ActorSystem, "accept_timeout", "the merchant did not accept in time")
+	p.notify(ctx, EventOrderExpired)
+	return nil
+}
+
+func (p *purchase) acceptTimeout() time.Duration {
+	switch t := p.in.AcceptTimeout; {
+	case t <= 0:
+		return DefaultAcceptTimeout
+	case t > MaxAcceptTimeout:
+		return MaxAcceptTimeout
+	default:
+		return t
+	}
+}
+
+// cancelled runs when the workflow itself is cancelled (by an operator):
+// undo what was done if the order may still be cancelled. Once shipped the
+// goods are gone, so nothing is undone.
+func (p *purchase) cancelled(ctx workflow.Context) {
+	dctx := disconnected(ctx)
+	if err := p.lock.Lock(dctx); err != nil {
+		return
+	}
+	defer p.lock.Unlock()
+	if !models.CanTransition(p.order.Status, models.StatusCancelled) {
+		return
+	}
+	p.end(dctx, models.StatusCancelled, models.ActorSystem, "workflow_cancelled", "the purchase was cancelled by an operator")
+}
+
+// finish waits for merchant notifications and running handlers, so none is
+// cut off by the workflow's end. A cancelled workflow's notifications were
+// cancelled with it, so this does not hold it open.
+func (p *purchase) finish(ctx workflow.Context) {
+	dctx := disconnected(ctx)
+	_ = workflow.Await(dctx, func() bool { return p.notifying == 0 && workflow.AllHandlersFinished(dctx) })
+}
+
+// refuse ends a purchase whose request failed validation. There is no order
+// row to update (validation is what creates it), so only the workflow's view
+// and its search attribute record the outcome.
+func (p *purchase) refuse(ctx workflow.Context, e *models.Error) {
+	p.order.Status = models.StatusInvalid
+	p.order.FailureCode = e.Code
+	p.upsertStatus(ctx)
+	p.settle(e.Message)
+}
+
+// end undoes every step done so far, then records the final status and
+// answers the pay update if it is still waiting.
+func (p *purchase) end(ctx workflow.Context, to models.OrderStatus, actor, code, detail string) {
+	p.saga.compensate(ctx, p.logger)
+	c := models.StatusChange{To: to, Actor: actor, FailureCode: code, Detail: detail, PaymentIntentID: p.intentID}
+	if p.order.RefundedMinor > 0 {
+		refunded := p.order.RefundedMinor
+		c.RefundedMinor = &refunded
+	}
+	p.record(ctx, c)
+	p.settle(detail)
+}
+
+// settle fixes the pay update's answer from the current order, once.
+func (p *purchase) settle(message string) {
+	if p.paid != nil {
+		return
+	}
+	p.paid = &PayResult{
+		OrderID:     p.order.ID,
+		Status:      p.order.Status,
+		Amount:      p.order.AmountMinor,
+		Currency:    p.order.Currency,
+		FailureCode: p.order.FailureCode,
+	}
+	if p.order.Status != models.StatusAuthorized {
+		p.paid.Message = message
+	}
+}
+
+// record writes a status change to the store and the OrderStatus search
+// attribute. The workflow is the source of truth: should the store refuse
+// the change, the workflow's view still moves on and the error is logged.
+func (p *purchase) record(ctx workflow.Context, c models.StatusChange) {
+	c.OrderID = p.order.ID
+	var o models.Order
+	if err := p.storeWrite(ctx, &o, acts.RecordStatus, c); err != nil {
+		p.logger.Error("Recording status failed; the read model lags the workflow", "To", c.To, "error", err)
+		p.order = applyChange(p.order, c)
+	} else {
+		p.order = o
+	}
+	p.upsertStatus(ctx)
+}
+
+// storeWrite runs a store write as a local activity and, when its attempts
+// run out on a retryable error, as a regular activity that keeps trying:
+// losing a status record or a stock release is not an option.
+func (p *purchase) storeWrite(ctx workflow.Context, result any, activity any, args ...any) error {
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localStoreOptions), activity, args...).Get(ctx, result)
+	var app *temporal.ApplicationError
+	if err == nil || errors.As(err, &app) && app.NonRetryable() {
+		return err
+	}
+	p.logger.Warn("Store write failed as a local activity; retrying durably", "error", err)
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, durableStoreOptions), activity, args...).Get(ctx, result)
+}
+
+func applyChange(o models.Order, c models.StatusChange) models.Order {
+	o.Status = c.To
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&o.FailureCode, c.FailureCode)
+	set(&o.PaymentIntentID, c.PaymentIntentID)
+	set(&o.Carrier, c.Carrier)
+	set(&o.TrackingNumber, c.TrackingNumber)
+	set(&o.TrackingURL, c.TrackingURL)
+	if c.CapturedMinor != nil {
+		o.CapturedMinor = *c.CapturedMinor
+	}
+	if c.RefundedMinor != nil {
+		o.RefundedMinor = *c.RefundedMinor
+	}
+	return o
+}
+
+// Compensations.
+
+func (p *purchase) releaseStock(ctx workflow.Context) error {
+	return p.storeWrite(ctx, nil, acts.ReleaseStock, p.order.ID)
+}
+
+func (p *purchase) voidAuthorization(ctx workflow.Context) error {
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, compensationOptions), acts.VoidAuthorization,
+		p.order.ID, p.intentID).Get(ctx, nil)
+}
+
+func (p *purchase) refundPayment(ctx workflow.Context) error {
+	var r payments.Refund
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, compensationOptions), acts.RefundPayment,
+		payments.RefundRequest{
+			OrderID:  p.order.ID,
+			IntentID: p.intentID,
+			Amount:   p.order.CapturedMinor,
+			Reason:   "requested_by_customer",
+			Step:     "cancel",
+		}).Get(ctx, &r)
+	if err == nil {
+		p.order.RefundedMinor = r.Amount
+	}
+	return err
+}
+
+// notify tells the merchant without holding up the purchase: the activity
+// runs in its own coroutine and a failure is only logged.
+func (p *purchase) notify(ctx workflow.Context, eventType string) {
+	p.notifying++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { p.notifying-- }()
+		err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, notifyOptions), acts.NotifyMerchant,
+			activities.NotifyInput{OrderID: p.order.ID, EventType: eventType}).Get(ctx, nil)
+		if err != nil {
+			p.logger.Warn("Merchant notification failed", "EventType", eventType, "error", err)
+		}
+	})
+}
+
+func (p *purchase) upsertStatus(ctx workflow.Context) {
+	p.upsert(ctx, OrderStatusKey.ValueSet(string(p.order.Status)))
+}
+
+func (p *purchase) upsertOrderAttributes(ctx workflow.Context) {
+	p.upsert(ctx,
+		OrderStatusKey.ValueSet(string(p.order.Status)),
+		MerchantIDKey.ValueSet(p.order.MerchantID),
+		AmountMinorKey.ValueSet(p.order.AmountMinor),
+		CurrencyKey.ValueSet(p.order.Currency),
+	)
+}
+
+func (p *purchase) upsert(ctx workflow.Context, updates ...temporal.SearchAttributeUpdate) {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		p.logger.Warn("Upserting search attributes failed", "error", err)
+	}
+}
+
+// domainError returns the domain error a failed activity carried, if a
+// retry could not have fixed it; nil means an infrastructure failure.
+func domainError(err error) *models.Error {
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || !app.NonRetryable() {
+		return nil
+	}
+	var e *models.Error
+	if errors.As(failures.FromTemporal(err), &e) {
+		return e
+	}
+	return nil
+}
+
+func disconnected(ctx workflow.Context) workflow.Context {
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	return dctx
+}

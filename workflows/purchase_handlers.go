@@ -1,0 +1,192 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/buybutton/checkout/failures"
+	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/payments"
+)
+
+// setup registers the query, the updates and the Stripe signal before the
+// first step runs, so an update-with-start finds its handler in the first
+// workflow task.
+func (p *purchase) setup(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (models.Order, error) { return p.order, nil }); err != nil {
+		return err
+	}
+	updates := []struct {
+		name      string
+		handler   any
+		validator any
+	}{
+		{UpdatePay, p.payUpdate, nil},
+		{UpdateAccept, p.accept, p.validateAccept},
+		{UpdateReject, p.reject, p.validateReject},
+		{UpdateShip, p.ship, p.validateShip},
+		{UpdateDeliver, p.deliver, p.validateDeliver},
+		{UpdateCancel, p.cancel, p.validateCancel},
+	}
+	for _, u := range updates {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler,
+			workflow.UpdateHandlerOptions{Validator: u.validator}); err != nil {
+			return err
+		}
+	}
+	signals := workflow.GetSignalChannel(ctx, SignalPaymentIntent)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var s PaymentIntentSignal
+			if !signals.Receive(ctx, &s) {
+				return
+			}
+			p.intent = &s
+		}
+	})
+	return nil
+}
+
+// payUpdate answers once the payment step settles; asked again it gives the
+// same answer.
+func (p *purchase) payUpdate(ctx workflow.Context) (PayResult, error) {
+	if err := workflow.Await(ctx, func() bool { return p.paid != nil || p.payErr != nil }); err != nil {
+		return PayResult{}, err
+	}
+	if p.paid == nil {
+		return PayResult{}, failures.ToTemporal(models.Errorf(models.KindUnavailable, "payment_unavailable",
+			"the purchase could not be processed; try again"))
+	}
+	return *p.paid, nil
+}
+
+// admit decides whether the order may move to status to now. done means it
+// already has: the update is a repeat and answers the current order.
+func (p *purchase) admit(to models.OrderStatus) (done bool, err error) {
+	if p.order.Status == to {
+		return true, nil
+	}
+	return false, models.CheckTransition(p.order.Status, to)
+}
+
+func (p *purchase) validateAccept(AcceptInput) error {
+	_, err := p.admit(models.StatusAccepted)
+	return failures.ToTemporal(err)
+}
+
+// accept captures the held money.
+func (p *purchase) accept(ctx workflow.Context, in AcceptInput) (models.Order, error) {
+	if err := p.lock.Lock(ctx); err != nil {
+		return models.Order{}, err
+	}
+	defer p.lock.Unlock()
+	if done, err := p.admit(models.StatusAccepted); done || err != nil {
+		return p.order, failures.ToTemporal(err)
+	}
+	io := disconnected(ctx)
+	var intent payments.Intent
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(io, captureOptions), acts.CapturePayment,
+		p.order.ID, p.intentID).Get(io, &intent)
+	if err != nil {
+		p.logger.Error("Capture failed", "error", err)
+		p.end(io, models.StatusPaymentFailed, models.ActorSystem, "capture_failed", "the payment could not be captured")
+		p.notify(ctx, EventOrderPaymentFailed)
+		return p.order, failures.ToTemporal(models.Errorf(models.KindPaymentDeclined, "capture_failed",
+			"the payment could not be captured; the order was cancelled"))
+	}
+	p.saga.replace("payment", p.refundPayment)
+	captured := intent.AmountReceived
+	if captured == 0 {
+		captured = p.order.AmountMinor
+	}
+	p.record(io, models.StatusChange{To: models.StatusAccepted, Actor: in.Actor, PaymentIntentID: p.intentID,
+		CapturedMinor: &captured})
+	return p.order, nil
+}
+
+func (p *purchase) validateReject(RejectInput) error {
+	_, err := p.admit(models.StatusRejected)
+	return failures.ToTemporal(err)
+}
+
+// reject voids the authorization and gives the stock back.
+func (p *purchase) reject(ctx workflow.Context, in RejectInput) (models.Order, error) {
+	if err := p.lock.Lock(ctx); err != nil {
+		return models.Order{}, err
+	}
+	defer p.lock.Unlock()
+	if done, err := p.admit(models.StatusRejected); done || err != nil {
+		return p.order, failures.ToTemporal(err)
+	}
+	p.end(disconnected(ctx), models.StatusRejected, in.Actor, "", in.Reason)
+	return p.order, nil
+}
+
+// admitShipment is admit for ship: shipping needs a carrier and a tracking
+// number, and a repeat must name the same parcel.
+func (p *purchase) admitShipment(in ShipInput) (done bool, err error) {
+	if in.Carrier == "" || in.TrackingNumber == "" {
+		return false, models.Invalid("invalid_shipment", "carrier and tracking_number are required")
+	}
+	if p.order.Status == models.StatusShipped &&
+		(p.order.Carrier != in.Carrier || p.order.TrackingNumber != in.TrackingNumber) {
+		return false, models.Conflict("already_shipped", "order already shipped with another tracking number")
+	}
+	return p.admit(models.StatusShipped)
+}
+
+func (p *purchase) validateShip(in ShipInput) error {
+	_, err := p.admitShipment(in)
+	return failures.ToTemporal(err)
+}
+
+func (p *purchase) ship(ctx workflow.Context, in ShipInput) (models.Order, error) {
+	if err := p.lock.Lock(ctx); err != nil {
+		return models.Order{}, err
+	}
+	defer p.lock.Unlock()
+	if done, err := p.admitShipment(in); done || err != nil {
+		return p.order, failures.ToTemporal(err)
+	}
+	p.record(disconnected(ctx), models.StatusChange{To: models.StatusShipped, Actor: in.Actor,
+		Carrier: in.Carrier, TrackingNumber: in.TrackingNumber, TrackingURL: in.TrackingURL})
+	return p.order, nil
+}
+
+func (p *purchase) validateDeliver(DeliverInput) error {
+	_, err := p.admit(models.StatusDelivered)
+	return failures.ToTemporal(err)
+}
+
+func (p *purchase) deliver(ctx workflow.Context, in DeliverInput) (models.Order, error) {
+	if err := p.lock.Lock(ctx); err != nil {
+		return models.Order{}, err
+	}
+	defer p.lock.Unlock()
+	if done, err := p.admit(models.StatusDelivered); done || err != nil {
+		return p.order, failures.ToTemporal(err)
+	}
+	p.record(disconnected(ctx), models.StatusChange{To: models.StatusDelivered, Actor: in.Actor})
+	return p.order, nil
+}
+
+func (p *purchase) validateCancel(CancelInput) error {
+	_, err := p.admit(models.StatusCancelled)
+	return failures.ToTemporal(err)
+}
+
+// cancel is the buyer's: before capture the hold is voided, after it the
+// money is refunded; the stock goes back either way.
+func (p *purchase) cancel(ctx workflow.Context, in CancelInput) (models.Order, error) {
+	if err := p.lock.Lock(ctx); err != nil {
+		return models.Order{}, err
+	}
+	defer p.lock.Unlock()
+	if done, err := p.admit(models.StatusCancelled); done || err != nil {
+		return p.order, failures.ToTemporal(err)
+	}
+	p.end(disconnected(ctx), models.StatusCancelled, in.Actor, "", in.Reason)
+	if p.merchantNotified {
+		p.notify(ctx, EventOrderCancelled)
+	}
+	return p.order, nil
+}

@@ -1,0 +1,223 @@
+package workflows
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/buybutton/checkout/activities"
+	"github.com/buybutton/checkout/failures"
+	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/payments"
+)
+
+// harness runs PurchaseWorkflow in the time-skipping test environment with
+// every activity replaced by an in-memory fake that records its calls and
+// keeps an order row the way the store would, state machine included.
+type harness struct {
+	t   *testing.T
+	env *testsuite.TestWorkflowEnvironment
+
+	mu             sync.Mutex
+	order          models.Order
+	calls          []string // activity calls but notifications, in order
+	notified       []string // notification event types, once each
+	notifyAttempts int
+	reserved       bool
+
+	// Behaviour of the fakes; set before run.
+	validateErr  error
+	reserveErr   error
+	intent       payments.Intent
+	authorizeErr error
+	captureErr   error
+	notifyErr    error
+
+	pay *updateOutcome
+}
+
+// updateOutcome is what one update's caller saw.
+type updateOutcome struct {
+	accepted  bool
+	rejected  error
+	completed bool
+	result    any
+	err       error
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	h := &harness{
+		t:      t,
+		env:    env,
+		intent: payments.Intent{ID: "pi_1", Status: payments.IntentRequiresCapture, Amount: 2000, AmountCapturable: 2000, Currency: "usd"},
+	}
+	env.OnActivity(acts.ValidateOrder, mock.Anything, mock.Anything).Return(h.validateOrder)
+	env.OnActivity(acts.ReserveStock, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(h.reserveStock)
+	env.OnActivity(acts.ReleaseStock, mock.Anything, mock.Anything).Return(h.releaseStock)
+	env.OnActivity(acts.AuthorizePayment, mock.Anything, mock.Anything).Return(h.authorizePayment)
+	env.OnActivity(acts.CapturePayment, mock.Anything, mock.Anything, mock.Anything).Return(h.capturePayment)
+	env.OnActivity(acts.VoidAuthorization, mock.Anything, mock.Anything, mock.Anything).Return(h.voidAuthorization)
+	env.OnActivity(acts.RefundPayment, mock.Anything, mock.Anything).Return(h.refundPayment)
+	env.OnActivity(acts.RecordStatus, mock.Anything, mock.Anything).Return(h.recordStatus)
+	env.OnActivity(acts.NotifyMerchant, mock.Anything, mock.Anything).Return(h.notifyMerchant)
+	return h
+}
+
+func testInput() PurchaseInput {
+	return PurchaseInput{
+		OrderID:   "ord_test1",
+		BuyerID:   "buyer_1",
+		ProductID: "prod_1",
+		Quantity:  2,
+		Shipping: models.Address{Name: "Ada Lovelace", Line1: "1 Analytical St", City: "London",
+			PostalCode: "N1 1AA", Country: "GB"},
+		PaymentMethod: "pm_card_visa",
+	}
+}
+
+// run starts the workflow with the pay update delivered in its first task,
+// as update-with-start does, and runs it to its end.
+func (h *harness) run(in PurchaseInput) {
+	h.pay = h.updateAt(0, UpdatePay, PayUpdateID)
+	h.env.ExecuteWorkflow(PurchaseWorkflow, in)
+	if !h.env.IsWorkflowCompleted() {
+		h.t.Fatal("workflow did not complete")
+	}
+}
+
+// updateAt sends an update after d of workflow time.
+func (h *harness) updateAt(d time.Duration, name, id string, args ...any) *updateOutcome {
+	out := &updateOutcome{}
+	h.env.RegisterDelayedCallback(func() {
+		h.env.UpdateWorkflow(name, id, &testsuite.TestUpdateCallback{
+			OnAccept: func() { out.accepted = true },
+			OnReject: func(err error) { out.rejected = err },
+			OnComplete: func(v any, err error) {
+				out.completed, out.result, out.err = true, v, err
+			},
+		}, args...)
+	}, d)
+	return out
+}
+
+func (h *harness) result() (models.Order, error) {
+	var o models.Order
+	err := h.env.GetWorkflowResult(&o)
+	return o, err
+}
+
+func (h *harness) call(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.calls = append(h.calls, name)
+}
+
+func (h *harness) snapshot() (calls, notified []string, order models.Order) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.calls...), append([]string(nil), h.notified...), h.order
+}
+
+func (h *harness) validateOrder(_ context.Context, in activities.ValidateInput) (models.Order, error) {
+	h.call("ValidateOrder")
+	if h.validateErr != nil {
+		return models.Order{}, h.validateErr
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.order = models.Order{
+		ID: in.OrderID, BuyerID: in.BuyerID, MerchantID: "mer_1", ProductID: in.ProductID, ProductTitle: "Mug",
+		Quantity: in.Quantity, UnitPriceMinor: 1000, AmountMinor: 1000 * int64(in.Quantity), Currency: "usd",
+		Status: models.StatusPending, Shipping: in.Shipping,
+	}
+	return h.order, nil
+}
+
+func (h *harness) reserveStock(_ context.Context, orderID, productID string, qty int) error {
+	h.call("ReserveStock")
+	if h.reserveErr != nil {
+		return h.reserveErr
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.reserved = true
+	return nil
+}
+
+func (h *harness) releaseStock(_ context.Context, orderID string) error {
+	h.call("ReleaseStock")
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.reserved = false
+	return nil
+}
+
+func (h *harness) authorizePayment(_ context.Context, req payments.AuthorizeRequest) (payments.Intent, error) {
+	h.call("AuthorizePayment")
+	if req.OrderID == "" || req.Amount.Amount != 2000 || req.PaymentMethod != "pm_card_visa" {
+		h.t.Errorf("AuthorizePayment got %+v", req)
+	}
+	return h.intent, h.authorizeErr
+}
+
+func (h *harness) capturePayment(_ context.Context, orderID, intentID string) (payments.Intent, error) {
+	h.call("CapturePayment")
+	if h.captureErr != nil {
+		return payments.Intent{}, h.captureErr
+	}
+	in := h.intent
+	in.Status, in.AmountReceived, in.AmountCapturable = payments.IntentSucceeded, in.Amount, 0
+	return in, nil
+}
+
+func (h *harness) voidAuthorization(_ context.Context, orderID, intentID string) (payments.Intent, error) {
+	h.call("VoidAuthorization")
+	if intentID != h.intent.ID {
+		h.t.Errorf("VoidAuthorization of intent %q, want %q", intentID, h.intent.ID)
+	}
+	in := h.intent
+	in.Status = payments.IntentCanceled
+	return in, nil
+}
+
+func (h *harness) refundPayment(_ context.Context, req payments.RefundRequest) (payments.Refund, error) {
+	h.call("RefundPayment")
+	if req.Amount != 2000 || req.Step != "cancel" || req.IntentID != h.intent.ID {
+		h.t.Errorf("RefundPayment got %+v", req)
+	}
+	return payments.Refund{ID: "re_1", Status: "succeeded", Amount: req.Amount}, nil
+}
+
+// recordStatus applies a change like the store does: the same status again
+// is a no-op, anything else must be an allowed transition.
+func (h *harness) recordStatus(_ context.Context, c models.StatusChange) (models.Order, error) {
+	h.call("RecordStatus:" + string(c.To))
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.order.Status != c.To {
+		if err := models.CheckTransition(h.order.Status, c.To); err != nil {
+			h.t.Errorf("workflow recorded an illegal transition: %v", err)
+			return models.Order{}, failures.ToTemporal(err)
+		}
+	}
+	h.order = applyChange(h.order, c)
+	return h.order, nil
+}
+
+func (h *harness) notifyMerchant(_ context.Context, in activities.NotifyInput) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.notifyAttempts++
+	if !slices.Contains(h.notified, in.EventType) {
+		h.notified = append(h.notified, in.EventType)
+	}
+	return h.notifyErr
+}
