@@ -17,8 +17,8 @@ export STRIPE_MOCK  := $(BIN)/stripe-mock
 .PHONY: dev test vet lint tools bench build clean
 
 ## dev: run everything locally (Temporal dev server + UI, Stripe sandbox, SQLite, api, worker)
-dev: $(BIN)/temporal
-	$(GO) run ./cmd/checkout dev
+dev: $(BIN)/temporal build
+	$(BIN)/checkout dev
 
 ## test: vet, determinism check, all tests with the race detector (real Temporal, Postgres, sandbox, stripe-mock)
 test: tools vet

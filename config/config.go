@@ -26,6 +26,13 @@ type Config struct {
 	PayWait           time.Duration // PAY_WAIT: how long POST /v1/purchases waits for the payment answer
 	SandboxAddr       string        // SANDBOX_ADDR: where `checkout sandbox` and `checkout dev` serve the sandbox
 	LogLevel          string        // LOG_LEVEL: debug, info, warn, error
+	OperatorToken     string        // OPERATOR_TOKEN: operators' bearer token (admin endpoints, codec server)
+	EncryptionKeys    string        // CHECKOUT_ENCRYPTION_KEYS: key ring spec, see package keyring
+	TemporalUIOrigin  string        // TEMPORAL_UI_ORIGIN: the Temporal UI allowed to call the codec server
+	RolloutPercent    string        // ROLLOUT_PERCENT: share of buyers who see the Buy button, 0–100
+	RolloutAllow      string        // ROLLOUT_ALLOW: comma-separated buyer ids always in (dogfood)
+	RolloutDeny       string        // ROLLOUT_DENY: comma-separated buyer ids always out
+	RolloutOffFor     string        // ROLLOUT_DISABLED_MERCHANTS: comma-separated merchant ids whose button is off
 }
 
 // Defaults that are not secrets.
@@ -57,6 +64,13 @@ func FromEnv() (Config, error) {
 		BuyerTokenSecret:  os.Getenv("BUYER_TOKEN_SECRET"),
 		SandboxAddr:       env("SANDBOX_ADDR", DefaultSandboxAddr),
 		LogLevel:          env("LOG_LEVEL", "info"),
+		OperatorToken:     os.Getenv("OPERATOR_TOKEN"),
+		EncryptionKeys:    os.Getenv("CHECKOUT_ENCRYPTION_KEYS"),
+		TemporalUIOrigin:  env("TEMPORAL_UI_ORIGIN", "http://localhost:8233"),
+		RolloutPercent:    env("ROLLOUT_PERCENT", "0"),
+		RolloutAllow:      os.Getenv("ROLLOUT_ALLOW"),
+		RolloutDeny:       os.Getenv("ROLLOUT_DENY"),
+		RolloutOffFor:     os.Getenv("ROLLOUT_DISABLED_MERCHANTS"),
 	}
 	var err error
 	if c.AcceptTimeout, err = duration("MERCHANT_ACCEPT_TIMEOUT", workflows.DefaultAcceptTimeout); err != nil {

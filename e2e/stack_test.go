@@ -19,6 +19,8 @@ import (
 
 	"github.com/buybutton/checkout/activities"
 	"github.com/buybutton/checkout/api"
+	"github.com/buybutton/checkout/codec"
+	"github.com/buybutton/checkout/keyring"
 	"github.com/buybutton/checkout/models"
 	"github.com/buybutton/checkout/notify"
 	"github.com/buybutton/checkout/payments"
@@ -36,6 +38,7 @@ type stack struct {
 	Store       *store.Store
 	Sandbox     *sandbox.Server
 	Temporal    client.Client
+	Ring        *keyring.Ring
 	API         *httptest.Server
 	secret      []byte
 	MerchantID  string
@@ -59,7 +62,17 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	sbSrv := httptest.NewServer(sb)
 	t.Cleanup(func() { sbSrv.Close(); sb.Close() })
 
-	tc, err := client.Dial(client.Options{HostPort: devServer.FrontendHostPort(), Logger: quietTemporalLogger()})
+	spec, err := keyring.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := keyring.Parse(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, fc := codec.ClientOptions(ring)
+	tc, err := client.Dial(client.Options{HostPort: devServer.FrontendHostPort(), Logger: quietTemporalLogger(),
+		DataConverter: dc, FailureConverter: fc})
 	if err != nil {
 		t.Fatalf("dial temporal: %v", err)
 	}
@@ -93,7 +106,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if err != nil {
 		t.Fatalf("create merchant: %v", err)
 	}
-	s := &stack{t: t, Store: st, Sandbox: sb, Temporal: tc, API: srv, secret: secret, MerchantID: m.ID, MerchantKey: key,
+	s := &stack{t: t, Ring: ring, Store: st, Sandbox: sb, Temporal: tc, API: srv, secret: secret, MerchantID: m.ID, MerchantKey: key,
 		taskQueue: taskQueue, acts: acts}
 	s.startWorker()
 	t.Cleanup(func() { s.worker.Stop() })

@@ -26,6 +26,7 @@ const (
 	devSeedFile   = "dev-seed.json"
 	devDBFile     = "checkout.db"
 	devTemporalDB = "temporal.db"
+	devKeyFile    = "dev-encryption-keys"
 )
 
 // devSeed is the demo shop, remembered across restarts because the merchant
@@ -78,7 +79,11 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 		return err
 	}
 	defer st.Close()
-	tc, err := dialTemporal(ctx, cfg)
+	ring, err := loadKeyRing(cfg, filepath.Join(dataDir, devKeyFile))
+	if err != nil {
+		return err
+	}
+	tc, err := dialTemporal(ctx, cfg, ring)
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,11 @@ func runAPI(ctx context.Context, cfg config.Config, _ []string) error {
 		return err
 	}
 	defer st.Close()
-	tc, err := dialTemporal(ctx, cfg)
+	ring, err := loadKeyRing(cfg, "")
+	if err != nil {
+		return err
+	}
+	tc, err := dialTemporal(ctx, cfg, ring)
 	if err != nil {
 		return err
 	}
@@ -36,7 +40,11 @@ func runWorker(ctx context.Context, cfg config.Config, _ []string) error {
 		return err
 	}
 	defer st.Close()
-	tc, err := dialTemporal(ctx, cfg)
+	ring, err := loadKeyRing(cfg, "")
+	if err != nil {
+		return err
+	}
+	tc, err := dialTemporal(ctx, cfg, ring)
 	if err != nil {
 		return err
 	}

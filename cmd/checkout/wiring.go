@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -13,6 +15,8 @@ import (
 
 	"github.com/buybutton/checkout/activities"
 	"github.com/buybutton/checkout/api"
+	"github.com/buybutton/checkout/codec"
+	"github.com/buybutton/checkout/keyring"
 	"github.com/buybutton/checkout/config"
 	"github.com/buybutton/checkout/notify"
 	"github.com/buybutton/checkout/payments"
@@ -35,16 +39,48 @@ func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 	return st, nil
 }
 
-func dialTemporal(ctx context.Context, cfg config.Config) (client.Client, error) {
+// dialTemporal connects with the payload codec installed, so every workflow
+// input, result, update, query and failure is stored encrypted in Temporal.
+func dialTemporal(ctx context.Context, cfg config.Config, ring *keyring.Ring) (client.Client, error) {
+	dc, fc := codec.ClientOptions(ring)
 	c, err := client.DialContext(ctx, client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    tlog.NewStructuredLogger(slog.Default().With("component", "temporal")),
+		HostPort:         cfg.TemporalAddress,
+		Namespace:        cfg.TemporalNamespace,
+		Logger:           tlog.NewStructuredLogger(slog.Default().With("component", "temporal")),
+		DataConverter:    dc,
+		FailureConverter: fc,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}
 	return c, nil
+}
+
+// loadKeyRing parses CHECKOUT_ENCRYPTION_KEYS. In development an unset ring
+// is generated once and kept in data/, so restarts can still read old data.
+func loadKeyRing(cfg config.Config, devKeyFile string) (*keyring.Ring, error) {
+	spec := cfg.EncryptionKeys
+	if spec == "" && devKeyFile != "" {
+		if b, err := os.ReadFile(devKeyFile); err == nil {
+			spec = strings.TrimSpace(string(b))
+		} else {
+			if spec, err = keyring.Generate(); err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(devKeyFile, []byte(spec+"\n"), 0o600); err != nil {
+				return nil, err
+			}
+			slog.Warn("CHECKOUT_ENCRYPTION_KEYS is unset: generated a development key ring", "file", devKeyFile)
+		}
+	}
+	if spec == "" {
+		return nil, errors.New("CHECKOUT_ENCRYPTION_KEYS is required (see README, Security)")
+	}
+	ring, err := keyring.Parse(spec)
+	if err != nil {
+		return nil, fmt.Errorf("CHECKOUT_ENCRYPTION_KEYS: %w", err)
+	}
+	return ring, nil
 }
 
 func newActivities(cfg config.Config, st *store.Store) *activities.Activities {
