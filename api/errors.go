@@ -110,6 +110,9 @@ func publicError(err error) (int, errorBody) {
 // writeError answers with err in the error shape and aborts the chain.
 func writeError(c *gin.Context, err error) {
 	status, body := publicError(err)
+	if status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", "1")
+	}
 	if status >= http.StatusInternalServerError {
 		loggerFrom(c).ErrorContext(c.Request.Context(), "request failed",
 			slog.Int("status", status), slog.String("error", err.Error()))

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -89,6 +90,12 @@ func (a *app) createPurchase(c *gin.Context) {
 	if rec.OrderID != "" {
 		orderID = rec.OrderID
 	}
+	release, err := a.acquirePurchaseSlot(ctx)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	defer release()
 	res, err := a.pay(ctx, workflows.PurchaseInput{
 		OrderID:       orderID,
 		BuyerID:       buyer,
@@ -103,6 +110,24 @@ func (a *app) createPurchase(c *gin.Context) {
 		return
 	}
 	writePayResult(c, res)
+}
+
+// slotWait is how long a purchase queues for a free slot before being refused.
+var slotWait = 500 * time.Millisecond
+
+// acquirePurchaseSlot waits briefly for one of the MaxInFlightPurchases
+// slots. Refusing is safe: the key is claimed, so the client's retry with the
+// same Idempotency-Key continues the same order.
+func (a *app) acquirePurchaseSlot(ctx context.Context) (release func(), err error) {
+	timer := time.NewTimer(slotWait)
+	defer timer.Stop()
+	select {
+	case a.purchaseSlots <- struct{}{}:
+		return func() { <-a.purchaseSlots }, nil
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	return nil, models.Errorf(models.KindUnavailable, "busy", "too many purchases in progress; retry with the same Idempotency-Key")
 }
 
 // checkPurchasable fails fast from the read model so that obviously doomed

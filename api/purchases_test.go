@@ -335,3 +335,26 @@ func FuzzPurchaseDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestPurchasesBeyondTheInFlightLimitAreRefusedFast(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.MaxInFlightPurchases = 1 })
+	entered, release := make(chan struct{}), make(chan struct{})
+	e.expectPay(fakeHandle{result: workflows.PayResult{Status: models.StatusAuthorized}}, nil).Run(func(mock.Arguments) {
+		close(entered)
+		<-release
+	}).Once()
+	tok := bearerOf(e.buyerToken(buyerA))
+	done := make(chan int)
+	go func() {
+		w := e.do(req{method: http.MethodPost, path: "/v1/purchases", body: purchaseBody(t, nil), auth: tok,
+			headers: map[string]string{"Idempotency-Key": "first"}})
+		done <- w.Code
+	}()
+	<-entered
+	w := e.do(req{method: http.MethodPost, path: "/v1/purchases", body: purchaseBody(t, nil), auth: tok,
+		headers: map[string]string{"Idempotency-Key": "second"}})
+	requireError(t, w, http.StatusServiceUnavailable, "busy")
+	require.Equal(t, "1", w.Header().Get("Retry-After"))
+	close(release)
+	require.Equal(t, http.StatusCreated, <-done)
+}

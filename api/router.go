@@ -31,6 +31,8 @@ type Store interface {
 	ClaimIdempotencyKey(ctx context.Context, scope, key, requestHash, orderID string) (store.IdempotencyRecord, bool, error)
 }
 
+var _ Store = (*store.Store)(nil)
+
 // Config is everything the API depends on.
 type Config struct {
 	Store            Store
@@ -44,20 +46,26 @@ type Config struct {
 	PayWait time.Duration
 	// MaxBodyBytes caps request bodies. Default 64 KiB.
 	MaxBodyBytes int64
-	Logger       *slog.Logger
+	// MaxInFlightPurchases bounds the purchases waiting on Temporal at once:
+	// past about 32 concurrent starts a small cluster gets slower for
+	// everyone, so extra purchases are refused fast (503) instead. Default 32.
+	MaxInFlightPurchases int
+	Logger               *slog.Logger
 	// Registry receives the API's metrics and, when it is also a Gatherer, is
 	// what /metrics serves. Nil: a private registry.
 	Registry prometheus.Registerer
 }
 
 const (
-	defaultPayWait      = 5 * time.Second
-	defaultMaxBodyBytes = 64 << 10
+	defaultPayWait              = 5 * time.Second
+	defaultMaxBodyBytes         = 64 << 10
+	defaultMaxInFlightPurchases = 32
 )
 
 type app struct {
-	cfg     Config
-	metrics *httpMetrics
+	cfg           Config
+	metrics       *httpMetrics
+	purchaseSlots chan struct{}
 }
 
 // New builds the HTTP handler.
@@ -68,11 +76,14 @@ func New(cfg Config) http.Handler {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = defaultMaxBodyBytes
 	}
+	if cfg.MaxInFlightPurchases <= 0 {
+		cfg.MaxInFlightPurchases = defaultMaxInFlightPurchases
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
 	gatherer, registerer := metricsRegistry(cfg.Registry)
-	a := &app{cfg: cfg, metrics: newHTTPMetrics(registerer)}
+	a := &app{cfg: cfg, metrics: newHTTPMetrics(registerer), purchaseSlots: make(chan struct{}, cfg.MaxInFlightPurchases)}
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
