@@ -54,6 +54,9 @@ type Config struct {
 	// Registry receives the API's metrics and, when it is also a Gatherer, is
 	// what /metrics serves. Nil: a private registry.
 	Registry prometheus.Registerer
+	// OperatorToken admits operators to /v1/admin and the codec server;
+	// empty closes those endpoints.
+	OperatorToken string
 }
 
 const (

@@ -34,7 +34,7 @@ func TestMigrateConcurrently(t *testing.T) {
 			ctx := ctxT(t)
 			var stores []*store.Store
 			for range 2 {
-				s, err := store.Open(ctx, url)
+				s, err := store.Open(ctx, url, storetest.Ring(t))
 				require.NoError(t, err)
 				t.Cleanup(func() { _ = s.Close() })
 				stores = append(stores, s)

@@ -16,6 +16,8 @@ import (
 	"github.com/glebarez/sqlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
+
+	"github.com/buybutton/checkout/keyring"
 )
 
 // DefaultSQLitePath is where the embedded database lives when no
@@ -45,13 +47,18 @@ type Store struct {
 	db        *gorm.DB
 	postgres  bool
 	addresses addressCodec
+	// ring encrypts personal data at rest (AES-256-GCM with key ids).
+	ring *keyring.Ring
 }
 
 // Open connects to databaseURL without migrating it:
 //   - "" → SQLite at DefaultSQLitePath (its directory is created),
 //   - "postgres://…" or "postgresql://…" → Postgres,
 //   - "sqlite://<path>" or "file:<path>" → SQLite at path.
-func Open(ctx context.Context, databaseURL string) (*Store, error) {
+func Open(ctx context.Context, databaseURL string, ring *keyring.Ring) (*Store, error) {
+	if ring == nil {
+		return nil, errors.New("store: a key ring is required to encrypt personal data")
+	}
 	var (
 		dialector gorm.Dialector
 		isPG      bool
@@ -98,7 +105,7 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		sqlDB.SetConnMaxIdleTime(0)
 		sqlDB.SetConnMaxLifetime(0)
 	}
-	s := &Store{db: db, postgres: isPG}
+	s := &Store{db: db, postgres: isPG, ring: ring}
 	if err := s.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err

@@ -8,6 +8,8 @@ import (
 
 	"github.com/buybutton/checkout/models"
 	"github.com/stretchr/testify/require"
+
+	"github.com/buybutton/checkout/keyring"
 )
 
 func TestSQLitePath(t *testing.T) {
@@ -39,7 +41,11 @@ func TestSQLitePath(t *testing.T) {
 
 func TestOpenDefaultCreatesDataDir(t *testing.T) {
 	t.Chdir(t.TempDir())
-	s, err := Open(context.Background(), "")
+	spec, err := keyring.Generate()
+	require.NoError(t, err)
+	ring, err := keyring.Parse(spec)
+	require.NoError(t, err)
+	s, err := Open(context.Background(), "", ring)
 	require.NoError(t, err)
 	defer s.Close()
 	require.Equal(t, "sqlite", s.Dialect())

@@ -74,15 +74,15 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 		}
 	}
 
-	st, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	ring, err := loadKeyRing(cfg, filepath.Join(dataDir, devKeyFile))
 	if err != nil {
 		return err
 	}
+	st, err := openStore(ctx, cfg, ring)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	tc, err := dialTemporal(ctx, cfg, ring)
 	if err != nil {
 		return err

@@ -23,6 +23,7 @@ commands:
   sandbox    serve the local Stripe-protocol sandbox
   migrate    create or update the database schema
   token ID   print a buyer token for buyer ID (signed with BUYER_TOKEN_SECRET)
+  keygen     print a new key ring for CHECKOUT_ENCRYPTION_KEYS
 
 Configuration comes from environment variables; see README.md.
 `
@@ -49,6 +50,7 @@ func main() {
 		"sandbox": runSandbox,
 		"migrate": runMigrate,
 		"token":   runToken,
+		"keygen":  runKeygen,
 	}
 	run, ok := commands[os.Args[1]]
 	if !ok {

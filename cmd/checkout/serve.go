@@ -9,6 +9,7 @@ import (
 
 	"github.com/buybutton/checkout/api"
 	"github.com/buybutton/checkout/config"
+	"github.com/buybutton/checkout/keyring"
 	"github.com/buybutton/checkout/worker"
 )
 
@@ -16,15 +17,15 @@ func runAPI(ctx context.Context, cfg config.Config, _ []string) error {
 	if cfg.BuyerTokenSecret == "" {
 		return errors.New("BUYER_TOKEN_SECRET is required (use `checkout dev` for a development setup)")
 	}
-	st, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	ring, err := loadKeyRing(cfg, "")
 	if err != nil {
 		return err
 	}
+	st, err := openStore(ctx, cfg, ring)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	tc, err := dialTemporal(ctx, cfg, ring)
 	if err != nil {
 		return err
@@ -35,15 +36,15 @@ func runAPI(ctx context.Context, cfg config.Config, _ []string) error {
 }
 
 func runWorker(ctx context.Context, cfg config.Config, _ []string) error {
-	st, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	ring, err := loadKeyRing(cfg, "")
 	if err != nil {
 		return err
 	}
+	st, err := openStore(ctx, cfg, ring)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	tc, err := dialTemporal(ctx, cfg, ring)
 	if err != nil {
 		return err
@@ -60,7 +61,11 @@ func runWorker(ctx context.Context, cfg config.Config, _ []string) error {
 }
 
 func runMigrate(ctx context.Context, cfg config.Config, _ []string) error {
-	st, err := openStore(ctx, cfg)
+	ring, err := loadKeyRing(cfg, "")
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, ring)
 	if err != nil {
 		return err
 	}
@@ -92,4 +97,14 @@ func stripeTarget(cfg config.Config) string {
 		return cfg.StripeAPIBase
 	}
 	return "api.stripe.com"
+}
+
+// runKeygen prints a fresh key ring spec for CHECKOUT_ENCRYPTION_KEYS.
+func runKeygen(context.Context, config.Config, []string) error {
+	spec, err := keyring.Generate()
+	if err != nil {
+		return err
+	}
+	fmt.Println(spec)
+	return nil
 }

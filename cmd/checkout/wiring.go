@@ -16,8 +16,8 @@ import (
 	"github.com/buybutton/checkout/activities"
 	"github.com/buybutton/checkout/api"
 	"github.com/buybutton/checkout/codec"
-	"github.com/buybutton/checkout/keyring"
 	"github.com/buybutton/checkout/config"
+	"github.com/buybutton/checkout/keyring"
 	"github.com/buybutton/checkout/notify"
 	"github.com/buybutton/checkout/payments"
 	"github.com/buybutton/checkout/store"
@@ -27,8 +27,8 @@ import (
 // `checkout dev`; the other commands refuse to run without a real secret.
 const devBuyerTokenSecret = "dev-only-buyer-token-secret-change-me"
 
-func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
-	st, err := store.Open(ctx, cfg.DatabaseURL)
+func openStore(ctx context.Context, cfg config.Config, ring *keyring.Ring) (*store.Store, error) {
+	st, err := store.Open(ctx, cfg.DatabaseURL, ring)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -104,6 +104,7 @@ func newAPI(cfg config.Config, st *store.Store, tc client.Client, secret string)
 		AcceptTimeout:    cfg.AcceptTimeout,
 		PayWait:          cfg.PayWait,
 		Logger:           slog.Default(),
+		OperatorToken:    cfg.OperatorToken,
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/buybutton/checkout/keyring"
 	"github.com/buybutton/checkout/store"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -43,6 +44,27 @@ var adminURLs = []string{
 // test is skipped, or fails when CI=true.
 func Open(t testing.TB, backend string) *store.Store {
 	t.Helper()
+	return OpenWithRing(t, backend, Ring(t))
+}
+
+// Ring returns a fresh key ring for a test.
+func Ring(t testing.TB) *keyring.Ring {
+	t.Helper()
+	spec, err := keyring.Generate()
+	if err != nil {
+		t.Fatalf("storetest: generate key ring: %v", err)
+	}
+	ring, err := keyring.Parse(spec)
+	if err != nil {
+		t.Fatalf("storetest: parse key ring: %v", err)
+	}
+	return ring
+}
+
+// OpenWithRing is Open with a given key ring, for tests that read encrypted
+// data back or share the ring with other parts.
+func OpenWithRing(t testing.TB, backend string, ring *keyring.Ring) *store.Store {
+	t.Helper()
 	var url string
 	switch backend {
 	case Postgres:
@@ -54,7 +76,7 @@ func Open(t testing.TB, backend string) *store.Store {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := store.Open(ctx, url)
+	s, err := store.Open(ctx, url, ring)
 	if err != nil {
 		t.Fatalf("storetest: open %s store: %v", backend, err)
 	}
