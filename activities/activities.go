@@ -45,6 +45,13 @@ type Activities struct {
 	Payments Payments
 	Notifier Notifier
 	Logger   *slog.Logger
+	// Deliveries keeps the merchant-readable webhook delivery log; nil
+	// delivers without logging.
+	Deliveries DeliveryLog
+	// Cards and Profiles save a buyer's details for one-tap purchases; nil
+	// uses Payments and Store when they can (the gateway and store do).
+	Cards    SavedCards
+	Profiles Profiles
 }
 
 func (a *Activities) log() *slog.Logger {

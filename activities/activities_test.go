@@ -263,7 +263,7 @@ func TestNotifyMerchant(t *testing.T) {
 			assert.Equal(t, "whsec_1", s.secret)
 			assert.Equal(t, "evt_ord_1_order.created", s.ev.ID, "stable across retries")
 			assert.Equal(t, "order.created", s.ev.Type)
-			assert.Equal(t, o, s.ev.Data, "the merchant gets the order, shipping address included")
+			assert.Equal(t, NewWebhookOrder(o), s.ev.Data, "the merchant gets the order, shipping address included")
 		})
 	}
 }

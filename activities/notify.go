@@ -4,7 +4,10 @@ import (
 	"context"
 	"time"
 
+	"go.temporal.io/sdk/activity"
+
 	"github.com/buybutton/checkout/failures"
+	"github.com/buybutton/checkout/models"
 	"github.com/buybutton/checkout/notify"
 )
 
@@ -13,6 +16,16 @@ type NotifyInput struct {
 	OrderID   string
 	EventType string // "order.created", "order.cancelled"…
 }
+
+// DeliveryLog records every webhook attempt, so a merchant can see what was
+// sent, when, and what their endpoint answered; *store.Store satisfies it.
+type DeliveryLog interface {
+	RecordWebhookAttempt(ctx context.Context, a models.WebhookAttempt) (models.WebhookAttempt, error)
+}
+
+// MetricWebhookDeliveries counts webhook attempts by outcome (delivered,
+// failed, rejected, skipped), through the worker's Temporal metrics handler.
+const MetricWebhookDeliveries = "checkout_webhook_deliveries"
 
 // NotifyMerchant sends a signed webhook about an order to its merchant. The
 // event id is derived from the order and the event type, so a merchant sees
@@ -30,25 +43,104 @@ func (a *Activities) notifyMerchant(ctx context.Context, in NotifyInput) error {
 	if err != nil {
 		return err
 	}
-	log := a.log().With("order_id", o.ID, "merchant_id", m.ID, "event_type", in.EventType)
+	log := a.orderLog(ctx, o.ID).With("merchant_id", m.ID, "event_type", in.EventType)
+	attempt := models.WebhookAttempt{DeliveryID: EventID(o.ID, in.EventType), OrderID: o.ID, MerchantID: m.ID,
+		EventType: in.EventType}
 	if m.WebhookURL == "" {
 		log.InfoContext(ctx, "merchant has no webhook url; notification skipped")
+		attempt.Outcome = models.WebhookSkipped
+		a.countDelivery(ctx, attempt.Outcome)
 		return nil
 	}
 	ev := notify.Event{
-		ID:      EventID(o.ID, in.EventType),
+		ID:      attempt.DeliveryID,
 		Type:    in.EventType,
 		Created: time.Now().Unix(),
-		Data:    o, // the merchant ships to o.Shipping, so it travels in full
+		Data:    NewWebhookOrder(o),
 	}
 	d, err := a.Notifier.Send(ctx, m.WebhookURL, m.WebhookSecret, ev)
+	attempt.StatusCode, attempt.Latency = d.StatusCode, d.Latency
+	switch {
+	case err == nil:
+		attempt.Outcome = models.WebhookDelivered
+	case models.ErrorKind(err) == models.KindInvalid:
+		attempt.Outcome = models.WebhookRejected
+		attempt.Error = err.Error()
+	default:
+		attempt.Outcome = models.WebhookFailed
+		attempt.Error = err.Error()
+	}
+	a.countDelivery(ctx, attempt.Outcome)
+	if lerr := a.logAttempt(ctx, attempt); lerr != nil {
+		// The merchant got (or did not get) the event either way; a missing
+		// log line must not cause a second delivery.
+		log.WarnContext(ctx, "recording the webhook attempt failed", "error", lerr)
+	}
 	if err != nil {
-		log.WarnContext(ctx, "merchant webhook failed", "status", d.StatusCode, "error", err)
+		log.WarnContext(ctx, "merchant webhook failed", "status", d.StatusCode, "outcome", attempt.Outcome, "error", err)
 		return err
 	}
 	log.InfoContext(ctx, "merchant notified", "status", d.StatusCode, "latency", d.Latency)
 	return nil
 }
 
+func (a *Activities) logAttempt(ctx context.Context, at models.WebhookAttempt) error {
+	if a.Deliveries == nil {
+		return nil
+	}
+	_, err := a.Deliveries.RecordWebhookAttempt(ctx, at)
+	return err
+}
+
+// countDelivery goes through the SDK's metrics handler, so it lands in
+// whatever the worker exports Temporal's own metrics to.
+func (a *Activities) countDelivery(ctx context.Context, outcome models.WebhookOutcome) {
+	if !activity.IsActivity(ctx) {
+		return
+	}
+	activity.GetMetricsHandler(ctx).WithTags(map[string]string{"outcome": string(outcome)}).
+		Counter(MetricWebhookDeliveries).Inc(1)
+}
+
 // EventID names one event of one order.
 func EventID(orderID, eventType string) string { return "evt_" + orderID + "_" + eventType }
+
+// WebhookOrder is the data of every order event: what the merchant needs to
+// fulfil (items, quantity, shipping address, amount) and the order's state.
+type WebhookOrder struct {
+	OrderID         string             `json:"order_id"`
+	Status          models.OrderStatus `json:"status"`
+	Items           []WebhookItem      `json:"items"`
+	Quantity        int                `json:"quantity"`
+	Amount          int64              `json:"amount"`
+	Currency        string             `json:"currency"`
+	CapturedAmount  int64              `json:"captured_amount"`
+	RefundedAmount  int64              `json:"refunded_amount"`
+	ShippingAddress models.Address     `json:"shipping_address"`
+	Carrier         string             `json:"carrier,omitempty"`
+	TrackingNumber  string             `json:"tracking_number,omitempty"`
+	TrackingURL     string             `json:"tracking_url,omitempty"`
+	FailureCode     string             `json:"failure_code,omitempty"`
+	CreatedAt       time.Time          `json:"created_at"`
+}
+
+// WebhookItem is one line of an order. Orders hold one product today; a
+// list keeps the format stable if carts come.
+type WebhookItem struct {
+	ProductID string `json:"product_id"`
+	Title     string `json:"title"`
+	Quantity  int    `json:"quantity"`
+	UnitPrice int64  `json:"unit_price"`
+}
+
+// NewWebhookOrder is the webhook view of an order.
+func NewWebhookOrder(o models.Order) WebhookOrder {
+	return WebhookOrder{
+		OrderID: o.ID, Status: o.Status,
+		Items:    []WebhookItem{{ProductID: o.ProductID, Title: o.ProductTitle, Quantity: o.Quantity, UnitPrice: o.UnitPriceMinor}},
+		Quantity: o.Quantity, Amount: o.AmountMinor, Currency: o.Currency,
+		CapturedAmount: o.CapturedMinor, RefundedAmount: o.RefundedMinor,
+		ShippingAddress: o.Shipping, Carrier: o.Carrier, TrackingNumber: o.TrackingNumber, TrackingURL: o.TrackingURL,
+		FailureCode: o.FailureCode, CreatedAt: o.CreatedAt,
+	}
+}

@@ -111,6 +111,9 @@ func (a *app) requireBuyer(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	if limited(c, a.limits.buyer, id) {
+		return
+	}
 	c.Set(ctxBuyerID, id)
 	c.Next()
 }
@@ -125,6 +128,9 @@ func (a *app) requireMerchant(c *gin.Context) {
 	m, err := a.merchantByKey(c, cred)
 	if err != nil {
 		writeError(c, err)
+		return
+	}
+	if limited(c, a.limits.merchant, m.ID) {
 		return
 	}
 	c.Set(ctxMerchant, m)

@@ -50,6 +50,7 @@ var statusByCode = map[string]int{
 	codeUnsupportedMediaType: http.StatusUnsupportedMediaType,
 	codeIdempotencyKeyReused: http.StatusUnprocessableEntity,
 	codeMethodNotAllowed:     http.StatusMethodNotAllowed,
+	codeRateLimited:          http.StatusTooManyRequests,
 }
 
 // unprocessable marks an invalid error raised after the request was read and

@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/mocks"
 
 	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/rollout"
 	"github.com/buybutton/checkout/store"
 	"github.com/buybutton/checkout/workflows"
 )
@@ -200,6 +201,10 @@ func newEnv(t testing.TB, tweak ...func(*Config)) *env {
 	cfg := Config{
 		Store: st, Temporal: tc, TaskQueue: "checkout", BuyerTokenSecret: []byte(testSecret),
 		PayWait: 2 * time.Second, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Registry: reg,
+		// Everyone is in and nothing is limited unless a test says otherwise,
+		// so tests of other pieces do not depend on those policies.
+		Rollout:    mustGate(t, rollout.Settings{Percent: 100}),
+		RateLimits: RateLimits{IP: RateLimit{Off: true}, Buyer: RateLimit{Off: true}, Merchant: RateLimit{Off: true}},
 	}
 	for _, f := range tweak {
 		f(&cfg)

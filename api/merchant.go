@@ -39,6 +39,10 @@ func (a *app) listMerchantOrders(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	if acc, err := a.accounts(); err == nil {
+		a.listMerchantOrdersPage(c, acc, m.ID, status, limit)
+		return
+	}
 	orders, err := a.cfg.Store.ListMerchantOrders(c.Request.Context(), m.ID, status, limit)
 	if err != nil {
 		writeError(c, err)

@@ -19,6 +19,9 @@ type productView struct {
 	Available   bool   `json:"available"`
 	MaxPerOrder int    `json:"max_per_order"`
 	MerchantID  string `json:"merchant_id"`
+	// BuyEnabled says whether this viewer sees the Buy button (the rollout);
+	// anonymous viewers never do.
+	BuyEnabled bool `json:"buy_enabled"`
 }
 
 func publicProduct(p models.Product) productView {
@@ -58,7 +61,9 @@ func (a *app) getProduct(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, publicProduct(p))
+	view := publicProduct(p)
+	view.BuyEnabled = a.buyEnabled(a.optionalBuyer(c), p.MerchantID)
+	c.JSON(http.StatusOK, view)
 }
 
 const maxListLimit = 100

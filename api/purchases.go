@@ -25,7 +25,11 @@ type purchaseRequest struct {
 	Quantity        int            `json:"quantity"`
 	ShippingAddress models.Address `json:"shipping_address"`
 	PaymentMethod   string         `json:"payment_method"`
-	SaveDetails     bool           `json:"save_details,omitempty"`
+	// SaveDetails (default true) remembers a first purchase's details for
+	// one-tap purchases; false opts out.
+	SaveDetails *bool  `json:"save_details,omitempty"`
+	Email       string `json:"email,omitempty"`
+	Phone       string `json:"phone,omitempty"`
 }
 
 // validate checks what can be checked without I/O and normalises the address.
@@ -35,6 +39,13 @@ func (r *purchaseRequest) validate() error {
 	}
 	if r.Quantity < 1 || r.Quantity > models.MaxQuantityPerOrder {
 		return models.Invalid("invalid_quantity", "quantity must be between 1 and %d", models.MaxQuantityPerOrder)
+	}
+	r.Email, r.Phone = strings.TrimSpace(r.Email), strings.TrimSpace(r.Phone)
+	if err := models.CheckContact(r.Email, r.Phone); err != nil {
+		return err
+	}
+	if r.oneTap() {
+		return nil
 	}
 	r.ShippingAddress.Normalize()
 	if err := r.ShippingAddress.Validate(); err != nil {
@@ -73,7 +84,12 @@ func (a *app) createPurchase(c *gin.Context) {
 		return
 	}
 	orderID := models.OrderIDFromIdempotencyKey(buyer, key)
-	if err := a.checkPurchasable(ctx, req, orderID); err != nil {
+	if err := a.checkRollout(ctx, buyer, req.ProductID, orderID); err != nil {
+		writeError(c, err)
+		return
+	}
+	productTitle, err := a.checkPurchasable(ctx, req, orderID)
+	if err != nil {
 		writeError(c, err)
 		return
 	}
@@ -96,15 +112,22 @@ func (a *app) createPurchase(c *gin.Context) {
 		return
 	}
 	defer release()
-	res, err := a.pay(ctx, workflows.PurchaseInput{
-		OrderID:       orderID,
-		BuyerID:       buyer,
-		ProductID:     req.ProductID,
-		Quantity:      req.Quantity,
-		Shipping:      req.ShippingAddress,
-		PaymentMethod: req.PaymentMethod,
-		AcceptTimeout: a.cfg.AcceptTimeout,
-	})
+	in := workflows.PurchaseInput{
+		OrderID:              orderID,
+		BuyerID:              buyer,
+		ProductID:            req.ProductID,
+		Quantity:             req.Quantity,
+		Shipping:             req.ShippingAddress,
+		PaymentMethod:        req.PaymentMethod,
+		AcceptTimeout:        a.cfg.AcceptTimeout,
+		NotifyRetryInterval:  a.cfg.NotifyRetryInterval,
+		PaymentActionTimeout: a.cfg.PaymentActionTimeout,
+	}
+	if err := a.applyProfile(ctx, &in, req); err != nil {
+		writeError(c, err)
+		return
+	}
+	res, err := a.pay(ctx, productTitle, in)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -133,7 +156,7 @@ func (a *app) acquirePurchaseSlot(ctx context.Context) (release func(), err erro
 // checkPurchasable fails fast from the read model so that obviously doomed
 // purchases start no workflow. A retry of a purchase whose order already
 // exists skips it: the product may have changed since, the answer must not.
-func (a *app) checkPurchasable(ctx context.Context, req purchaseRequest, orderID string) error {
+func (a *app) checkPurchasable(ctx context.Context, req purchaseRequest, orderID string) (productTitle string, err error) {
 	p, err := a.cfg.Store.Product(ctx, req.ProductID)
 	if err == nil && p.Active {
 		err = p.CheckQuantity(req.Quantity)
@@ -143,18 +166,18 @@ func (a *app) checkPurchasable(ctx context.Context, req purchaseRequest, orderID
 		err = models.NotFound("product")
 	}
 	if err == nil {
-		return nil
+		return p.Title, nil
 	}
-	if _, oerr := a.cfg.Store.Order(ctx, orderID); oerr == nil {
-		return nil
+	if o, oerr := a.cfg.Store.Order(ctx, orderID); oerr == nil {
+		return o.ProductTitle, nil
 	}
-	return err
+	return "", err
 }
 
 // pay starts the order's workflow if needed and waits, at most PayWait, for
 // the answer of its pay update. Concurrent and repeated calls for one order
 // reach the same workflow and the same update, so they get the same answer.
-func (a *app) pay(ctx context.Context, in workflows.PurchaseInput) (workflows.PayResult, error) {
+func (a *app) pay(ctx context.Context, productTitle string, in workflows.PurchaseInput) (workflows.PayResult, error) {
 	waitCtx, cancel := context.WithTimeout(ctx, a.cfg.PayWait)
 	defer cancel()
 
@@ -163,6 +186,7 @@ func (a *app) pay(ctx context.Context, in workflows.PurchaseInput) (workflows.Pa
 		TaskQueue:                a.cfg.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		Memo:                     purchaseMemo(in, productTitle),
 	}, workflows.PurchaseWorkflowName, in)
 	var res workflows.PayResult
 	h, err := a.cfg.Temporal.UpdateWithStartWorkflow(waitCtx, client.UpdateWithStartWorkflowOptions{
@@ -253,6 +277,9 @@ func writePayResult(c *gin.Context, res workflows.PayResult) {
 		return
 	case models.StatusRequiresAction:
 		body["client_secret"] = res.ClientSecret
+		// Shaped like Stripe's next_action, so Stripe.js-style clients can
+		// branch on its type.
+		body["next_action"] = gin.H{"type": orDefault(res.NextActionType, "use_stripe_sdk")}
 	case models.StatusPaymentFailed:
 		failure = models.Errorf(models.KindPaymentDeclined, orDefault(res.FailureCode, "payment_declined"),
 			"%s", orDefault(res.Message, "the payment was declined"))

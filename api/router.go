@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/rollout"
 	"github.com/buybutton/checkout/store"
 )
 
@@ -57,6 +58,30 @@ type Config struct {
 	// OperatorToken admits operators to /v1/admin and the codec server;
 	// empty closes those endpoints.
 	OperatorToken string
+	// Profiles keeps saved buyer profiles; nil uses Store when it can
+	// (*store.Store does).
+	Profiles ProfileStore
+	// StripeWebhookSecret verifies POST /v1/webhooks/stripe (whsec_…);
+	// empty refuses every delivery with 503.
+	StripeWebhookSecret string
+	// StripeEvents records Stripe events and disputes; nil uses Store when
+	// it can (*store.Store does).
+	StripeEvents StripeEventStore
+	// PaymentActionTimeout is passed to new workflows as the 3-D Secure
+	// deadline; zero keeps the workflow's default (15 minutes).
+	PaymentActionTimeout time.Duration
+	// Rollout decides who may buy; GET/PUT /v1/admin/rollout change it at
+	// run time. Nil lets nobody buy, so a wiring mistake fails closed.
+	Rollout *rollout.Gate
+	// RateLimits are the per-IP, per-buyer and per-merchant limits (429).
+	// Zero fields take the defaults.
+	RateLimits RateLimits
+	// Codec, when set, is served under /codec/ (see api/codec.go): the
+	// Temporal remote codec server, normally codec.NewServer.
+	Codec http.Handler
+	// NotifyRetryInterval is passed to new workflows as the first backoff of
+	// merchant webhook retries; zero keeps the workflow's default (5s).
+	NotifyRetryInterval time.Duration
 }
 
 const (
@@ -69,6 +94,7 @@ type app struct {
 	cfg           Config
 	metrics       *httpMetrics
 	purchaseSlots chan struct{}
+	limits        limiters
 }
 
 // New builds the HTTP handler.
@@ -85,8 +111,12 @@ func New(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
+	if cfg.Rollout == nil {
+		cfg.Rollout = &rollout.Gate{}
+	}
 	gatherer, registerer := metricsRegistry(cfg.Registry)
-	a := &app{cfg: cfg, metrics: newHTTPMetrics(registerer), purchaseSlots: make(chan struct{}, cfg.MaxInFlightPurchases)}
+	a := &app{cfg: cfg, metrics: newHTTPMetrics(registerer), purchaseSlots: make(chan struct{}, cfg.MaxInFlightPurchases),
+		limits: newLimiters(cfg.RateLimits)}
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -96,7 +126,7 @@ func New(cfg Config) http.Handler {
 	_ = r.SetTrustedProxies(nil)
 
 	r.Use(requestID(cfg.Logger), accessLog(), a.metrics.observe(), recovery(), securityHeaders(),
-		bodyLimit(cfg.MaxBodyBytes), requireJSONBody())
+		a.limitByIP, requestDeadline(requestTimeout(cfg.PayWait)), bodyLimit(cfg.MaxBodyBytes), requireJSONBody())
 
 	r.NoRoute(func(c *gin.Context) {
 		writeError(c, models.Errorf(models.KindNotFound, codeRouteNotFound, "no such route"))
@@ -113,6 +143,9 @@ func New(cfg Config) http.Handler {
 	v1.POST("/purchases", a.requireBuyer, a.createPurchase)
 	v1.GET("/orders/:id", a.requireBuyerOrMerchant, a.getOrder)
 	v1.POST("/orders/:id/cancel", a.requireBuyer, a.cancelOrder)
+	v1.GET("/me/profile", a.requireBuyer, a.getProfile)
+	v1.PUT("/me/profile", a.requireBuyer, a.putProfile)
+	v1.DELETE("/me/profile", a.requireBuyer, a.deleteProfile)
 
 	v1.POST("/products", a.requireMerchant, a.createProduct)
 	v1.GET("/products/:id", a.getProduct)
@@ -124,5 +157,16 @@ func New(cfg Config) http.Handler {
 	m.POST("/orders/:id/reject", a.rejectOrder)
 	m.POST("/orders/:id/ship", a.shipOrder)
 	m.POST("/orders/:id/deliver", a.deliverOrder)
-	return r
+	m.POST("/orders/:id/refund", a.refundOrder)
+	v1.POST("/webhooks/stripe", a.stripeWebhook)
+	m.POST("/keys/rotate", a.rotateMerchantKey)
+	m.PUT("/webhook", a.setMerchantWebhook)
+	m.GET("/orders/:id/deliveries", a.listDeliveries)
+	m.POST("/orders/:id/deliveries/:delivery_id/replay", a.replayDelivery)
+	v1.POST("/merchants", a.requireOperator, a.createMerchant)
+
+	admin := v1.Group("/admin", a.requireOperator)
+	admin.GET("/rollout", a.getRollout)
+	admin.PUT("/rollout", a.putRollout)
+	return a.withCodec(r)
 }

@@ -33,6 +33,10 @@ type Config struct {
 	RolloutAllow      string        // ROLLOUT_ALLOW: comma-separated buyer ids always in (dogfood)
 	RolloutDeny       string        // ROLLOUT_DENY: comma-separated buyer ids always out
 	RolloutOffFor     string        // ROLLOUT_DISABLED_MERCHANTS: comma-separated merchant ids whose button is off
+	RateLimitIP       string        // RATE_LIMIT_IP: "RATE[,BURST]" requests/s per client IP, or "off"
+	RateLimitBuyer    string        // RATE_LIMIT_BUYER: same, per buyer
+	RateLimitMerchant string        // RATE_LIMIT_MERCHANT: same, per merchant
+	MetricsAddr       string        // METRICS_ADDR: where `checkout worker` serves /metrics; empty: not served
 }
 
 // Defaults that are not secrets.
@@ -71,6 +75,10 @@ func FromEnv() (Config, error) {
 		RolloutAllow:      os.Getenv("ROLLOUT_ALLOW"),
 		RolloutDeny:       os.Getenv("ROLLOUT_DENY"),
 		RolloutOffFor:     os.Getenv("ROLLOUT_DISABLED_MERCHANTS"),
+		RateLimitIP:       os.Getenv("RATE_LIMIT_IP"),
+		RateLimitBuyer:    os.Getenv("RATE_LIMIT_BUYER"),
+		RateLimitMerchant: os.Getenv("RATE_LIMIT_MERCHANT"),
+		MetricsAddr:       os.Getenv("METRICS_ADDR"),
 	}
 	var err error
 	if c.AcceptTimeout, err = duration("MERCHANT_ACCEPT_TIMEOUT", workflows.DefaultAcceptTimeout); err != nil {

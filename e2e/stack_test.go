@@ -21,9 +21,11 @@ import (
 	"github.com/buybutton/checkout/api"
 	"github.com/buybutton/checkout/codec"
 	"github.com/buybutton/checkout/keyring"
+	"github.com/buybutton/checkout/metrics"
 	"github.com/buybutton/checkout/models"
 	"github.com/buybutton/checkout/notify"
 	"github.com/buybutton/checkout/payments"
+	"github.com/buybutton/checkout/rollout"
 	"github.com/buybutton/checkout/sandbox"
 	"github.com/buybutton/checkout/store"
 	"github.com/buybutton/checkout/store/storetest"
@@ -43,6 +45,8 @@ type stack struct {
 	secret      []byte
 	MerchantID  string
 	MerchantKey string
+	// Metrics is what the stack's /metrics serves: API, SDK and checkout counters.
+	Metrics *metrics.Set
 
 	taskQueue string
 	acts      *activities.Activities
@@ -51,14 +55,40 @@ type stack struct {
 
 type stackOptions struct {
 	acceptTimeout time.Duration
+	// rollout defaults to everyone in, so tests' buyers can buy.
+	rollout *rollout.Settings
+	// rateLimits zero takes the API's defaults.
+	rateLimits api.RateLimits
+	// notifyRetryInterval is the first merchant-webhook retry backoff;
+	// zero: 100ms, so retry tests do not wait on production backoff.
+	notifyRetryInterval time.Duration
+	// webhooks makes the sandbox send its signed events to the stack's API.
+	webhooks bool
+	// paymentActionTimeout bounds 3-D Secure; zero: the workflow's 15 minutes.
+	paymentActionTimeout time.Duration
 }
+
+// e2eWebhookSecret signs the sandbox's webhooks and verifies them in the API.
+const e2eWebhookSecret = "whsec_e2e"
+
+// e2eOperatorToken opens /v1/admin and the codec server of every stack.
+const e2eOperatorToken = "op_e2e_operator_token"
 
 func newStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
 	ctx := context.Background()
 	st := storetest.Open(t, "postgres")
 
-	sb := sandbox.New(sandbox.Options{})
+	// The API's listener exists before the sandbox, so the sandbox can be
+	// told where to send webhooks; the API handler is set and served below.
+	srv := httptest.NewUnstartedServer(nil)
+	t.Cleanup(srv.Close)
+	sbOpts := sandbox.Options{}
+	if o.webhooks {
+		sbOpts.WebhookURL = "http://" + srv.Listener.Addr().String() + "/v1/webhooks/stripe"
+		sbOpts.WebhookSecret = e2eWebhookSecret
+	}
+	sb := sandbox.New(sbOpts)
 	sbSrv := httptest.NewServer(sb)
 	t.Cleanup(func() { sbSrv.Close(); sb.Close() })
 
@@ -71,8 +101,12 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		t.Fatal(err)
 	}
 	dc, fc := codec.ClientOptions(ring)
+	ms, err := metrics.New()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tc, err := client.Dial(client.Options{HostPort: devServer.FrontendHostPort(), Logger: quietTemporalLogger(),
-		DataConverter: dc, FailureConverter: fc})
+		DataConverter: dc, FailureConverter: fc, MetricsHandler: ms.Temporal})
 	if err != nil {
 		t.Fatalf("dial temporal: %v", err)
 	}
@@ -80,34 +114,55 @@ func newStack(t *testing.T, o stackOptions) *stack {
 
 	taskQueue := "e2e-" + randomHex(6)
 	acts := &activities.Activities{
-		Store:    st,
-		Payments: payments.New(payments.Config{SecretKey: "sk_test_e2e", APIBase: sbSrv.URL}),
-		Notifier: notify.NewSender(5 * time.Second),
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Store:      st,
+		Payments:   payments.New(payments.Config{SecretKey: "sk_test_e2e", APIBase: sbSrv.URL}),
+		Notifier:   notify.NewSender(5 * time.Second),
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Deliveries: st,
+	}
+	if o.notifyRetryInterval == 0 {
+		o.notifyRetryInterval = 100 * time.Millisecond
 	}
 
 	secret := []byte("e2e-secret-" + randomHex(8))
+	settings := rollout.Settings{Percent: 100}
+	if o.rollout != nil {
+		settings = *o.rollout
+	}
+	gate, err := rollout.NewGate(settings)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if o.acceptTimeout == 0 {
 		o.acceptTimeout = time.Hour
 	}
 	h := api.New(api.Config{
-		Store:            st,
-		Temporal:         tc,
-		TaskQueue:        taskQueue,
-		BuyerTokenSecret: secret,
-		AcceptTimeout:    o.acceptTimeout,
-		PayWait:          10 * time.Second,
-		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Store:               st,
+		Temporal:            tc,
+		TaskQueue:           taskQueue,
+		BuyerTokenSecret:    secret,
+		AcceptTimeout:       o.acceptTimeout,
+		PayWait:             10 * time.Second,
+		Logger:              slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OperatorToken:       e2eOperatorToken,
+		Rollout:             gate,
+		RateLimits:          o.rateLimits,
+		Registry:            ms.Registry,
+		NotifyRetryInterval: o.notifyRetryInterval,
+		Codec:               codec.NewServer(ring, codec.ServerOptions{OperatorToken: e2eOperatorToken}),
+
+		StripeWebhookSecret:  e2eWebhookSecret,
+		PaymentActionTimeout: o.paymentActionTimeout,
 	})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
+	srv.Config.Handler = h
+	srv.Start()
 
 	m, key, err := st.CreateMerchant(ctx, "Test Merchant", "")
 	if err != nil {
 		t.Fatalf("create merchant: %v", err)
 	}
 	s := &stack{t: t, Ring: ring, Store: st, Sandbox: sb, Temporal: tc, API: srv, secret: secret, MerchantID: m.ID, MerchantKey: key,
-		taskQueue: taskQueue, acts: acts}
+		Metrics: ms, taskQueue: taskQueue, acts: acts}
 	s.startWorker()
 	t.Cleanup(func() { s.worker.Stop() })
 	return s

@@ -24,12 +24,15 @@ type Order struct {
 	PaymentIntentID string      `json:"payment_intent_id,omitempty"`
 	CapturedMinor   int64       `json:"captured_amount"`
 	RefundedMinor   int64       `json:"refunded_amount"`
-	Shipping        Address     `json:"shipping_address"`
-	Carrier         string      `json:"carrier,omitempty"`
-	TrackingNumber  string      `json:"tracking_number,omitempty"`
-	TrackingURL     string      `json:"tracking_url,omitempty"`
-	CreatedAt       time.Time   `json:"created_at"`
-	UpdatedAt       time.Time   `json:"updated_at"`
+	// Disputed is set when the buyer's bank opened a chargeback (Stripe's
+	// charge.dispute.created); the order's status is left as it was.
+	Disputed       bool      `json:"disputed"`
+	Shipping       Address   `json:"shipping_address"`
+	Carrier        string    `json:"carrier,omitempty"`
+	TrackingNumber string    `json:"tracking_number,omitempty"`
+	TrackingURL    string    `json:"tracking_url,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // Amount is the order total as Money.

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
+
+	"gorm.io/gorm"
 
 	"github.com/buybutton/checkout/models"
 )
@@ -11,19 +14,25 @@ import (
 // is shown this once: only its SHA-256 hash is stored.
 func (s *Store) CreateMerchant(ctx context.Context, name, webhookURL string) (models.Merchant, string, error) {
 	key := newAPIKey()
+	id := newID(merchantIDPrefix)
+	secret, err := s.sealWebhookSecret(id, newWebhookSecret())
+	if err != nil {
+		return models.Merchant{}, "", err
+	}
 	row := merchantRow{
-		ID:            newID(merchantIDPrefix),
+		ID:            id,
 		Name:          name,
 		Active:        true,
 		APIKeyHash:    hashAPIKey(key),
 		WebhookURL:    webhookURL,
-		WebhookSecret: newWebhookSecret(),
+		WebhookSecret: secret,
 		CreatedAt:     now(),
 	}
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
 		return models.Merchant{}, "", dbError("create merchant", "merchant", err)
 	}
-	return row.toModel(), key, nil
+	m, err := s.merchantFromRow(row)
+	return m, key, err
 }
 
 // MerchantByAPIKey finds the merchant owning apiKey. A wrong, malformed or
@@ -33,11 +42,16 @@ func (s *Store) MerchantByAPIKey(ctx context.Context, apiKey string) (models.Mer
 		return models.Merchant{}, models.NotFound("merchant")
 	}
 	var row merchantRow
-	err := s.db.WithContext(ctx).Where("api_key_hash = ?", hashAPIKey(apiKey)).Take(&row).Error
+	hash := hashAPIKey(apiKey)
+	err := s.db.WithContext(ctx).Where("api_key_hash = ?", hash).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		// A key rotated away still opens the account during its grace period.
+		row, err = s.retiredKeyMerchant(ctx, hash)
+	}
 	if err != nil {
 		return models.Merchant{}, dbError("merchant by api key", "merchant", err)
 	}
-	return row.toModel(), nil
+	return s.merchantFromRow(row)
 }
 
 // Merchant returns the merchant with the given id.
@@ -46,7 +60,7 @@ func (s *Store) Merchant(ctx context.Context, id string) (models.Merchant, error
 	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
 		return models.Merchant{}, dbError("merchant", "merchant", err)
 	}
-	return row.toModel(), nil
+	return s.merchantFromRow(row)
 }
 
 func (r merchantRow) toModel() models.Merchant {

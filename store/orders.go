@@ -82,6 +82,11 @@ func (s *Store) ApplyStatusChange(ctx context.Context, c models.StatusChange) (m
 		t := now()
 		fields := statusChangeFields(c)
 		fields["status"] = string(c.To)
+		if row.RedactShipping && c.To.Terminal() {
+			// The buyer erased their data; the merchant no longer needs
+			// to ship to this address.
+			fields["shipping_address"] = ""
+		}
 		fields["updated_at"] = t
 		if err := tx.Model(&orderRow{}).Where("id = ?", c.OrderID).Updates(fields).Error; err != nil {
 			return err
@@ -174,7 +179,7 @@ func (s *Store) OrderEvents(ctx context.Context, orderID string) ([]models.Order
 }
 
 func (s *Store) orderToRow(o models.Order) (orderRow, error) {
-	addr, err := s.addresses.Seal(o.Shipping)
+	addr, err := s.addresses.Seal(o.Shipping, orderShippingAD(o.ID))
 	if err != nil {
 		return orderRow{}, err
 	}
@@ -193,6 +198,7 @@ func (s *Store) orderToRow(o models.Order) (orderRow, error) {
 		PaymentIntentID: o.PaymentIntentID,
 		CapturedMinor:   o.CapturedMinor,
 		RefundedMinor:   o.RefundedMinor,
+		Disputed:        o.Disputed,
 		ShippingAddress: addr,
 		Carrier:         o.Carrier,
 		TrackingNumber:  o.TrackingNumber,
@@ -203,7 +209,7 @@ func (s *Store) orderToRow(o models.Order) (orderRow, error) {
 }
 
 func (s *Store) rowToOrder(r orderRow) (models.Order, error) {
-	addr, err := s.addresses.Open(r.ShippingAddress)
+	addr, err := s.addresses.Open(r.ShippingAddress, orderShippingAD(r.ID))
 	if err != nil {
 		return models.Order{}, err
 	}
@@ -222,6 +228,7 @@ func (s *Store) rowToOrder(r orderRow) (models.Order, error) {
 		PaymentIntentID: r.PaymentIntentID,
 		CapturedMinor:   r.CapturedMinor,
 		RefundedMinor:   r.RefundedMinor,
+		Disputed:        r.Disputed,
 		Shipping:        addr,
 		Carrier:         r.Carrier,
 		TrackingNumber:  r.TrackingNumber,

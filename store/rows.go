@@ -49,6 +49,7 @@ type orderRow struct {
 	PaymentIntentID string `gorm:"size:255;not null"`
 	CapturedMinor   int64  `gorm:"not null"`
 	RefundedMinor   int64  `gorm:"not null"`
+	Disputed        bool   `gorm:"not null;default:false"`
 	// ShippingAddress holds the address sealed by addressCodec; it is opaque
 	// text so that sealing can become encryption without a schema change.
 	ShippingAddress string    `gorm:"type:text;not null"`
@@ -57,6 +58,10 @@ type orderRow struct {
 	TrackingURL     string    `gorm:"not null"`
 	CreatedAt       time.Time `gorm:"index:idx_orders_merchant_status_created,priority:3;index:idx_orders_merchant_created,priority:2;index:idx_orders_buyer_created,priority:2"`
 	UpdatedAt       time.Time
+
+	// RedactShipping is set when the buyer erased their data while the order
+	// was still open: the address is wiped when the order ends.
+	RedactShipping bool `gorm:"not null;default:false"`
 }
 
 func (orderRow) TableName() string { return "orders" }
@@ -101,5 +106,8 @@ func (idempotencyKeyRow) TableName() string { return "idempotency_keys" }
 func allRows() []any {
 	return []any{
 		&merchantRow{}, &productRow{}, &orderRow{}, &orderEventRow{}, &stockReservationRow{}, &idempotencyKeyRow{},
+		&stripeEventRow{}, &refundRow{},
+		&merchantKeyRow{}, &webhookAttemptRow{},
+		&buyerProfileRow{},
 	}
 }

@@ -105,7 +105,7 @@ func Open(ctx context.Context, databaseURL string, ring *keyring.Ring) (*Store, 
 		sqlDB.SetConnMaxIdleTime(0)
 		sqlDB.SetConnMaxLifetime(0)
 	}
-	s := &Store{db: db, postgres: isPG, ring: ring}
+	s := &Store{db: db, postgres: isPG, ring: ring, addresses: addressCodec{ring: ring}}
 	if err := s.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err

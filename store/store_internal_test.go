@@ -62,21 +62,42 @@ func TestOpenDefaultCreatesDataDir(t *testing.T) {
 }
 
 func TestAddressCodecRoundTrip(t *testing.T) {
-	var c addressCodec
+	spec, err := keyring.Generate()
+	require.NoError(t, err)
+	ring, err := keyring.Parse(spec)
+	require.NoError(t, err)
+	c := addressCodec{ring: ring}
+	const ad = "order:ord_1:shipping"
 	tests := []models.Address{
 		{},
 		{Name: "Zoë \"Q\" <O'Brien>", Line1: "1 Main St", Line2: "Apt 2", City: "Zürich", Region: "ZH", PostalCode: "8001", Country: "CH"},
 	}
 	for _, a := range tests {
-		sealed, err := c.Seal(a)
+		sealed, err := c.Seal(a, ad)
 		require.NoError(t, err)
-		opened, err := c.Open(sealed)
+		require.NotContains(t, sealed, "Main")
+		opened, err := c.Open(sealed, ad)
 		require.NoError(t, err)
 		require.Equal(t, a, opened)
 	}
-	empty, err := c.Open("")
+	empty, err := c.Open("", ad)
 	require.NoError(t, err)
 	require.Equal(t, models.Address{}, empty)
-	_, err = c.Open("{not json")
+	_, err = c.Open("{not json", ad)
 	require.Error(t, err)
+	_, err = c.Open("v1:k1:AAAA", ad)
+	require.ErrorIs(t, err, keyring.ErrMalformed)
+
+	sealed, err := c.Seal(tests[1], ad)
+	require.NoError(t, err)
+	_, err = c.Open(sealed, "order:ord_2:shipping")
+	require.ErrorIs(t, err, keyring.ErrDecrypt, "a value moved to another row must not open")
+
+	// Rows from before encryption still read, and are due for re-sealing.
+	legacy := `{"name":"A","line1":"B","city":"C","postal_code":"D","country":"GB"}`
+	a, err := c.Open(legacy, ad)
+	require.NoError(t, err)
+	require.Equal(t, "B", a.Line1)
+	require.True(t, c.needsReseal(legacy))
+	require.False(t, c.needsReseal(sealed))
 }

@@ -40,6 +40,7 @@ const (
 	EventOrderCancelled     = "order.cancelled"      // the buyer cancelled: do not ship
 	EventOrderExpired       = "order.expired"        // the merchant did not accept in time
 	EventOrderPaymentFailed = "order.payment_failed" // capture failed after the merchant accepted
+	EventOrderDelivered     = "order.delivered"      // the merchant confirmed delivery
 )
 
 // DefaultAcceptTimeout is how long a merchant has to accept an authorized
@@ -63,6 +64,19 @@ type PurchaseInput struct {
 	PaymentMethod string         `json:"payment_method"`
 	// AcceptTimeout bounds the wait for the merchant; zero means DefaultAcceptTimeout.
 	AcceptTimeout time.Duration `json:"accept_timeout"`
+	// PaymentActionTimeout bounds the wait for 3-D Secure; zero means PaymentActionTimeout.
+	PaymentActionTimeout time.Duration `json:"payment_action_timeout,omitempty"`
+	// NotifyRetryInterval overrides the first backoff of merchant webhook
+	// retries (zero: notifyOptions' 5s); tests set it to keep retries fast.
+	NotifyRetryInterval time.Duration `json:"notify_retry_interval,omitempty"`
+	// SaveDetails asks a first purchase to remember the buyer (Stripe
+	// customer, attached card, encrypted profile) for one-tap purchases.
+	SaveDetails bool   `json:"save_details,omitempty"`
+	Email       string `json:"email,omitempty"` // remembered with the profile, if given
+	Phone       string `json:"phone,omitempty"`
+	// Customer is the saved buyer's Stripe customer (one-tap purchases):
+	// PaymentMethod is then the card attached to it.
+	Customer string `json:"customer,omitempty"`
 }
 
 // PayResult is the answer of the pay update: what the buyer learns.
@@ -75,6 +89,8 @@ type PayResult struct {
 	Message     string             `json:"message,omitempty"`
 	// ClientSecret lets the buyer's client complete 3-D Secure (requires_action only).
 	ClientSecret string `json:"client_secret,omitempty"`
+	// NextActionType is Stripe's next_action.type, e.g. "use_stripe_sdk" (requires_action only).
+	NextActionType string `json:"next_action_type,omitempty"`
 }
 
 // Inputs of the merchant's and buyer's updates. Actor is filled by the API

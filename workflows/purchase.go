@@ -43,11 +43,14 @@ type purchase struct {
 	paid   *PayResult // the pay update's answer, once the payment step settles
 	payErr error      // set instead when the workflow ends without settling it
 
-	intentID string               // the order's PaymentIntent, once authorize answered
-	intent   *PaymentIntentSignal // Stripe's latest word on intentID
+	intentID string   // the order's PaymentIntent, once authorize answered
+	nudges   []string // intents Stripe's webhooks named since the last re-read
 
-	merchantNotified bool // order.created was sent: later endings are news to the merchant
-	notifying        int  // notifications in flight, awaited before returning
+	savedCard *activities.SavedCard // the card attached for the buyer's profile, if they asked to save
+
+	merchantNotified bool               // order.created was sent: later endings are news to the merchant
+	counted          models.OrderStatus // the last status counted in the purchase metrics
+	notifying        int                // notifications in flight, awaited before returning
 }
 
 func newPurchase(ctx workflow.Context, in PurchaseInput) *purchase {
@@ -113,6 +116,7 @@ func (p *purchase) process(ctx workflow.Context) error {
 	if p.order.Status != models.StatusAuthorized {
 		return workflow.Await(ctx, p.terminal)
 	}
+	p.saveProfile(ctx)
 	p.notify(ctx, EventOrderCreated)
 	p.merchantNotified = true
 	if err := p.awaitMerchant(ctx); err != nil {
@@ -172,12 +176,14 @@ func (p *purchase) pay(ctx workflow.Context) error {
 		return err
 	}
 
+	paymentMethod, customer := p.paymentSource(io)
 	var intent payments.Intent
 	err = workflow.ExecuteActivity(workflow.WithActivityOptions(io, authorizeOptions), acts.AuthorizePayment,
 		payments.AuthorizeRequest{
 			OrderID:       o.ID,
 			Amount:        o.Amount(),
-			PaymentMethod: p.in.PaymentMethod,
+			PaymentMethod: paymentMethod,
+			Customer:      customer,
 			Description:   o.ProductTitle,
 		}).Get(io, &intent)
 	if err != nil {
@@ -200,6 +206,7 @@ func (p *purchase) pay(ctx workflow.Context) error {
 			PaymentIntentID: intent.ID, Detail: "waiting for 3-D Secure"})
 		p.settle("complete 3-D Secure to finish the payment")
 		p.paid.ClientSecret = intent.ClientSecret
+		p.paid.NextActionType = intent.NextActionType
 	case payments.IntentProcessing:
 		// Stripe will tell through its webhook; the pay update waits for it.
 		p.saga.add("payment", p.voidAuthorization)
@@ -217,49 +224,6 @@ func (p *purchase) pay(ctx workflow.Context) error {
 // (3-D Secure, or a processing intent).
 func (p *purchase) awaitingPayment() bool {
 	return p.intentID != "" && (p.order.Status == models.StatusRequiresAction || p.order.Status == models.StatusPending)
-}
-
-// intentSettled reports whether a Stripe signal decided the payment.
-func (p *purchase) intentSettled() bool {
-	if p.intent == nil || p.intent.IntentID != p.intentID {
-		return false
-	}
-	switch p.intent.Status {
-	case payments.IntentRequiresCapture, payments.IntentRequiresPaymentMethod, payments.IntentCanceled:
-		return true
-	}
-	return false
-}
-
-// awaitPaymentAction waits for Stripe's webhook (relayed as a signal) after
-// 3-D Secure, for at most PaymentActionTimeout.
-func (p *purchase) awaitPaymentAction(ctx workflow.Context) error {
-	ok, err := workflow.AwaitWithTimeout(ctx, PaymentActionTimeout, func() bool {
-		return p.intentSettled() || !p.awaitingPayment()
-	})
-	if err != nil {
-		return err
-	}
-	if err := p.lock.Lock(ctx); err != nil {
-		return err
-	}
-	defer p.lock.Unlock()
-	if !p.awaitingPayment() {
-		return nil // the buyer cancelled meanwhile
-	}
-	io := disconnected(ctx)
-	switch {
-	case !ok && p.order.Status == models.StatusRequiresAction:
-		p.end(io, models.StatusExpired, models.ActorSystem, "authentication_timeout", "3-D Secure was not completed in time")
-	case !ok:
-		p.end(io, models.StatusPaymentFailed, models.ActorSystem, "payment_timeout", "the payment did not complete in time")
-	case p.intent.Status == payments.IntentRequiresCapture:
-		p.record(io, models.StatusChange{To: models.StatusAuthorized, Actor: models.ActorSystem, PaymentIntentID: p.intentID})
-		p.settle("")
-	default:
-		p.end(io, models.StatusPaymentFailed, models.ActorSystem, "authentication_failed", "the card was not authorized")
-	}
-	return nil
 }
 
 // awaitMerchant waits for accept or reject; past the deadline the order
@@ -417,18 +381,23 @@ func (p *purchase) voidAuthorization(ctx workflow.Context) error {
 		p.order.ID, p.intentID).Get(ctx, nil)
 }
 
+// refundPayment gives back whatever captured money merchants' refunds have
+// not already returned, through the same ledger as they do, so the total
+// can never exceed the capture.
 func (p *purchase) refundPayment(ctx workflow.Context) error {
-	var r payments.Refund
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, compensationOptions), acts.RefundPayment,
-		payments.RefundRequest{
-			OrderID:  p.order.ID,
-			IntentID: p.intentID,
-			Amount:   p.order.CapturedMinor,
-			Reason:   "requested_by_customer",
-			Step:     "cancel",
+	var r activities.RefundResult
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, compensationOptions), acts.RefundOrder,
+		models.NewRefund{
+			OrderID: p.order.ID,
+			Key:     activities.RefundKeyCancel,
+			Reason:  "requested_by_customer",
+			Actor:   models.ActorSystem,
 		}).Get(ctx, &r)
+	if e := domainError(err); e != nil && e.Code == codeAlreadyRefunded {
+		return nil
+	}
 	if err == nil {
-		p.order.RefundedMinor = r.Amount
+		p.order.RefundedMinor = r.Order.RefundedMinor
 	}
 	return err
 }
@@ -439,7 +408,7 @@ func (p *purchase) notify(ctx workflow.Context, eventType string) {
 	p.notifying++
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer func() { p.notifying-- }()
-		err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, notifyOptions), acts.NotifyMerchant,
+		err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, notifyOptionsFor(p.in)), acts.NotifyMerchant,
 			activities.NotifyInput{OrderID: p.order.ID, EventType: eventType}).Get(ctx, nil)
 		if err != nil {
 			p.logger.Warn("Merchant notification failed", "EventType", eventType, "error", err)
@@ -449,6 +418,7 @@ func (p *purchase) notify(ctx workflow.Context, eventType string) {
 
 func (p *purchase) upsertStatus(ctx workflow.Context) {
 	p.upsert(ctx, OrderStatusKey.ValueSet(string(p.order.Status)))
+	p.countStatus(ctx)
 }
 
 func (p *purchase) upsertOrderAttributes(ctx workflow.Context) {

@@ -40,9 +40,12 @@ func (p *purchase) setup(ctx workflow.Context) error {
 			if !signals.Receive(ctx, &s) {
 				return
 			}
-			p.intent = &s
+			// Only a prompt to re-read the intent: the event's own status may
+			// be stale by the time it arrives.
+			p.nudges = append(p.nudges, s.IntentID)
 		}
 	})
+	p.listenForRefunds(ctx)
 	return nil
 }
 
@@ -166,6 +169,10 @@ func (p *purchase) deliver(ctx workflow.Context, in DeliverInput) (models.Order,
 		return p.order, failures.ToTemporal(err)
 	}
 	p.record(disconnected(ctx), models.StatusChange{To: models.StatusDelivered, Actor: in.Actor})
+	// Histories from before order.delivered existed must replay without it.
+	if workflow.GetVersion(ctx, changeNotifyDelivered, workflow.DefaultVersion, 1) == 1 {
+		p.notify(ctx, EventOrderDelivered)
+	}
 	return p.order, nil
 }
 

@@ -37,6 +37,12 @@ type harness struct {
 	authorizeErr error
 	captureErr   error
 	notifyErr    error
+	// remote is the intent as Stripe has it now, what a re-read returns;
+	// nil means as AuthorizePayment answered.
+	remote   *payments.Intent
+	reads    int // RetrievePaymentIntent calls
+	refunds  []models.NewRefund
+	refundFn func(models.NewRefund) (activities.RefundResult, error) // optional override
 
 	pay *updateOutcome
 }
@@ -65,7 +71,8 @@ func newHarness(t *testing.T) *harness {
 	env.OnActivity(acts.AuthorizePayment, mock.Anything, mock.Anything).Return(h.authorizePayment)
 	env.OnActivity(acts.CapturePayment, mock.Anything, mock.Anything, mock.Anything).Return(h.capturePayment)
 	env.OnActivity(acts.VoidAuthorization, mock.Anything, mock.Anything, mock.Anything).Return(h.voidAuthorization)
-	env.OnActivity(acts.RefundPayment, mock.Anything, mock.Anything).Return(h.refundPayment)
+	env.OnActivity(acts.RefundOrder, mock.Anything, mock.Anything).Return(h.refundOrder)
+	env.OnActivity(acts.RetrievePaymentIntent, mock.Anything, mock.Anything).Return(h.retrievePaymentIntent)
 	env.OnActivity(acts.RecordStatus, mock.Anything, mock.Anything).Return(h.recordStatus)
 	env.OnActivity(acts.NotifyMerchant, mock.Anything, mock.Anything).Return(h.notifyMerchant)
 	return h
@@ -188,12 +195,50 @@ func (h *harness) voidAuthorization(_ context.Context, orderID, intentID string)
 	return in, nil
 }
 
-func (h *harness) refundPayment(_ context.Context, req payments.RefundRequest) (payments.Refund, error) {
-	h.call("RefundPayment")
-	if req.Amount != 2000 || req.Step != "cancel" || req.IntentID != h.intent.ID {
-		h.t.Errorf("RefundPayment got %+v", req)
+// refundOrder refunds like the ledger: the buyer's cancel (amount zero)
+// takes whatever captured money is left.
+func (h *harness) refundOrder(_ context.Context, r models.NewRefund) (activities.RefundResult, error) {
+	h.call("RefundOrder")
+	h.mu.Lock()
+	h.refunds = append(h.refunds, r)
+	fn := h.refundFn
+	h.mu.Unlock()
+	if fn != nil {
+		return fn(r)
 	}
-	return payments.Refund{ID: "re_1", Status: "succeeded", Amount: req.Amount}, nil
+	if r.Key != activities.RefundKeyCancel || r.AmountMinor != 0 {
+		h.t.Errorf("RefundOrder got %+v", r)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	amount := h.order.CapturedMinor - h.order.RefundedMinor
+	h.order.RefundedMinor = h.order.CapturedMinor
+	return activities.RefundResult{
+		Refund: models.Refund{OrderID: r.OrderID, Key: r.Key, AmountMinor: amount, Status: models.RefundSucceeded},
+		Order:  h.order,
+	}, nil
+}
+
+// setRemote changes the intent at Stripe, as the buyer's 3-D Secure would.
+func (h *harness) setRemote(status string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	in := h.intent
+	in.Status = status
+	h.remote = &in
+}
+
+func (h *harness) retrievePaymentIntent(_ context.Context, intentID string) (payments.Intent, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.reads++
+	if intentID != h.intent.ID {
+		h.t.Errorf("RetrievePaymentIntent of %q, want %q", intentID, h.intent.ID)
+	}
+	if h.remote != nil {
+		return *h.remote, nil
+	}
+	return h.intent, nil
 }
 
 // recordStatus applies a change like the store does: the same status again

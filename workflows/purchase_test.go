@@ -62,7 +62,7 @@ func TestPurchaseWorkflow(t *testing.T) {
 				}
 			},
 			wantPay: models.StatusAuthorized, wantStatus: models.StatusDelivered,
-			wantCalls: happyPath, wantNotified: []string{EventOrderCreated},
+			wantCalls: happyPath, wantNotified: []string{EventOrderCreated, EventOrderDelivered},
 		},
 		{
 			name: "card declined",
@@ -164,7 +164,7 @@ func TestPurchaseWorkflow(t *testing.T) {
 			},
 			wantPay: models.StatusAuthorized, wantStatus: models.StatusCancelled,
 			wantCalls: then(authorized, "CapturePayment", "RecordStatus:accepted",
-				"RefundPayment", "ReleaseStock", "RecordStatus:cancelled"),
+				"RefundOrder", "ReleaseStock", "RecordStatus:cancelled"),
 			wantNotified: []string{EventOrderCreated, EventOrderCancelled},
 		},
 		{
@@ -207,7 +207,7 @@ func TestPurchaseWorkflow(t *testing.T) {
 				return func(t *testing.T) { assertRejected(t, bad, models.KindInvalid) }
 			},
 			wantPay: models.StatusAuthorized, wantStatus: models.StatusDelivered,
-			wantCalls: happyPath, wantNotified: []string{EventOrderCreated},
+			wantCalls: happyPath, wantNotified: []string{EventOrderCreated, EventOrderDelivered},
 		},
 		{
 			name: "cancel after ship is refused",
@@ -219,7 +219,7 @@ func TestPurchaseWorkflow(t *testing.T) {
 				return func(t *testing.T) { assertRejected(t, c, models.KindConflict) }
 			},
 			wantPay: models.StatusAuthorized, wantStatus: models.StatusDelivered,
-			wantCalls: happyPath, wantNotified: []string{EventOrderCreated},
+			wantCalls: happyPath, wantNotified: []string{EventOrderCreated, EventOrderDelivered},
 		},
 		{
 			name: "repeated accept and ship are idempotent",
@@ -238,7 +238,7 @@ func TestPurchaseWorkflow(t *testing.T) {
 				}
 			},
 			wantPay: models.StatusAuthorized, wantStatus: models.StatusDelivered,
-			wantCalls: happyPath, wantNotified: []string{EventOrderCreated},
+			wantCalls: happyPath, wantNotified: []string{EventOrderCreated, EventOrderDelivered},
 		},
 		{
 			// The test environment caps unlimited retries at 10 attempts (about 43
@@ -258,7 +258,7 @@ func TestPurchaseWorkflow(t *testing.T) {
 				}
 			},
 			wantPay: models.StatusAuthorized, wantStatus: models.StatusDelivered,
-			wantCalls: happyPath, wantNotified: []string{EventOrderCreated},
+			wantCalls: happyPath, wantNotified: []string{EventOrderCreated, EventOrderDelivered},
 		},
 		{
 			name: "3-D Secure completed",
@@ -266,6 +266,7 @@ func TestPurchaseWorkflow(t *testing.T) {
 				h.intent.Status, h.intent.ClientSecret = payments.IntentRequiresAction, "pi_1_secret_x"
 				h.env.RegisterDelayedCallback(func() {
 					h.env.SignalWorkflow(SignalPaymentIntent, PaymentIntentSignal{IntentID: "pi_other", Status: payments.IntentCanceled})
+					h.setRemote(payments.IntentRequiresCapture)
 					h.env.SignalWorkflow(SignalPaymentIntent, PaymentIntentSignal{IntentID: "pi_1", Status: payments.IntentRequiresCapture})
 				}, 2*time.Minute)
 				h.updateAt(time.Hour, UpdateAccept, "", accept)
@@ -279,7 +280,7 @@ func TestPurchaseWorkflow(t *testing.T) {
 			wantCalls: []string{"ValidateOrder", "ReserveStock", "AuthorizePayment", "RecordStatus:requires_action",
 				"RecordStatus:authorized", "CapturePayment", "RecordStatus:accepted", "RecordStatus:shipped",
 				"RecordStatus:delivered"},
-			wantNotified: []string{EventOrderCreated},
+			wantNotified: []string{EventOrderCreated, EventOrderDelivered},
 		},
 		{
 			name: "3-D Secure never completed",
@@ -299,6 +300,7 @@ func TestPurchaseWorkflow(t *testing.T) {
 			arrange: func(h *harness) func(*testing.T) {
 				h.intent.Status = payments.IntentRequiresAction
 				h.env.RegisterDelayedCallback(func() {
+					h.setRemote(payments.IntentRequiresPaymentMethod)
 					h.env.SignalWorkflow(SignalPaymentIntent, PaymentIntentSignal{IntentID: "pi_1", Status: payments.IntentRequiresPaymentMethod})
 				}, time.Minute)
 				return nil
@@ -360,7 +362,7 @@ func TestPurchaseWorkflowCancelledAfterShipKeepsMoney(t *testing.T) {
 	h.run(testInput())
 
 	calls, _, stored := h.snapshot()
-	assert.NotContains(t, calls, "RefundPayment")
+	assert.NotContains(t, calls, "RefundOrder")
 	assert.NotContains(t, calls, "ReleaseStock")
 	assert.Equal(t, models.StatusShipped, stored.Status)
 }

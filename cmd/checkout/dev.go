@@ -52,6 +52,14 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 		cfg.BuyerTokenSecret = devBuyerTokenSecret
 		slog.Warn("BUYER_TOKEN_SECRET is unset: using the development secret")
 	}
+	var err error
+	if cfg.OperatorToken, err = devOperatorToken(cfg.OperatorToken, filepath.Join(dataDir, devOperatorTokenFile)); err != nil {
+		return err
+	}
+	// The printed demo purchase must work whatever ROLLOUT_PERCENT says.
+	cfg.RolloutAllow = withID(cfg.RolloutAllow, demoBuyerID)
+	cfg.TemporalUIOrigin = withID(cfg.TemporalUIOrigin, fmt.Sprintf("http://127.0.0.1:%d", devUIPort))
+	uiCodec := codecEndpoint(cfg.HTTPAddr, cfg.OperatorToken)
 
 	var temporal *devServer
 	if reachable(cfg.TemporalAddress) {
@@ -61,7 +69,7 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 		if err != nil {
 			return err
 		}
-		args, err := devServerArgs(filepath.Join(dataDir, devTemporalDB), cfg.TemporalAddress, devUIPort, "")
+		args, err := devServerArgs(filepath.Join(dataDir, devTemporalDB), cfg.TemporalAddress, devUIPort, uiCodec)
 		if err != nil {
 			return err
 		}
@@ -96,7 +104,9 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 
 	g, ctx := errgroup.WithContext(ctx)
 	if cfg.UsesSandbox() {
-		sb := newSandbox(cfg, "")
+		// The sandbox tells the API about the payments it settles (3-D
+		// Secure, refunds) through signed webhooks, as Stripe does.
+		sb := newSandbox(cfg, "http://"+localAddr(cfg.HTTPAddr)+"/v1/webhooks/stripe")
 		defer sb.Close()
 		g.Go(func() error { return serveHTTP(ctx, cfg.SandboxAddr, sb) })
 	}
@@ -105,7 +115,11 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
-	g.Go(func() error { return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, st, tc, cfg.BuyerTokenSecret)) })
+	trust, err := buildTrust(cfg, ring)
+	if err != nil {
+		return err
+	}
+	g.Go(func() error { return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, st, tc, cfg.BuyerTokenSecret, trust)) })
 
 	if err := waitReachable(ctx, localAddr(cfg.HTTPAddr), 10*time.Second); err != nil {
 		return err
@@ -115,6 +129,7 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 		return err
 	}
 	printBanner(cfg, seed, token, time.Since(started))
+	printTrustBanner(cfg, uiCodec, temporal != nil)
 	return g.Wait()
 }
 

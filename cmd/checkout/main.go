@@ -24,6 +24,7 @@ commands:
   migrate    create or update the database schema
   token ID   print a buyer token for buyer ID (signed with BUYER_TOKEN_SECRET)
   keygen     print a new key ring for CHECKOUT_ENCRYPTION_KEYS
+  reencrypt  re-seal stored personal data under the active encryption key
 
 Configuration comes from environment variables; see README.md.
 `
@@ -52,6 +53,7 @@ func main() {
 		"token":   runToken,
 		"keygen":  runKeygen,
 	}
+	commands["reencrypt"] = runReencrypt
 	run, ok := commands[os.Args[1]]
 	if !ok {
 		fmt.Fprint(os.Stderr, usage)

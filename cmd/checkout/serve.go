@@ -31,8 +31,12 @@ func runAPI(ctx context.Context, cfg config.Config, _ []string) error {
 		return err
 	}
 	defer tc.Close()
+	trust, err := buildTrust(cfg, ring)
+	if err != nil {
+		return err
+	}
 	slog.Info("api listening", "addr", cfg.HTTPAddr)
-	return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, st, tc, cfg.BuyerTokenSecret))
+	return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, st, tc, cfg.BuyerTokenSecret, trust))
 }
 
 func runWorker(ctx context.Context, cfg config.Config, _ []string) error {
@@ -55,9 +59,9 @@ func runWorker(ctx context.Context, cfg config.Config, _ []string) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	slog.Info("worker polling", "task_queue", cfg.TaskQueue, "stripe", stripeTarget(cfg))
-	<-ctx.Done()
+	err = serveWorkerMetrics(ctx, cfg.MetricsAddr)
 	w.Stop() // hands back what it cannot finish within WorkerStopTimeout
-	return nil
+	return err
 }
 
 func runMigrate(ctx context.Context, cfg config.Config, _ []string) error {

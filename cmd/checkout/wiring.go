@@ -49,6 +49,7 @@ func dialTemporal(ctx context.Context, cfg config.Config, ring *keyring.Ring) (c
 		Logger:           tlog.NewStructuredLogger(slog.Default().With("component", "temporal")),
 		DataConverter:    dc,
 		FailureConverter: fc,
+		MetricsHandler:   processMetrics().Temporal,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
@@ -90,12 +91,13 @@ func newActivities(cfg config.Config, st *store.Store) *activities.Activities {
 			SecretKey: cfg.StripeKey(),
 			APIBase:   cfg.StripeBase(),
 		}),
-		Notifier: notify.NewSender(10 * time.Second),
-		Logger:   slog.Default(),
+		Notifier:   notify.NewSender(10 * time.Second),
+		Logger:     slog.Default(),
+		Deliveries: st,
 	}
 }
 
-func newAPI(cfg config.Config, st *store.Store, tc client.Client, secret string) http.Handler {
+func newAPI(cfg config.Config, st *store.Store, tc client.Client, secret string, trust apiTrust) http.Handler {
 	return api.New(api.Config{
 		Store:            st,
 		Temporal:         tc,
@@ -105,6 +107,13 @@ func newAPI(cfg config.Config, st *store.Store, tc client.Client, secret string)
 		PayWait:          cfg.PayWait,
 		Logger:           slog.Default(),
 		OperatorToken:    cfg.OperatorToken,
+		Registry:         processMetrics().Registry,
+		Rollout:          trust.rollout,
+		RateLimits:       trust.limits,
+		Codec:            trust.codec,
+
+		// Stripe's webhooks (the sandbox's in development) are verified with it.
+		StripeWebhookSecret: cfg.WebhookSecret(),
 	})
 }
 

@@ -1,0 +1,94 @@
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+
+	"github.com/buybutton/checkout/failures"
+	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/payments"
+)
+
+// RefundLedger is the store's refund accounting; *store.Store satisfies it.
+// It is looked up on Store rather than added to it, so stores that never
+// refund (test fakes) need not implement it.
+type RefundLedger interface {
+	ReserveRefund(ctx context.Context, r models.NewRefund) (models.Refund, models.Order, error)
+	FinishRefund(ctx context.Context, orderID, key, stripeRefundID string, succeeded bool) (models.Refund, models.Order, error)
+}
+
+// RefundResult is the refund as done and the order after it.
+type RefundResult struct {
+	Refund models.Refund `json:"refund"`
+	Order  models.Order  `json:"order"`
+}
+
+// RefundOrder gives captured money back: it counts the refund against the
+// captured amount in the store (refusing any excess), asks Stripe under an
+// idempotency key derived from the order and the request key, and records the
+// answer. Every step is idempotent per (order, key), so retries are safe.
+func (a *Activities) RefundOrder(ctx context.Context, in models.NewRefund) (RefundResult, error) {
+	res, err := a.refundOrder(ctx, in)
+	return res, failures.ToTemporal(err)
+}
+
+func (a *Activities) refundOrder(ctx context.Context, in models.NewRefund) (RefundResult, error) {
+	ledger, ok := a.Store.(RefundLedger)
+	if !ok {
+		return RefundResult{}, models.Errorf(models.KindInternal, "refunds_unsupported", "the store keeps no refund ledger")
+	}
+	rf, o, err := ledger.ReserveRefund(ctx, in)
+	if err != nil {
+		return RefundResult{}, err
+	}
+	if rf.Status != models.RefundPending {
+		return RefundResult{Refund: rf, Order: o}, nil
+	}
+	sr, err := a.Payments.Refund(ctx, payments.RefundRequest{
+		OrderID:  in.OrderID,
+		IntentID: o.PaymentIntentID,
+		Amount:   rf.AmountMinor,
+		Reason:   in.Reason,
+		Step:     RefundStep(in.Key),
+	})
+	if err != nil {
+		var e *models.Error
+		if !errors.As(err, &e) || e.Kind == models.KindUnavailable || e.Kind == models.KindInternal {
+			return RefundResult{}, err // retried; the reservation stays
+		}
+		a.log().Warn("Stripe refused a refund", "OrderID", in.OrderID, "code", e.Code)
+		if _, _, ferr := ledger.FinishRefund(ctx, in.OrderID, in.Key, "", false); ferr != nil {
+			return RefundResult{}, ferr
+		}
+		return RefundResult{}, err
+	}
+	rf, o, err = ledger.FinishRefund(ctx, in.OrderID, in.Key, sr.ID, true)
+	if err != nil {
+		return RefundResult{}, err
+	}
+	return RefundResult{Refund: rf, Order: o}, nil
+}
+
+// RefundStep names a refund within its order at Stripe. Merchants' request
+// keys are hashed: they are client-chosen text and must not reach Stripe's
+// idempotency keys as they are.
+func RefundStep(key string) string {
+	if key == RefundKeyCancel {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return "merchant:" + hex.EncodeToString(sum[:12])
+}
+
+// RefundKeyCancel is the request key of the refund a buyer's cancel after
+// capture makes.
+const RefundKeyCancel = "cancel"
+
+// RetrievePaymentIntent reads the intent's state at Stripe now: webhooks
+// come late, twice or out of order, so the workflow decides on this.
+func (a *Activities) RetrievePaymentIntent(ctx context.Context, intentID string) (payments.Intent, error) {
+	in, err := a.Payments.Retrieve(ctx, intentID)
+	return in, failures.ToTemporal(err)
+}

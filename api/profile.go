@@ -1,0 +1,228 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/store"
+	"github.com/buybutton/checkout/workflows"
+)
+
+// codeProfileRequired tells a client that sent a one-tap purchase to collect
+// a shipping address and a card: the buyer has no saved details.
+const codeProfileRequired = "profile_required"
+
+// ProfileStore is the saved-profile part of the store; *store.Store satisfies it.
+type ProfileStore interface {
+	Profile(ctx context.Context, buyerID string) (models.Profile, error)
+	UpdateProfile(ctx context.Context, p models.Profile) (models.Profile, error)
+	EraseProfile(ctx context.Context, buyerID string) (store.ErasedProfile, error)
+}
+
+var _ ProfileStore = (*store.Store)(nil)
+
+// profiles is Config.Profiles, or the Store when it keeps profiles.
+func (a *app) profiles() (ProfileStore, bool) {
+	if a.cfg.Profiles != nil {
+		return a.cfg.Profiles, true
+	}
+	p, ok := a.cfg.Store.(ProfileStore)
+	return p, ok
+}
+
+// oneTap reports whether a purchase relies on the saved profile: it names
+// neither an address nor a card.
+func (r *purchaseRequest) oneTap() bool {
+	return r.ShippingAddress == (models.Address{}) && r.PaymentMethod == ""
+}
+
+// applyProfile completes a purchase's workflow input with the buyer's saved
+// details (one tap), or asks a first purchase to save them (the default).
+func (a *app) applyProfile(ctx context.Context, in *workflows.PurchaseInput, req purchaseRequest) error {
+	profiles, ok := a.profiles()
+	if !req.oneTap() {
+		in.SaveDetails = ok && (req.SaveDetails == nil || *req.SaveDetails)
+		in.Email, in.Phone = req.Email, req.Phone
+		if in.SaveDetails {
+			// A buyer who has a profile keeps it; PUT /v1/me/profile changes it.
+			if _, err := profiles.Profile(ctx, in.BuyerID); err == nil {
+				in.SaveDetails = false
+			} else if !errors.Is(err, models.ErrNotFound) {
+				return err
+			}
+		}
+		return nil
+	}
+	var err error = models.ErrNotFound
+	var p models.Profile
+	if ok {
+		p, err = profiles.Profile(ctx, in.BuyerID)
+	}
+	switch {
+	case err == nil:
+		in.Shipping, in.PaymentMethod, in.Customer = p.Shipping, p.PaymentMethodID, p.StripeCustomerID
+		return nil
+	case !errors.Is(err, models.ErrNotFound):
+		return err
+	}
+	// A retry of a purchase that was placed before the profile went away
+	// continues its order, whose workflow already has its details.
+	if _, oerr := a.cfg.Store.Order(ctx, in.OrderID); oerr == nil {
+		return nil
+	}
+	return asUnprocessable(models.Invalid(codeProfileRequired,
+		"no saved details: send shipping_address and payment_method"))
+}
+
+// profileView is the masked profile a buyer sees: enough to recognise their
+// details, never the full address or contact data.
+type profileView struct {
+	Shipping struct {
+		City    string `json:"city"`
+		Country string `json:"country"`
+	} `json:"shipping_address"`
+	Card     models.CardSummary `json:"card"`
+	HasEmail bool               `json:"has_email"`
+	HasPhone bool               `json:"has_phone"`
+}
+
+func maskProfile(p models.Profile) profileView {
+	var v profileView
+	v.Shipping.City, v.Shipping.Country = p.Shipping.City, p.Shipping.Country
+	v.Card = p.Card
+	v.HasEmail, v.HasPhone = p.Email != "", p.Phone != ""
+	return v
+}
+
+func (a *app) getProfile(c *gin.Context) {
+	profiles, ok := a.profiles()
+	if !ok {
+		writeError(c, models.NotFound("profile"))
+		return
+	}
+	buyer, _ := buyerID(c)
+	p, err := profiles.Profile(c.Request.Context(), buyer)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, maskProfile(p))
+}
+
+// profileUpdate is the body of PUT /v1/me/profile: the fields given replace
+// the saved ones; an empty email or phone string removes it.
+type profileUpdate struct {
+	ShippingAddress *models.Address `json:"shipping_address"`
+	Email           *string         `json:"email"`
+	Phone           *string         `json:"phone"`
+	PaymentMethod   string          `json:"payment_method"`
+}
+
+func (a *app) putProfile(c *gin.Context) {
+	ctx := c.Request.Context()
+	profiles, ok := a.profiles()
+	if !ok {
+		writeError(c, models.NotFound("profile"))
+		return
+	}
+	buyer, _ := buyerID(c)
+	var req profileUpdate
+	if err := decodeJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	if req.PaymentMethod != "" {
+		// A new card must be attached to the buyer's Stripe customer before
+		// it can be charged; until that runs as a workflow step, a new card
+		// is saved by a purchase made after DELETE.
+		writeError(c, asUnprocessable(models.Invalid("payment_method_change_unsupported",
+			"replacing the saved card is not supported yet: delete the profile and buy with the new card")))
+		return
+	}
+	p, err := profiles.Profile(ctx, buyer)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if req.ShippingAddress != nil {
+		addr := *req.ShippingAddress
+		addr.Normalize()
+		if err := addr.Validate(); err != nil {
+			writeError(c, err)
+			return
+		}
+		p.Shipping = addr
+	}
+	if req.Email != nil {
+		p.Email = strings.TrimSpace(*req.Email)
+	}
+	if req.Phone != nil {
+		p.Phone = strings.TrimSpace(*req.Phone)
+	}
+	if err := models.CheckContact(p.Email, p.Phone); err != nil {
+		writeError(c, err)
+		return
+	}
+	if p, err = profiles.UpdateProfile(ctx, p); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, maskProfile(p))
+}
+
+// deleteProfile erases the buyer's saved details. The card is detached at
+// Stripe by a workflow started before anything is forgotten, so the ids it
+// needs are never lost, and it completes even while Stripe is down. Erasing
+// again, or without a profile, still redacts ended orders and answers 204.
+func (a *app) deleteProfile(c *gin.Context) {
+	ctx := c.Request.Context()
+	profiles, ok := a.profiles()
+	if !ok {
+		c.Status(http.StatusNoContent)
+		return
+	}
+	buyer, _ := buyerID(c)
+	p, err := profiles.Profile(ctx, buyer)
+	switch {
+	case err == nil:
+		if err := a.startErasure(ctx, p); err != nil {
+			writeError(c, err)
+			return
+		}
+	case !errors.Is(err, models.ErrNotFound):
+		writeError(c, err)
+		return
+	}
+	if _, err := profiles.EraseProfile(ctx, buyer); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (a *app) startErasure(ctx context.Context, p models.Profile) error {
+	_, err := a.cfg.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.ProfileErasureWorkflowID(p.ID),
+		TaskQueue:                a.cfg.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.ProfileErasureWorkflowName, workflows.ProfileErasureInput{
+		ProfileID: p.ID, PaymentMethodID: p.PaymentMethodID,
+	})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return nil // an earlier DELETE already erased this profile at Stripe
+	}
+	if err != nil {
+		return fromTemporal(err)
+	}
+	return nil
+}

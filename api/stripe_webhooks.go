@@ -1,0 +1,170 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/payments"
+	"github.com/buybutton/checkout/workflows"
+)
+
+// StripeEventStore is what the Stripe webhook endpoint needs of the store;
+// *store.Store satisfies it.
+type StripeEventStore interface {
+	ClaimStripeEvent(ctx context.Context, id, typ, orderID string) (bool, error)
+	ReleaseStripeEvent(ctx context.Context, id string) error
+	OrderIDByPaymentIntent(ctx context.Context, intentID string) (string, error)
+	MarkDisputed(ctx context.Context, orderID, detail string) (models.Order, error)
+	AddOrderNote(ctx context.Context, orderID, actor, detail string) error
+}
+
+// stripeEvents is the configured event store, or Store when it is one.
+func (a *app) stripeEvents() (StripeEventStore, bool) {
+	if a.cfg.StripeEvents != nil {
+		return a.cfg.StripeEvents, true
+	}
+	s, ok := a.cfg.Store.(StripeEventStore)
+	return s, ok
+}
+
+// webhookNow is the clock signatures are checked against.
+var webhookNow = time.Now
+
+// stripeWebhook receives Stripe's events. The signature is checked on the raw
+// body before anything else, so a forged or replayed delivery leaves no
+// trace. Each event id is acted on once: a redelivery answers 200 and does
+// nothing. Events about an order are relayed to its workflow, which re-reads
+// the PaymentIntent instead of trusting the event's order or age.
+func (a *app) stripeWebhook(c *gin.Context) {
+	events, ok := a.stripeEvents()
+	if !ok {
+		writeError(c, models.Errorf(models.KindUnavailable, "webhooks_not_configured", "Stripe webhooks are not configured"))
+		return
+	}
+	payload, err := readRawBody(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	ev, err := payments.ParseWebhook(payload, c.GetHeader("Stripe-Signature"), a.cfg.StripeWebhookSecret, webhookNow())
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	log := loggerFrom(c).With(slog.String("event_id", ev.ID), slog.String("event_type", ev.Type))
+
+	orderID, err := a.eventOrder(ctx, events, ev)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	first, err := events.ClaimStripeEvent(ctx, ev.ID, ev.Type, orderID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if !first {
+		c.JSON(http.StatusOK, gin.H{"received": true, "duplicate": true})
+		return
+	}
+	if orderID == "" {
+		// Not one of ours (another integration on the account): acknowledged,
+		// or Stripe would keep redelivering it.
+		c.JSON(http.StatusOK, gin.H{"received": true, "ignored": true})
+		return
+	}
+	if err := a.actOnEvent(ctx, events, ev, orderID); err != nil {
+		// Forget the event so Stripe's redelivery gets another chance.
+		if rerr := events.ReleaseStripeEvent(context.WithoutCancel(ctx), ev.ID); rerr != nil {
+			log.ErrorContext(ctx, "releasing a Stripe event failed", slog.String("error", rerr.Error()))
+		}
+		writeError(c, err)
+		return
+	}
+	log.InfoContext(ctx, "Stripe event handled", slog.String("order_id", orderID))
+	c.JSON(http.StatusOK, gin.H{"received": true})
+}
+
+// eventOrder finds the order an event is about: metadata.order_id, or the
+// order holding the event's PaymentIntent. "" means none of ours.
+func (a *app) eventOrder(ctx context.Context, events StripeEventStore, ev payments.WebhookEvent) (string, error) {
+	if ev.OrderID != "" {
+		if !models.ValidID(ev.OrderID) {
+			return "", nil
+		}
+		return ev.OrderID, nil
+	}
+	if ev.IntentID == "" {
+		return "", nil
+	}
+	id, err := events.OrderIDByPaymentIntent(ctx, ev.IntentID)
+	if errors.Is(err, models.ErrNotFound) {
+		return "", nil
+	}
+	return id, err
+}
+
+func (a *app) actOnEvent(ctx context.Context, events StripeEventStore, ev payments.WebhookEvent, orderID string) error {
+	switch ev.Type {
+	case payments.EventIntentAmountCapturableUpdated, payments.EventIntentPaymentFailed, payments.EventIntentSucceeded,
+		payments.EventIntentCanceled, payments.EventIntentRequiresAction, payments.EventIntentProcessing:
+		return a.signalPurchase(ctx, orderID, workflows.SignalPaymentIntent,
+			workflows.PaymentIntentSignal{IntentID: ev.IntentID, Status: ev.Status})
+	case payments.EventChargeRefunded:
+		// Refunds are made and counted by the checkout itself (the ledger);
+		// Stripe's confirmation goes to the audit trail.
+		err := events.AddOrderNote(ctx, orderID, "stripe", fmt.Sprintf("Stripe reports %d refunded in total", ev.Refunded))
+		if errors.Is(err, models.ErrNotFound) {
+			return nil
+		}
+		return err
+	case payments.EventChargeDisputeCreated:
+		reason := ev.Reason
+		if reason == "" {
+			reason = "unspecified"
+		}
+		_, err := events.MarkDisputed(ctx, orderID, fmt.Sprintf("dispute opened (%s) for %d", reason, ev.Amount))
+		if errors.Is(err, models.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	return nil
+}
+
+// signalPurchase relays an event to the order's workflow. A workflow that
+// has ended no longer needs it.
+func (a *app) signalPurchase(ctx context.Context, orderID, name string, arg any) error {
+	err := a.cfg.Temporal.SignalWorkflow(ctx, workflows.WorkflowID(orderID), "", name, arg)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return nil
+	}
+	return fromTemporal(err)
+}
+
+// readRawBody reads the body exactly as sent: the signature covers its bytes.
+func readRawBody(c *gin.Context) ([]byte, error) {
+	if c.Request.Body == nil {
+		return nil, nil
+	}
+	raw, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, models.Invalid(codeBodyTooLarge, "request body must be at most %d bytes", tooLarge.Limit)
+		}
+		return nil, models.Invalid(codeMalformedJSON, "request body could not be read")
+	}
+	return raw, nil
+}

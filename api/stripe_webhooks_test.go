@@ -1,0 +1,241 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"github.com/stripe/stripe-go/v76/webhook"
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/workflows"
+)
+
+const testWebhookSecret = "whsec_test"
+
+// fakeEvents is an in-memory StripeEventStore.
+type fakeEvents struct {
+	mu       sync.Mutex
+	claimed  map[string]bool
+	intents  map[string]string // payment intent → order
+	disputed map[string]int    // order → MarkDisputed calls that changed it
+	notes    []string
+}
+
+func newFakeEvents() *fakeEvents {
+	return &fakeEvents{claimed: map[string]bool{}, intents: map[string]string{}, disputed: map[string]int{}}
+}
+
+func (f *fakeEvents) ClaimStripeEvent(_ context.Context, id, _, _ string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.claimed[id] {
+		return false, nil
+	}
+	f.claimed[id] = true
+	return true, nil
+}
+
+func (f *fakeEvents) ReleaseStripeEvent(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.claimed, id)
+	return nil
+}
+
+func (f *fakeEvents) OrderIDByPaymentIntent(_ context.Context, intentID string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if id, ok := f.intents[intentID]; ok {
+		return id, nil
+	}
+	return "", models.NotFound("order")
+}
+
+func (f *fakeEvents) MarkDisputed(_ context.Context, orderID, _ string) (models.Order, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.disputed[orderID] == 0 {
+		f.disputed[orderID]++
+	}
+	return models.Order{ID: orderID, Disputed: true}, nil
+}
+
+func (f *fakeEvents) AddOrderNote(_ context.Context, orderID, _, detail string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.notes = append(f.notes, orderID+": "+detail)
+	return nil
+}
+
+func newWebhookEnv(t testing.TB) (*env, *fakeEvents) {
+	t.Helper()
+	ev := newFakeEvents()
+	e := newEnv(t, func(c *Config) {
+		c.StripeWebhookSecret = testWebhookSecret
+		c.StripeEvents = ev
+	})
+	return e, ev
+}
+
+func eventBody(id, typ string, object map[string]any) string {
+	b, _ := json.Marshal(map[string]any{
+		"id": id, "object": "event", "api_version": "2023-10-16", "created": time.Now().Unix(), "type": typ,
+		"data": map[string]any{"object": object},
+	})
+	return string(b)
+}
+
+func signedHeader(body, secret string, at time.Time) string {
+	return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: []byte(body), Secret: secret, Timestamp: at}).Header
+}
+
+func (e *env) deliver(body, signature string) int {
+	e.t.Helper()
+	w := e.do(req{method: http.MethodPost, path: "/v1/webhooks/stripe", body: body,
+		headers: map[string]string{"Stripe-Signature": signature}})
+	return w.Code
+}
+
+func capturableEvent(id string) string {
+	return eventBody(id, "payment_intent.amount_capturable_updated", map[string]any{
+		"id": "pi_1", "object": "payment_intent", "status": "requires_capture",
+		"metadata": map[string]any{"order_id": "ord_1"},
+	})
+}
+
+func TestStripeWebhookRefusesBadSignatures(t *testing.T) {
+	e, ev := newWebhookEnv(t)
+	body := capturableEvent("evt_1")
+	cases := []struct {
+		name, header, code string
+	}{
+		{"missing", "", "missing_signature"},
+		{"wrong secret", signedHeader(body, "whsec_other", time.Now()), "invalid_signature"},
+		{"garbage", "t=abc,v1=zz", "invalid_signature"},
+		{"stale", signedHeader(body, testWebhookSecret, time.Now().Add(-10*time.Minute)), "stale_signature"},
+		{"from the future", signedHeader(body, testWebhookSecret, time.Now().Add(10*time.Minute)), "stale_signature"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := e.do(req{method: http.MethodPost, path: "/v1/webhooks/stripe", body: body,
+				headers: map[string]string{"Stripe-Signature": c.header}})
+			requireError(t, w, http.StatusBadRequest, c.code)
+		})
+	}
+	t.Run("tampered body", func(t *testing.T) {
+		header := signedHeader(body, testWebhookSecret, time.Now())
+		w := e.do(req{method: http.MethodPost, path: "/v1/webhooks/stripe", body: capturableEvent("evt_2"),
+			headers: map[string]string{"Stripe-Signature": header}})
+		requireError(t, w, http.StatusBadRequest, "invalid_signature")
+	})
+	assert.Empty(t, ev.claimed, "nothing recorded for refused deliveries")
+	// The Temporal mock fails the test on any call: no signal was sent.
+}
+
+func TestStripeWebhookSignalsTheOrderOnce(t *testing.T) {
+	e, _ := newWebhookEnv(t)
+	e.temporal.On("SignalWorkflow", mock.Anything, workflows.WorkflowID("ord_1"), "", workflows.SignalPaymentIntent,
+		workflows.PaymentIntentSignal{IntentID: "pi_1", Status: "requires_capture"}).Return(nil).Once()
+	body := capturableEvent("evt_1")
+	require.Equal(t, http.StatusOK, e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())))
+	// Redelivered: acknowledged, not signalled again (Once above).
+	w := e.do(req{method: http.MethodPost, path: "/v1/webhooks/stripe", body: body,
+		headers: map[string]string{"Stripe-Signature": signedHeader(body, testWebhookSecret, time.Now())}})
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, true, decodeBody(t, w)["duplicate"])
+}
+
+func TestStripeWebhookRetriesWhenTemporalIsDown(t *testing.T) {
+	e, ev := newWebhookEnv(t)
+	e.temporal.On("SignalWorkflow", mock.Anything, workflows.WorkflowID("ord_1"), "", workflows.SignalPaymentIntent, mock.Anything).
+		Return(serviceerror.NewUnavailable("down")).Once()
+	e.temporal.On("SignalWorkflow", mock.Anything, workflows.WorkflowID("ord_1"), "", workflows.SignalPaymentIntent, mock.Anything).
+		Return(nil).Once()
+	body := capturableEvent("evt_1")
+	require.Equal(t, http.StatusServiceUnavailable, e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())),
+		"a 5xx makes Stripe redeliver")
+	assert.False(t, ev.claimed["evt_1"], "the event is forgotten so the redelivery counts")
+	require.Equal(t, http.StatusOK, e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())))
+}
+
+func TestStripeWebhookClosedWorkflowIsAcknowledged(t *testing.T) {
+	e, _ := newWebhookEnv(t)
+	e.temporal.On("SignalWorkflow", mock.Anything, workflows.WorkflowID("ord_1"), "", workflows.SignalPaymentIntent, mock.Anything).
+		Return(serviceerror.NewNotFound("workflow execution already completed")).Once()
+	body := capturableEvent("evt_late")
+	require.Equal(t, http.StatusOK, e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())))
+}
+
+func TestStripeWebhookDisputeMarksTheOrder(t *testing.T) {
+	e, ev := newWebhookEnv(t)
+	ev.intents["pi_9"] = "ord_9"
+	body := eventBody("evt_dp", "charge.dispute.created", map[string]any{
+		"id": "dp_1", "object": "dispute", "payment_intent": "pi_9", "amount": 1500, "reason": "fraudulent",
+		"metadata": map[string]any{},
+	})
+	require.Equal(t, http.StatusOK, e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())))
+	assert.Equal(t, 1, ev.disputed["ord_9"])
+
+	refunded := eventBody("evt_rf", "charge.refunded", map[string]any{
+		"id": "ch_1", "object": "charge", "payment_intent": map[string]any{"id": "pi_9"}, "amount_refunded": 700,
+		"metadata": map[string]any{},
+	})
+	require.Equal(t, http.StatusOK, e.deliver(refunded, signedHeader(refunded, testWebhookSecret, time.Now())))
+	assert.Equal(t, []string{"ord_9: Stripe reports 700 refunded in total"}, ev.notes)
+}
+
+func TestStripeWebhookIgnoresOthersEvents(t *testing.T) {
+	e, ev := newWebhookEnv(t)
+	for i, body := range []string{
+		eventBody("evt_a", "payment_intent.succeeded", map[string]any{"id": "pi_x", "object": "payment_intent", "metadata": map[string]any{}}),
+		eventBody("evt_b", "payment_intent.succeeded", map[string]any{"id": "pi_x", "object": "payment_intent",
+			"metadata": map[string]any{"order_id": "not an id!"}}),
+		eventBody("evt_c", "customer.created", map[string]any{"id": "cus_1", "object": "customer"}),
+	} {
+		require.Equal(t, http.StatusOK, e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())), "case %d", i)
+	}
+	assert.Len(t, ev.claimed, 3)
+}
+
+func TestStripeWebhookUnconfigured(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.StripeEvents = newFakeEvents() })
+	body := capturableEvent("evt_1")
+	w := e.do(req{method: http.MethodPost, path: "/v1/webhooks/stripe", body: body,
+		headers: map[string]string{"Stripe-Signature": signedHeader(body, "", time.Now())}})
+	requireError(t, w, http.StatusServiceUnavailable, "webhooks_not_configured")
+}
+
+// FuzzStripeWebhook throws arbitrary bodies and signatures, validly signed
+// or not, at the endpoint: it must answer 2xx or 4xx, never 5xx or panic.
+func FuzzStripeWebhook(f *testing.F) {
+	f.Add(capturableEvent("evt_1"), true, "")
+	f.Add(eventBody("evt_dp", "charge.dispute.created", map[string]any{"id": "dp_1", "object": "dispute", "payment_intent": "pi_9"}), true, "")
+	f.Add(eventBody("evt_rf", "charge.refunded", map[string]any{"id": "ch_1", "object": "charge", "payment_intent": map[string]any{"id": 5}}), true, "")
+	f.Add(`{"id":"evt_x","type":"payment_intent.succeeded","data":{"object":null}}`, true, "")
+	f.Add(`{"id":"evt_x","type":"payment_intent.succeeded","data":{"object":{"metadata":{"order_id":"ord_1"}}}}`, true, "")
+	f.Add(`{}`, true, "")
+	f.Add(`null`, true, "")
+	f.Add(`not json`, false, "t=1,v1=00")
+	f.Add(capturableEvent("evt_1"), false, "t=99999999999999999999,v1=ab,v1=cd")
+	f.Add("", false, ",,,=")
+	f.Fuzz(func(t *testing.T, body string, sign bool, header string) {
+		e, _ := newWebhookEnv(t)
+		e.temporal.On("SignalWorkflow", mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(nil).Maybe()
+		if sign {
+			header = signedHeader(body, testWebhookSecret, time.Now())
+		}
+		w := e.do(req{method: http.MethodPost, path: "/v1/webhooks/stripe", body: body,
+			headers: map[string]string{"Stripe-Signature": header}})
+		if w.Code >= 500 {
+			t.Fatalf("status %d for body %q header %q: %s", w.Code, body, header, w.Body.String())
+		}
+	})
+}

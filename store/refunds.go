@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/buybutton/checkout/models"
+)
+
+// refundRow is one refund request of an order. The order's refunded_minor is
+// the sum of its pending and succeeded rows; both change in one transaction,
+// so concurrent refunds can never add up to more than was captured.
+type refundRow struct {
+	OrderID        string `gorm:"primaryKey;size:64"`
+	RequestKey     string `gorm:"primaryKey;size:255"`
+	AmountMinor    int64  `gorm:"not null"`
+	Reason         string `gorm:"not null"`
+	Actor          string `gorm:"not null"`
+	Status         string `gorm:"size:16;not null"`
+	StripeRefundID string `gorm:"size:255;not null"`
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+func (refundRow) TableName() string { return "refunds" }
+
+// ReserveRefund counts a refund against the order's captured amount before
+// Stripe is asked, under the order's row lock. The same key again returns the
+// refund it made (a retry), unless the amount differs: then the key was
+// reused for another request. Amount zero reserves whatever is left.
+func (s *Store) ReserveRefund(ctx context.Context, r models.NewRefund) (models.Refund, models.Order, error) {
+	if r.Key == "" {
+		return models.Refund{}, models.Order{}, models.Invalid("invalid_refund", "a refund key is required")
+	}
+	var out models.Refund
+	var order models.Order
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var row orderRow
+		if err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).
+			Where("id = ?", r.OrderID).Take(&row).Error; err != nil {
+			return err
+		}
+		var existing refundRow
+		err := tx.Where("order_id = ? AND request_key = ?", r.OrderID, r.Key).Take(&existing).Error
+		switch {
+		case err == nil:
+			if r.AmountMinor != 0 && existing.AmountMinor != r.AmountMinor {
+				return models.Invalid("idempotency_key_reused", "this Idempotency-Key was used for a refund of another amount")
+			}
+			out = refundFromRow(existing, row.Currency)
+			order, err = s.rowToOrder(row)
+			return err
+		case !errors.Is(err, gorm.ErrRecordNotFound):
+			return err
+		}
+		o, err := s.rowToOrder(row)
+		if err != nil {
+			return err
+		}
+		amount := r.AmountMinor
+		if amount == 0 {
+			amount = o.CapturedMinor - o.RefundedMinor
+			if amount <= 0 && o.CapturedMinor > 0 {
+				return models.Conflict("already_refunded", "order %s is already fully refunded", o.ID)
+			}
+		}
+		if err := models.CheckRefund(o, amount); err != nil {
+			return err
+		}
+		t := now()
+		nr := refundRow{OrderID: r.OrderID, RequestKey: r.Key, AmountMinor: amount, Reason: r.Reason, Actor: r.Actor,
+			Status: string(models.RefundPending), CreatedAt: t, UpdatedAt: t}
+		if err := tx.Create(&nr).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&orderRow{}).Where("id = ?", r.OrderID).Updates(map[string]any{
+			"refunded_minor": gorm.Expr("refunded_minor + ?", amount), "updated_at": t,
+		}).Error; err != nil {
+			return err
+		}
+		if err := addNote(tx, row, r.Actor, fmt.Sprintf("refund of %d %s requested", amount, row.Currency), t); err != nil {
+			return err
+		}
+		out = refundFromRow(nr, row.Currency)
+		order, err = s.order(tx, r.OrderID)
+		return err
+	})
+	if err != nil {
+		return models.Refund{}, models.Order{}, dbError("reserve refund", "order", err)
+	}
+	return out, order, nil
+}
+
+// FinishRefund records Stripe's answer to a reserved refund. A refused refund
+// stops counting against the captured amount. Finishing twice does nothing.
+func (s *Store) FinishRefund(ctx context.Context, orderID, key, stripeRefundID string, succeeded bool) (models.Refund, models.Order, error) {
+	var out models.Refund
+	var order models.Order
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var row orderRow
+		if err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).
+			Where("id = ?", orderID).Take(&row).Error; err != nil {
+			return err
+		}
+		var rf refundRow
+		if err := tx.Where("order_id = ? AND request_key = ?", orderID, key).Take(&rf).Error; err != nil {
+			return err
+		}
+		if rf.Status == string(models.RefundPending) {
+			t := now()
+			status, detail := models.RefundSucceeded, fmt.Sprintf("refund of %d %s done", rf.AmountMinor, row.Currency)
+			if !succeeded {
+				status, detail = models.RefundFailed, fmt.Sprintf("refund of %d %s refused by the payment service", rf.AmountMinor, row.Currency)
+				if err := tx.Model(&orderRow{}).Where("id = ?", orderID).Updates(map[string]any{
+					"refunded_minor": gorm.Expr("refunded_minor - ?", rf.AmountMinor), "updated_at": t,
+				}).Error; err != nil {
+					return err
+				}
+			}
+			rf.Status, rf.StripeRefundID, rf.UpdatedAt = string(status), stripeRefundID, t
+			if err := tx.Model(&refundRow{}).Where("order_id = ? AND request_key = ?", orderID, key).
+				Updates(map[string]any{"status": rf.Status, "stripe_refund_id": stripeRefundID, "updated_at": t}).Error; err != nil {
+				return err
+			}
+			if err := addNote(tx, row, models.ActorSystem, detail, t); err != nil {
+				return err
+			}
+		}
+		out = refundFromRow(rf, row.Currency)
+		var err error
+		order, err = s.order(tx, orderID)
+		return err
+	})
+	if err != nil {
+		return models.Refund{}, models.Order{}, dbError("finish refund", "refund", err)
+	}
+	return out, order, nil
+}
+
+// Refunds lists an order's refunds, oldest first.
+func (s *Store) Refunds(ctx context.Context, orderID string) ([]models.Refund, error) {
+	var o orderRow
+	if err := s.db.WithContext(ctx).Select("currency").Where("id = ?", orderID).Take(&o).Error; err != nil {
+		return nil, dbError("refunds", "order", err)
+	}
+	var rows []refundRow
+	if err := s.db.WithContext(ctx).Where("order_id = ?", orderID).Order("created_at ASC").Find(&rows).Error; err != nil {
+		return nil, dbError("refunds", "refund", err)
+	}
+	out := make([]models.Refund, len(rows))
+	for i, r := range rows {
+		out[i] = refundFromRow(r, o.Currency)
+	}
+	return out, nil
+}
+
+func refundFromRow(r refundRow, currency string) models.Refund {
+	return models.Refund{OrderID: r.OrderID, Key: r.RequestKey, AmountMinor: r.AmountMinor, Currency: currency,
+		Reason: r.Reason, Actor: r.Actor, Status: models.RefundStatus(r.Status), StripeRefundID: r.StripeRefundID,
+		CreatedAt: r.CreatedAt.UTC()}
+}
+
+// addNote appends an audit event that records a fact about the order without
+// changing its status (a refund, a dispute).
+func addNote(tx *gorm.DB, row orderRow, actor, detail string, t time.Time) error {
+	return tx.Create(&orderEventRow{OrderID: row.ID, FromStatus: row.Status, ToStatus: row.Status,
+		Actor: actor, Detail: detail, CreatedAt: t}).Error
+}

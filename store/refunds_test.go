@@ -1,0 +1,162 @@
+package store_test
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/store"
+	"github.com/buybutton/checkout/store/storetest"
+)
+
+// capturedOrder stores an order accepted with its 2500 captured.
+func capturedOrder(t *testing.T, s *store.Store) models.Order {
+	t.Helper()
+	o := newOrder(t, s)
+	ctx := ctxT(t)
+	_, err := s.ApplyStatusChange(ctx, models.StatusChange{OrderID: o.ID, To: models.StatusAuthorized, Actor: "system", PaymentIntentID: "pi_" + o.ID})
+	require.NoError(t, err)
+	captured := o.AmountMinor
+	o, err = s.ApplyStatusChange(ctx, models.StatusChange{OrderID: o.ID, To: models.StatusAccepted, Actor: "merchant:m", CapturedMinor: &captured})
+	require.NoError(t, err)
+	require.Equal(t, int64(2500), o.CapturedMinor)
+	return o
+}
+
+func TestRefundLedger(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := ctxT(t)
+		pending := newOrder(t, s)
+		_, _, err := s.ReserveRefund(ctx, models.NewRefund{OrderID: pending.ID, Key: "k", AmountMinor: 100, Actor: "merchant:m"})
+		requireKind(t, err, models.KindConflict, "not_captured")
+
+		o := capturedOrder(t, s)
+		reserve := func(key string, amount int64) (models.Refund, models.Order, error) {
+			return s.ReserveRefund(ctx, models.NewRefund{OrderID: o.ID, Key: key, AmountMinor: amount, Actor: "merchant:m"})
+		}
+		r1, after, err := reserve("r-1", 1000)
+		require.NoError(t, err)
+		require.Equal(t, models.RefundPending, r1.Status)
+		require.Equal(t, int64(1000), after.RefundedMinor)
+
+		again, after, err := reserve("r-1", 1000)
+		require.NoError(t, err)
+		require.Equal(t, r1.AmountMinor, again.AmountMinor)
+		require.Equal(t, int64(1000), after.RefundedMinor, "a retry is not counted twice")
+		_, _, err = reserve("r-1", 999)
+		requireKind(t, err, models.KindInvalid, "idempotency_key_reused")
+
+		_, _, err = reserve("r-2", 1000)
+		require.NoError(t, err)
+		_, _, err = reserve("r-3", 501)
+		requireKind(t, err, models.KindConflict, "refund_exceeds_captured")
+
+		// Stripe refusing r-2 gives its amount back to the refundable rest.
+		failed, after, err := s.FinishRefund(ctx, o.ID, "r-2", "", false)
+		require.NoError(t, err)
+		require.Equal(t, models.RefundFailed, failed.Status)
+		require.Equal(t, int64(1000), after.RefundedMinor)
+		_, after, err = s.FinishRefund(ctx, o.ID, "r-2", "", false)
+		require.NoError(t, err)
+		require.Equal(t, int64(1000), after.RefundedMinor, "finishing twice changes nothing")
+
+		done, _, err := s.FinishRefund(ctx, o.ID, "r-1", "re_1", true)
+		require.NoError(t, err)
+		require.Equal(t, models.RefundSucceeded, done.Status)
+		require.Equal(t, "re_1", done.StripeRefundID)
+
+		// Amount zero takes the rest (a buyer's cancel), then nothing is left.
+		rest, after, err := reserve("cancel", 0)
+		require.NoError(t, err)
+		require.Equal(t, int64(1500), rest.AmountMinor)
+		require.Equal(t, int64(2500), after.RefundedMinor)
+		_, _, err = reserve("cancel", 0)
+		require.NoError(t, err, "the same cancel again is a retry")
+		_, _, err = reserve("other", 0)
+		requireKind(t, err, models.KindConflict, "already_refunded")
+
+		list, err := s.Refunds(ctx, o.ID)
+		require.NoError(t, err)
+		require.Len(t, list, 3)
+		events, err := s.OrderEvents(ctx, o.ID)
+		require.NoError(t, err)
+		last := events[len(events)-1]
+		require.Equal(t, models.StatusAccepted, last.From)
+		require.Equal(t, models.StatusAccepted, last.To, "refund notes do not change the status")
+	})
+}
+
+// Concurrent refunds of one order take turns on its row: together they
+// never exceed the capture.
+func TestRefundLedgerConcurrent(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := ctxT(t)
+		o := capturedOrder(t, s)
+		const n = 8
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, errs[i] = s.ReserveRefund(ctx, models.NewRefund{OrderID: o.ID, Key: string(rune('a' + i)), AmountMinor: 1000, Actor: "merchant:m"})
+			}()
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			if err == nil {
+				ok++
+			} else {
+				requireKind(t, err, models.KindConflict, "refund_exceeds_captured")
+			}
+		}
+		require.Equal(t, 2, ok)
+		got, err := s.Order(ctx, o.ID)
+		require.NoError(t, err)
+		require.Equal(t, int64(2000), got.RefundedMinor)
+	})
+}
+
+func TestStripeEvents(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := ctxT(t)
+		o := capturedOrder(t, s)
+
+		first, err := s.ClaimStripeEvent(ctx, "evt_1", "charge.dispute.created", o.ID)
+		require.NoError(t, err)
+		require.True(t, first)
+		again, err := s.ClaimStripeEvent(ctx, "evt_1", "charge.dispute.created", o.ID)
+		require.NoError(t, err)
+		require.False(t, again)
+		require.NoError(t, s.ReleaseStripeEvent(ctx, "evt_1"))
+		retry, err := s.ClaimStripeEvent(ctx, "evt_1", "charge.dispute.created", o.ID)
+		require.NoError(t, err)
+		require.True(t, retry, "a released event is acted on when redelivered")
+
+		id, err := s.OrderIDByPaymentIntent(ctx, "pi_"+o.ID)
+		require.NoError(t, err)
+		require.Equal(t, o.ID, id)
+		_, err = s.OrderIDByPaymentIntent(ctx, "pi_unknown")
+		requireKind(t, err, models.KindNotFound, "")
+
+		before, err := s.OrderEvents(ctx, o.ID)
+		require.NoError(t, err)
+		for range 2 {
+			d, err := s.MarkDisputed(ctx, o.ID, "dispute opened (fraudulent) for 2500")
+			require.NoError(t, err)
+			require.True(t, d.Disputed)
+			require.Equal(t, models.StatusAccepted, d.Status)
+		}
+		after, err := s.OrderEvents(ctx, o.ID)
+		require.NoError(t, err)
+		require.Len(t, after, len(before)+1, "one audit event however often it is marked")
+		_, err = s.MarkDisputed(ctx, "ord_missing", "x")
+		requireKind(t, err, models.KindNotFound, "")
+
+		require.NoError(t, s.AddOrderNote(ctx, o.ID, "stripe", "Stripe reports 2500 refunded in total"))
+		requireKind(t, s.AddOrderNote(ctx, "ord_missing", "stripe", "x"), models.KindNotFound, "")
+	})
+}

@@ -1,0 +1,63 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/buybutton/checkout/activities"
+)
+
+// prepareCardOptions: saving the card is a convenience on the buyer's
+// waiting path, so Stripe trouble gives up quickly and the purchase goes on
+// without saving.
+var prepareCardOptions = workflow.ActivityOptions{
+	StartToCloseTimeout:    10 * time.Second,
+	ScheduleToCloseTimeout: 20 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    500 * time.Millisecond,
+		BackoffCoefficient: 2,
+		MaximumInterval:    5 * time.Second,
+		MaximumAttempts:    4,
+	},
+}
+
+// paymentSource decides what to authorize: a one-tap purchase uses the saved
+// customer and card; a first purchase that saves attaches the card to a new
+// customer first (Stripe will not attach a card already used without one);
+// otherwise the card as given.
+func (p *purchase) paymentSource(ctx workflow.Context) (paymentMethod, customer string) {
+	if p.in.Customer != "" || !p.in.SaveDetails {
+		return p.in.PaymentMethod, p.in.Customer
+	}
+	var saved activities.SavedCard
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, prepareCardOptions), acts.PrepareSavedCard,
+		p.order.ID, p.in.PaymentMethod).Get(ctx, &saved)
+	if err != nil {
+		p.logger.Warn("Saving the card failed; paying without saving it", "error", err)
+		return p.in.PaymentMethod, ""
+	}
+	p.savedCard = &saved
+	return saved.Card.ID, saved.CustomerID
+}
+
+// saveProfile remembers the buyer once the payment is authorized: the card
+// is proven good and the buyer already has their answer. A failure costs
+// only the convenience and is logged.
+func (p *purchase) saveProfile(ctx workflow.Context) {
+	if p.savedCard == nil {
+		return
+	}
+	err := p.storeWrite(ctx, nil, acts.SaveBuyerProfile, activities.SaveProfileInput{
+		OrderID:  p.order.ID,
+		BuyerID:  p.order.BuyerID,
+		Shipping: p.order.Shipping,
+		Email:    p.in.Email,
+		Phone:    p.in.Phone,
+		Card:     *p.savedCard,
+	})
+	if err != nil {
+		p.logger.Error("Saving the buyer profile failed", "error", err)
+	}
+}

@@ -1,0 +1,110 @@
+package workflows
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/buybutton/checkout/activities"
+	"github.com/buybutton/checkout/failures"
+	"github.com/buybutton/checkout/models"
+)
+
+// RefundWorkflowName runs one merchant refund request, whatever state the
+// order is in: the purchase workflow of a delivered order has ended and can
+// take no update, so refunds have a workflow of their own.
+const RefundWorkflowName = "RefundWorkflow"
+
+// SignalRefunded tells a purchase workflow that its order was fully refunded
+// before shipping: the order is cancelled and the stock goes back.
+const SignalRefunded = "refunded"
+
+// codeAlreadyRefunded is the ledger's answer when nothing is left to refund.
+const codeAlreadyRefunded = "already_refunded"
+
+// RefundWorkflowID names the workflow of one refund request. The request key
+// is client text, so only its hash goes into the id.
+func RefundWorkflowID(orderID, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "refund-" + orderID + "-" + hex.EncodeToString(sum[:12])
+}
+
+// RefundInput starts a RefundWorkflow.
+type RefundInput struct {
+	OrderID string `json:"order_id"`
+	Key     string `json:"key"`
+	Amount  int64  `json:"amount"`
+	Reason  string `json:"reason,omitempty"`
+	Actor   string `json:"actor"`
+}
+
+// RefundedSignal is the payload of SignalRefunded.
+type RefundedSignal struct {
+	Actor  string `json:"actor"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// RefundWorkflow refunds through the store's ledger (which refuses more than
+// was captured) and Stripe, then, when the order is fully refunded before it
+// shipped, has its purchase workflow cancel it and release the stock. After
+// shipping the goods are gone, so the stock stays as it is.
+func RefundWorkflow(ctx workflow.Context, in RefundInput) (RefundResult, error) {
+	logger := workflow.GetLogger(ctx)
+	var res RefundResult
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, compensationOptions), acts.RefundOrder,
+		models.NewRefund{OrderID: in.OrderID, Key: in.Key, AmountMinor: in.Amount, Reason: in.Reason, Actor: in.Actor}).
+		Get(ctx, &res)
+	if err != nil {
+		if e := domainError(err); e != nil {
+			return RefundResult{}, failures.ToTemporal(e)
+		}
+		return RefundResult{}, err
+	}
+	o := res.Order
+	if res.Refund.Status == models.RefundSucceeded && o.Status == models.StatusAccepted && o.RefundedMinor >= o.CapturedMinor {
+		err := workflow.SignalExternalWorkflow(ctx, WorkflowID(in.OrderID), "", SignalRefunded,
+			RefundedSignal{Actor: in.Actor, Reason: in.Reason}).Get(ctx, nil)
+		if err != nil {
+			logger.Warn("Telling the purchase about a full refund failed", "OrderID", in.OrderID, "error", err)
+		}
+	}
+	return res, nil
+}
+
+// listenForRefunds cancels the order when a merchant refunded all of it
+// before shipping. A refund after shipping or a partial one changes nothing
+// here: the ledger already shows the refunded amount.
+func (p *purchase) listenForRefunds(ctx workflow.Context) {
+	ch := workflow.GetSignalChannel(ctx, SignalRefunded)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var s RefundedSignal
+			if !ch.Receive(ctx, &s) {
+				return
+			}
+			p.cancelRefunded(ctx, s)
+		}
+	})
+}
+
+func (p *purchase) cancelRefunded(ctx workflow.Context, s RefundedSignal) {
+	if err := p.lock.Lock(ctx); err != nil {
+		return
+	}
+	defer p.lock.Unlock()
+	if p.order.Status != models.StatusAccepted {
+		return
+	}
+	detail := "fully refunded before shipping"
+	if s.Reason != "" {
+		detail += ": " + s.Reason
+	}
+	p.end(disconnected(ctx), models.StatusCancelled, s.Actor, "refunded", detail)
+	if p.merchantNotified {
+		p.notify(ctx, EventOrderCancelled)
+	}
+}
+
+// RefundResult is RefundWorkflow's answer: the refund and the order after it.
+type RefundResult = activities.RefundResult

@@ -1,0 +1,57 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/buybutton/checkout/activities"
+)
+
+// WebhookReplayWorkflowName is the workflow that sends one order event again
+// at a merchant's request.
+const WebhookReplayWorkflowName = "ReplayMerchantWebhook"
+
+// WebhookReplayWorkflowID names the replay of one delivery (its event id):
+// a second replay while one runs joins it instead of doubling the traffic.
+func WebhookReplayWorkflowID(deliveryID string) string { return "webhook-replay-" + deliveryID }
+
+// WebhookReplayInput names the event to send again.
+type WebhookReplayInput struct {
+	OrderID   string `json:"order_id"`
+	EventType string `json:"event_type"`
+	// RetryInterval overrides the first retry backoff, as PurchaseInput's
+	// NotifyRetryInterval does.
+	RetryInterval time.Duration `json:"retry_interval,omitempty"`
+}
+
+// WebhookReplayWorkflow delivers an event again, with the same event id (the
+// merchant's dedupe decides whether to apply it twice) and the same retries
+// as the first delivery. It runs in Temporal rather than in the API process,
+// so a replay survives restarts and every attempt lands in the delivery log.
+func WebhookReplayWorkflow(ctx workflow.Context, in WebhookReplayInput) error {
+	ctx = workflow.WithActivityOptions(ctx, notifyOptionsWithInterval(in.RetryInterval))
+	return workflow.ExecuteActivity(ctx, acts.NotifyMerchant,
+		activities.NotifyInput{OrderID: in.OrderID, EventType: in.EventType}).Get(ctx, nil)
+}
+
+// changeNotifyDelivered marks the version of the workflow that tells the
+// merchant about delivery.
+const changeNotifyDelivered = "notify-order-delivered"
+
+// notifyOptionsFor is notifyOptions with the input's first retry interval,
+// if it sets one. Only the first interval changes: the three-day budget and
+// the hourly cap stay.
+func notifyOptionsFor(in PurchaseInput) workflow.ActivityOptions {
+	return notifyOptionsWithInterval(in.NotifyRetryInterval)
+}
+
+func notifyOptionsWithInterval(d time.Duration) workflow.ActivityOptions {
+	o := notifyOptions
+	if d > 0 {
+		rp := *o.RetryPolicy
+		rp.InitialInterval = d
+		o.RetryPolicy = &rp
+	}
+	return o
+}
