@@ -59,7 +59,8 @@ func ParseWebhook(payload []byte, signature, secret string, now time.Time) (Webh
 		IgnoreTolerance:          true,
 		IgnoreAPIVersionMismatch: true,
 	})
-	if err != nil || ev.ID == "" || ev.Type == "" || ev.Data == nil {
+	// Ids and types are bounded like the columns that keep them.
+	if err != nil || ev.ID == "" || len(ev.ID) > 255 || ev.Type == "" || len(ev.Type) > 128 || ev.Data == nil {
 		return WebhookEvent{}, models.Invalid("invalid_event", "the body is not a Stripe event")
 	}
 	var obj struct {

@@ -81,14 +81,9 @@ func run(n, c int, accept bool, dbURL string, persist bool) error {
 	if err != nil {
 		return err
 	}
-	token, err := api.MintBuyerToken(e.secret, "buyer_bench", time.Hour)
-	if err != nil {
-		return err
-	}
-
 	// Warm up connections and the worker's caches; not measured.
-	if _, _, err := e.purchase(token, "warmup", productID); err != nil {
-		return err
+	if code, _, err := e.purchase(e.token(-1), "warmup", productID); err != nil || code != http.StatusCreated {
+		return fmt.Errorf("warm-up purchase: HTTP %d %v", code, err)
 	}
 
 	payLat := make([]time.Duration, n)
@@ -98,7 +93,7 @@ func run(n, c int, accept bool, dbURL string, persist bool) error {
 	began := time.Now()
 	forEach(n, c, func(i int) {
 		t0 := time.Now()
-		code, orderID, err := e.purchase(token, fmt.Sprintf("bench-%d", i), productID)
+		code, orderID, err := e.purchase(e.token(i), fmt.Sprintf("bench-%d", i), productID)
 		payLat[i] = time.Since(t0)
 		mu.Lock()
 		defer mu.Unlock()
@@ -118,6 +113,9 @@ func run(n, c int, accept bool, dbURL string, persist bool) error {
 	fmt.Printf("purchases: %d, concurrency %d, answers by HTTP status %v\n", n, c, statuses)
 	fmt.Printf("POST /v1/purchases  throughput %.1f/s  latency %s\n", float64(n)/payWall.Seconds(), summary(payLat))
 
+	if statuses[http.StatusCreated] != n {
+		return fmt.Errorf("only %d of %d purchases were authorized", statuses[http.StatusCreated], n)
+	}
 	if accept {
 		var accLat []time.Duration
 		began = time.Now()
@@ -216,14 +214,18 @@ func start(tmp, dbURL string, persist bool) (*env, error) {
 	e.cleanup = append(e.cleanup, w.Stop)
 
 	e.secret = []byte("bench-secret")
-	srv := httptest.NewServer(api.New(benchAPIConfig(api.Config{
+	apiCfg, err := benchAPIConfig(api.Config{
 		Store:            st,
 		Temporal:         tc,
 		TaskQueue:        taskQueue,
 		BuyerTokenSecret: e.secret,
 		PayWait:          30 * time.Second,
 		Logger:           quiet,
-	})))
+	})
+	if err != nil {
+		return nil, err
+	}
+	srv := httptest.NewServer(api.New(apiCfg))
 	e.cleanup = append(e.cleanup, srv.Close)
 	e.apiURL = srv.URL
 
@@ -234,6 +236,15 @@ func start(tmp, dbURL string, persist bool) (*env, error) {
 	e.merchantKey = key
 	ok = true
 	return e, nil
+}
+
+// token signs a buyer token; every purchase comes from its own buyer, as in life.
+func (e *env) token(i int) string {
+	tok, err := api.MintBuyerToken(e.secret, fmt.Sprintf("buyer_bench_%d", i+1), time.Hour)
+	if err != nil {
+		panic(err) // HS256 signing with a fixed key cannot fail
+	}
+	return tok
 }
 
 func (e *env) createProduct(n int) (string, error) {
