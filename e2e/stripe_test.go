@@ -319,3 +319,30 @@ func TestFullRefundBeforeShippingReleasesStockAfterDoesNot(t *testing.T) {
 		t.Fatalf("refunded at Stripe = %d, want 1200", pi.AmountRefunded)
 	}
 }
+
+// The sandbox sends charge.dispute.created as Stripe would; the order is
+// found through its PaymentIntent and marked disputed.
+func TestDisputeFromStripeMarksTheOrder(t *testing.T) {
+	s := newStack(t, stackOptions{webhooks: true})
+	productID := s.product(5, 1000)
+	orderID := s.purchase(s.buyer("buyer_chargeback"), "key-1", purchaseBody(productID, 1, "pm_card_visa")).
+		expect(http.StatusCreated).str("order_id")
+	s.merchantAction(orderID, "accept", nil).expect(http.StatusOK)
+	if _, err := s.Sandbox.Dispute(s.intentRecord(orderID).ID, "fraudulent"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !s.order(orderID).Disputed {
+		if time.Now().After(deadline) {
+			t.Fatal("order not marked disputed")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	events, err := s.Store.OrderEvents(context.Background(), orderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := disputeNotes(events); n != 1 {
+		t.Fatalf("dispute audit events = %d, want 1", n)
+	}
+}

@@ -23,6 +23,8 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		writeResponse(w, http.StatusOK, map[string]any{"order_id": parts[1], "authorizations": s.AuthorizationsFor(parts[1])})
 	case len(parts) == 3 && parts[0] == "payment_intents" && parts[2] == "authenticate" && r.Method == http.MethodPost:
 		s.controlAuthenticate(w, r, parts[1])
+	case len(parts) == 3 && parts[0] == "payment_intents" && parts[2] == "dispute" && r.Method == http.MethodPost:
+		s.controlDispute(w, r, parts[1])
 	case len(parts) == 1 && parts[0] == "events" && r.Method == http.MethodGet:
 		s.mu.Lock()
 		list := make([]json.RawMessage, 0, len(s.events))

@@ -41,8 +41,11 @@ func (p *purchase) setup(ctx workflow.Context) error {
 				return
 			}
 			// Only a prompt to re-read the intent: the event's own status may
-			// be stale by the time it arrives.
-			p.nudges = append(p.nudges, s.IntentID)
+			// be stale by the time it arrives. Once the payment has settled
+			// nobody reads them, so they are not kept.
+			if p.paid == nil || p.awaitingPayment() {
+				p.nudges = append(p.nudges, s.IntentID)
+			}
 		}
 	})
 	p.listenForRefunds(ctx)
