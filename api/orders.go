@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -103,6 +104,15 @@ const updateWait = 30 * time.Second
 // runUpdate sends an update to the order's workflow, waits for its outcome
 // and answers with the order as it is now. Rejections by the workflow come
 // back as domain errors (e.g. 409 invalid_transition).
+// updateOutcome is the status each order update leads to.
+var updateOutcome = map[string]models.OrderStatus{
+	workflows.UpdateAccept:  models.StatusAccepted,
+	workflows.UpdateReject:  models.StatusRejected,
+	workflows.UpdateShip:    models.StatusShipped,
+	workflows.UpdateDeliver: models.StatusDelivered,
+	workflows.UpdateCancel:  models.StatusCancelled,
+}
+
 func (a *app) runUpdate(c *gin.Context, orderID, name string, arg any) {
 	id, err := updateID(c, name)
 	if err != nil {
@@ -123,7 +133,17 @@ func (a *app) runUpdate(c *gin.Context, orderID, name string, arg any) {
 		err = h.Get(ctx, &updated)
 	}
 	if err != nil {
-		writeError(c, fromTemporal(err))
+		err = fromTemporal(err)
+		// Repeating the action that closed the order (deliver twice, cancel
+		// twice) is answered like any other repeat: 200 with the same state.
+		var closed *models.Error
+		if errors.As(err, &closed) && closed.Code == codeOrderClosed {
+			if o, rerr := a.cfg.Store.Order(c.Request.Context(), orderID); rerr == nil && o.Status == updateOutcome[name] {
+				a.writeOrder(c, o)
+				return
+			}
+		}
+		writeError(c, err)
 		return
 	}
 	// The store is the read model the workflow has just written; reading it

@@ -271,6 +271,16 @@ func TestFulfilmentUpdatesAreIdempotentAndVisibleToBuyer(t *testing.T) {
 		t.Fatalf("deliver again: %s", r.Raw)
 	}
 	s.waitDelivery(orderID, "order.delivered", func(d models.WebhookDelivery) bool { return d.Status == models.WebhookDelivered })
+
+	// Once the workflow has closed, a repeated deliver still answers the same
+	// state, and anything else is refused.
+	s.waitWorkflowClosed(orderID)
+	if r := s.merchantAction(orderID, "deliver", nil).expect(http.StatusOK); r.str("status") != "delivered" {
+		t.Fatalf("deliver after close: %s", r.Raw)
+	}
+	if r := s.merchantAction(orderID, "ship", map[string]any{"carrier": "DHL", "tracking_number": "X"}).expect(http.StatusConflict); r.errorCode() != "order_closed" {
+		t.Fatalf("ship after close: %s", r.Raw)
+	}
 }
 
 func TestMerchantAccounts(t *testing.T) {
