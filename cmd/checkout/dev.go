@@ -82,20 +82,12 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 		}
 	}
 
-	ring, err := loadKeyRing(cfg, filepath.Join(dataDir, devKeyFile))
+	b, err := openBackends(ctx, cfg, filepath.Join(dataDir, devKeyFile))
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, ring)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	tc, err := dialTemporal(ctx, cfg, ring)
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
+	defer b.Close()
+	st, tc := b.store, b.temporal
 
 	seed, err := seedDemoShop(ctx, st)
 	if err != nil {
@@ -115,7 +107,7 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
-	trust, err := buildTrust(cfg, ring)
+	trust, err := buildTrust(cfg, b.ring)
 	if err != nil {
 		return err
 	}

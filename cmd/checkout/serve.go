@@ -17,44 +17,26 @@ func runAPI(ctx context.Context, cfg config.Config, _ []string) error {
 	if cfg.BuyerTokenSecret == "" {
 		return errors.New("BUYER_TOKEN_SECRET is required (use `checkout dev` for a development setup)")
 	}
-	ring, err := loadKeyRing(cfg, "")
+	b, err := openBackends(ctx, cfg, "")
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, ring)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	tc, err := dialTemporal(ctx, cfg, ring)
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
-	trust, err := buildTrust(cfg, ring)
+	defer b.Close()
+	trust, err := buildTrust(cfg, b.ring)
 	if err != nil {
 		return err
 	}
 	slog.Info("api listening", "addr", cfg.HTTPAddr)
-	return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, st, tc, cfg.BuyerTokenSecret, trust))
+	return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, b.store, b.temporal, cfg.BuyerTokenSecret, trust))
 }
 
 func runWorker(ctx context.Context, cfg config.Config, _ []string) error {
-	ring, err := loadKeyRing(cfg, "")
+	b, err := openBackends(ctx, cfg, "")
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, ring)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	tc, err := dialTemporal(ctx, cfg, ring)
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
-	w := worker.New(tc, cfg.TaskQueue, newActivities(cfg, st), worker.Options{})
+	defer b.Close()
+	w := worker.New(b.temporal, cfg.TaskQueue, newActivities(cfg, b.store), worker.Options{})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -27,6 +27,38 @@ import (
 // `checkout dev`; the other commands refuse to run without a real secret.
 const devBuyerTokenSecret = "dev-only-buyer-token-secret-change-me"
 
+// backends are what the long-running commands share: the key ring, the
+// migrated store and a Temporal client that speaks through the payload codec.
+type backends struct {
+	ring     *keyring.Ring
+	store    *store.Store
+	temporal client.Client
+}
+
+// openBackends opens all three; devKeyFile is where `checkout dev` keeps a
+// generated key ring ("" elsewhere: the ring must be configured).
+func openBackends(ctx context.Context, cfg config.Config, devKeyFile string) (*backends, error) {
+	ring, err := loadKeyRing(cfg, devKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(ctx, cfg, ring)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := dialTemporal(ctx, cfg, ring)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &backends{ring: ring, store: st, temporal: tc}, nil
+}
+
+func (b *backends) Close() {
+	b.temporal.Close()
+	b.store.Close()
+}
+
 func openStore(ctx context.Context, cfg config.Config, ring *keyring.Ring) (*store.Store, error) {
 	st, err := store.Open(ctx, cfg.DatabaseURL, ring)
 	if err != nil {
