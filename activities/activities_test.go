@@ -151,7 +151,6 @@ func TestStockActivities(t *testing.T) {
 
 func TestPaymentActivities(t *testing.T) {
 	req := payments.AuthorizeRequest{OrderID: "ord_1", Amount: models.Money{Amount: 3750, Currency: "usd"}, PaymentMethod: "pm_card_visa"}
-	refund := payments.RefundRequest{OrderID: "ord_1", IntentID: "pi_1", Amount: 3750, Step: "cancel"}
 	run := map[string]func(*testsuite.TestActivityEnvironment, *Activities) error{
 		"AuthorizePayment": func(e *testsuite.TestActivityEnvironment, a *Activities) error {
 			_, err := e.ExecuteActivity(a.AuthorizePayment, req)
@@ -163,10 +162,6 @@ func TestPaymentActivities(t *testing.T) {
 		},
 		"VoidAuthorization": func(e *testsuite.TestActivityEnvironment, a *Activities) error {
 			_, err := e.ExecuteActivity(a.VoidAuthorization, "ord_1", "pi_1")
-			return err
-		},
-		"RefundPayment": func(e *testsuite.TestActivityEnvironment, a *Activities) error {
-			_, err := e.ExecuteActivity(a.RefundPayment, refund)
 			return err
 		},
 	}
@@ -188,9 +183,6 @@ func TestPaymentActivities(t *testing.T) {
 		{activity: "VoidAuthorization", wantCall: "Cancel:pi_1"},
 		{activity: "VoidAuthorization", err: models.Errorf(models.KindUnavailable, "stripe_unavailable", "timeout"),
 			wantKind: models.KindUnavailable, wantCall: "Cancel:pi_1"},
-		{activity: "RefundPayment", wantCall: "Refund:pi_1"},
-		{activity: "RefundPayment", err: models.Conflict("idempotency_error", "key reused"),
-			wantKind: models.KindConflict, wantCall: "Refund:pi_1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.activity+"/"+string(tt.wantKind), func(t *testing.T) {

@@ -15,6 +15,9 @@ import (
 type NotifyInput struct {
 	OrderID   string
 	EventType string // "order.created", "order.cancelled"…
+	// Ref names which occurrence of a repeatable event this is (RefundRef,
+	// DisputeRef); "" for events that happen once per order.
+	Ref string `json:",omitempty"`
 }
 
 // DeliveryLog records every webhook attempt, so a merchant can see what was
@@ -44,19 +47,23 @@ func (a *Activities) notifyMerchant(ctx context.Context, in NotifyInput) error {
 		return err
 	}
 	log := a.orderLog(ctx, o.ID).With("merchant_id", m.ID, "event_type", in.EventType)
-	attempt := models.WebhookAttempt{DeliveryID: EventID(o.ID, in.EventType), OrderID: o.ID, MerchantID: m.ID,
-		EventType: in.EventType}
+	attempt := models.WebhookAttempt{DeliveryID: OccurrenceEventID(o.ID, in.EventType, in.Ref), OrderID: o.ID,
+		MerchantID: m.ID, EventType: in.EventType}
 	if m.WebhookURL == "" {
 		log.InfoContext(ctx, "merchant has no webhook url; notification skipped")
 		attempt.Outcome = models.WebhookSkipped
 		a.countDelivery(ctx, attempt.Outcome)
 		return nil
 	}
+	data, err := a.eventData(ctx, o, in.Ref)
+	if err != nil {
+		return err
+	}
 	ev := notify.Event{
 		ID:      attempt.DeliveryID,
 		Type:    in.EventType,
 		Created: time.Now().Unix(),
-		Data:    NewWebhookOrder(o),
+		Data:    data,
 	}
 	d, err := a.Notifier.Send(ctx, m.WebhookURL, m.WebhookSecret, ev)
 	attempt.StatusCode, attempt.Latency = d.StatusCode, d.Latency
@@ -116,12 +123,15 @@ type WebhookOrder struct {
 	Currency        string             `json:"currency"`
 	CapturedAmount  int64              `json:"captured_amount"`
 	RefundedAmount  int64              `json:"refunded_amount"`
+	Disputed        bool               `json:"disputed"`
 	ShippingAddress models.Address     `json:"shipping_address"`
 	Carrier         string             `json:"carrier,omitempty"`
 	TrackingNumber  string             `json:"tracking_number,omitempty"`
 	TrackingURL     string             `json:"tracking_url,omitempty"`
 	FailureCode     string             `json:"failure_code,omitempty"`
 	CreatedAt       time.Time          `json:"created_at"`
+	// Refund is the refund an order.refunded event is about.
+	Refund *WebhookRefund `json:"refund,omitempty"`
 }
 
 // WebhookItem is one line of an order. Orders hold one product today; a
@@ -139,7 +149,7 @@ func NewWebhookOrder(o models.Order) WebhookOrder {
 		OrderID: o.ID, Status: o.Status,
 		Items:    []WebhookItem{{ProductID: o.ProductID, Title: o.ProductTitle, Quantity: o.Quantity, UnitPrice: o.UnitPriceMinor}},
 		Quantity: o.Quantity, Amount: o.AmountMinor, Currency: o.Currency,
-		CapturedAmount: o.CapturedMinor, RefundedAmount: o.RefundedMinor,
+		CapturedAmount: o.CapturedMinor, RefundedAmount: o.RefundedMinor, Disputed: o.Disputed,
 		ShippingAddress: o.Shipping, Carrier: o.Carrier, TrackingNumber: o.TrackingNumber, TrackingURL: o.TrackingURL,
 		FailureCode: o.FailureCode, CreatedAt: o.CreatedAt,
 	}

@@ -24,9 +24,3 @@ func (a *Activities) VoidAuthorization(ctx context.Context, orderID, intentID st
 	in, err := a.Payments.Cancel(ctx, orderID, intentID)
 	return in, failures.ToTemporal(err)
 }
-
-// RefundPayment returns captured money to the buyer.
-func (a *Activities) RefundPayment(ctx context.Context, req payments.RefundRequest) (payments.Refund, error) {
-	r, err := a.Payments.Refund(ctx, req)
-	return r, failures.ToTemporal(err)
-}
