@@ -58,7 +58,7 @@ func (a *Activities) refundOrder(ctx context.Context, in models.NewRefund) (Refu
 		if !errors.As(err, &e) || e.Kind == models.KindUnavailable || e.Kind == models.KindInternal {
 			return RefundResult{}, err // retried; the reservation stays
 		}
-		a.log().Warn("Stripe refused a refund", "OrderID", in.OrderID, "code", e.Code)
+		a.orderLog(ctx, in.OrderID).WarnContext(ctx, "Stripe refused a refund", "code", e.Code)
 		if _, _, ferr := ledger.FinishRefund(ctx, in.OrderID, in.Key, "", false); ferr != nil {
 			return RefundResult{}, ferr
 		}

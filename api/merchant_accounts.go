@@ -259,7 +259,7 @@ func (a *app) replayDelivery(c *gin.Context) {
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		Memo:                     map[string]any{"order_id": o.ID, "event_type": d.EventType},
 	}, workflows.WebhookReplayWorkflowName, workflows.WebhookReplayInput{
-		OrderID: o.ID, EventType: d.EventType, RetryInterval: a.cfg.NotifyRetryInterval,
+		OrderID: o.ID, EventType: d.EventType, DeliveryID: d.ID, RetryInterval: a.cfg.NotifyRetryInterval,
 	})
 	if err != nil {
 		writeError(c, fromTemporal(err))

@@ -5,18 +5,21 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
 	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/workflows"
 )
 
 const (
 	headerRequestID = "X-Request-Id"
 	ctxRequestID    = "api.request_id"
 	ctxLogger       = "api.logger"
+	ctxBaseLogger   = "api.base_logger" // the request's logger before it learns its order
 )
 
 // requestID takes the client's X-Request-Id when it is safe to log and echo,
@@ -28,7 +31,9 @@ func requestID(base *slog.Logger) gin.HandlerFunc {
 			id = uuid.NewString()
 		}
 		c.Set(ctxRequestID, id)
-		c.Set(ctxLogger, base.With(slog.String("request_id", id)))
+		logger := base.With(slog.String("request_id", id))
+		c.Set(ctxBaseLogger, logger)
+		c.Set(ctxLogger, logger)
 		c.Header(headerRequestID, id)
 		c.Next()
 	}
@@ -56,11 +61,44 @@ func loggerFrom(c *gin.Context) *slog.Logger {
 	return slog.Default()
 }
 
+// logOrder makes every later line of the request, the access log's
+// included, carry the order and its workflow, so an operator can go from a
+// log line to the workflow in Temporal UI. Called again (the purchase learns
+// its real order id late) it replaces the fields rather than repeating them.
+func logOrder(c *gin.Context, orderID string) {
+	base := slog.Default()
+	if l, ok := c.Get(ctxBaseLogger); ok {
+		if logger, ok := l.(*slog.Logger); ok {
+			base = logger
+		}
+	}
+	c.Set(ctxLogger, base.With(slog.String("order_id", orderID), slog.String("workflow_id", workflows.WorkflowID(orderID))))
+}
+
+// orderRoutes are the routes whose :id is an order id.
+var orderRoutes = []string{"/v1/orders/:id", "/v1/merchant/orders/:id"}
+
+// logRouteOrder applies logOrder for routes about one order. Only a
+// well-formed id is logged: the path is client text.
+func logRouteOrder(c *gin.Context) {
+	route := c.FullPath()
+	for _, prefix := range orderRoutes {
+		if route == prefix || strings.HasPrefix(route, prefix+"/") {
+			if id := c.Param("id"); models.ValidID(id) {
+				logOrder(c, id)
+			}
+			return
+		}
+	}
+}
+
 // accessLog writes one JSON line per request. It logs the route template, not
-// the raw path or query, so ids and personal data stay out of the logs.
+// the raw path or query, so personal data stays out of the logs; the order a
+// route is about is logged as order_id and workflow_id.
 func accessLog() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
+		logRouteOrder(c)
 		c.Next()
 		status := c.Writer.Status()
 		level := slog.LevelInfo

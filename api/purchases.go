@@ -84,6 +84,7 @@ func (a *app) createPurchase(c *gin.Context) {
 		return
 	}
 	orderID := models.OrderIDFromIdempotencyKey(buyer, key)
+	logOrder(c, orderID)
 	if err := a.checkRollout(ctx, buyer, req.ProductID, orderID); err != nil {
 		writeError(c, err)
 		return
@@ -103,8 +104,9 @@ func (a *app) createPurchase(c *gin.Context) {
 		writeError(c, models.Invalid(codeIdempotencyKeyReused, "this Idempotency-Key was used with a different request"))
 		return
 	}
-	if rec.OrderID != "" {
+	if rec.OrderID != "" && rec.OrderID != orderID {
 		orderID = rec.OrderID
+		logOrder(c, orderID)
 	}
 	release, err := a.acquirePurchaseSlot(ctx)
 	if err != nil {

@@ -194,10 +194,20 @@ func writeRateLimited(w http.ResponseWriter, wait time.Duration) {
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Max(1, math.Ceil(wait.Seconds())))))
 }
 
-// limitByIP applies the per-IP limit to every request. ClientIP is the
-// connection's address: the router trusts no proxy headers, so a client
-// cannot pick its own key with X-Forwarded-For.
+// routeStripeWebhook is exempt from the per-IP limit: Stripe delivers every
+// event of the account from a handful of addresses, bursts after an outage,
+// and authenticates each delivery by signature, so a per-IP limit would only
+// throttle Stripe. The body limit still applies.
+const routeStripeWebhook = "/v1/webhooks/stripe"
+
+// limitByIP applies the per-IP limit to every request but Stripe's.
+// ClientIP is the connection's address: the router trusts no proxy headers,
+// so a client cannot pick its own key with X-Forwarded-For.
 func (a *app) limitByIP(c *gin.Context) {
+	if c.Request.Method == http.MethodPost && c.FullPath() == routeStripeWebhook {
+		c.Next()
+		return
+	}
 	if limited(c, a.limits.ip, c.ClientIP()) {
 		return
 	}

@@ -83,7 +83,7 @@ func (a *app) stripeWebhook(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"received": true, "ignored": true})
 		return
 	}
-	if err := a.actOnEvent(ctx, events, ev, orderID); err != nil {
+	if err := a.actOnEvent(ctx, log, events, ev, orderID); err != nil {
 		// Forget the event so Stripe's redelivery gets another chance.
 		if rerr := events.ReleaseStripeEvent(context.WithoutCancel(ctx), ev.ID); rerr != nil {
 			log.ErrorContext(ctx, "releasing a Stripe event failed", slog.String("error", rerr.Error()))
@@ -114,7 +114,7 @@ func (a *app) eventOrder(ctx context.Context, events StripeEventStore, ev paymen
 	return id, err
 }
 
-func (a *app) actOnEvent(ctx context.Context, events StripeEventStore, ev payments.WebhookEvent, orderID string) error {
+func (a *app) actOnEvent(ctx context.Context, log *slog.Logger, events StripeEventStore, ev payments.WebhookEvent, orderID string) error {
 	switch ev.Type {
 	case payments.EventIntentAmountCapturableUpdated, payments.EventIntentPaymentFailed, payments.EventIntentSucceeded,
 		payments.EventIntentCanceled, payments.EventIntentRequiresAction, payments.EventIntentProcessing:
@@ -137,9 +137,23 @@ func (a *app) actOnEvent(ctx context.Context, events StripeEventStore, ev paymen
 		if errors.Is(err, models.ErrNotFound) {
 			return nil
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		// Marking is idempotent, so when starting the webhook fails the
+		// event is released and Stripe's redelivery tries both again.
+		return a.startMerchantEvent(ctx, log, workflows.DisputedEvent(orderID, disputeID(ev)))
 	}
 	return nil
+}
+
+// disputeID names the dispute an event is about: the dispute object's id,
+// or the event's own when the object has none.
+func disputeID(ev payments.WebhookEvent) string {
+	if ev.ObjectID != "" {
+		return ev.ObjectID
+	}
+	return ev.ID
 }
 
 // signalPurchase relays an event to the order's workflow. A workflow that

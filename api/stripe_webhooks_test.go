@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/stripe/stripe-go/v76/webhook"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 
 	"github.com/buybutton/checkout/models"
 	"github.com/buybutton/checkout/workflows"
@@ -181,8 +182,14 @@ func TestStripeWebhookDisputeMarksTheOrder(t *testing.T) {
 		"id": "dp_1", "object": "dispute", "payment_intent": "pi_9", "amount": 1500, "reason": "fraudulent",
 		"metadata": map[string]any{},
 	})
+	// The merchant hears of it through Temporal, under an id of this dispute.
+	disputed := workflows.DisputedEvent("ord_9", "dp_1")
+	e.temporal.On("ExecuteWorkflow", mock.Anything, mock.MatchedBy(func(o client.StartWorkflowOptions) bool {
+		return o.ID == workflows.MerchantEventWorkflowID(disputed.EventID()) && o.TaskQueue == "checkout"
+	}), workflows.MerchantEventWorkflowName, disputed).Return(fakeRun{}, nil).Once()
 	require.Equal(t, http.StatusOK, e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())))
 	assert.Equal(t, 1, ev.disputed["ord_9"])
+	e.temporal.AssertExpectations(t)
 
 	refunded := eventBody("evt_rf", "charge.refunded", map[string]any{
 		"id": "ch_1", "object": "charge", "payment_intent": map[string]any{"id": "pi_9"}, "amount_refunded": 700,
@@ -190,6 +197,27 @@ func TestStripeWebhookDisputeMarksTheOrder(t *testing.T) {
 	})
 	require.Equal(t, http.StatusOK, e.deliver(refunded, signedHeader(refunded, testWebhookSecret, time.Now())))
 	assert.Equal(t, []string{"ord_9: Stripe reports 700 refunded in total"}, ev.notes)
+}
+
+// When the merchant's webhook cannot be started the event is forgotten, so
+// Stripe's redelivery tries again; a delivery already under way counts as started.
+func TestStripeWebhookDisputeRetriedWhenTheWebhookCannotStart(t *testing.T) {
+	e, ev := newWebhookEnv(t)
+	ev.intents["pi_9"] = "ord_9"
+	body := eventBody("evt_dp2", "charge.dispute.created", map[string]any{
+		"id": "dp_2", "object": "dispute", "payment_intent": "pi_9", "amount": 1500, "metadata": map[string]any{},
+	})
+	e.temporal.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.MerchantEventWorkflowName, mock.Anything).
+		Return(nil, serviceerror.NewUnavailable("temporal down")).Once()
+	assert.GreaterOrEqual(t, e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())), 500)
+	assert.False(t, ev.claimed["evt_dp2"], "event released for redelivery")
+
+	e.temporal.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.MerchantEventWorkflowName, mock.Anything).
+		Return(nil, serviceerror.NewWorkflowExecutionAlreadyStarted("started", "", "")).Once()
+	require.Equal(t, http.StatusOK, e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())))
+	assert.True(t, ev.claimed["evt_dp2"])
+	assert.Equal(t, 1, ev.disputed["ord_9"], "marked once")
+	e.temporal.AssertExpectations(t)
 }
 
 func TestStripeWebhookIgnoresOthersEvents(t *testing.T) {
@@ -229,6 +257,8 @@ func FuzzStripeWebhook(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string, sign bool, header string) {
 		e, _ := newWebhookEnv(t)
 		e.temporal.On("SignalWorkflow", mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(nil).Maybe()
+		e.temporal.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.MerchantEventWorkflowName, mock.Anything).
+			Return(fakeRun{}, nil).Maybe()
 		if sign {
 			header = signedHeader(body, testWebhookSecret, time.Now())
 		}

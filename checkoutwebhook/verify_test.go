@@ -82,3 +82,19 @@ func Example() {
 	}
 	// Output: fulfil order.created
 }
+
+// Sign is what the checkout sends and what Verify accepts; a merchant's own
+// tests can sign requests with it.
+func TestSignRoundTrip(t *testing.T) {
+	body := []byte(`{"id":"evt_2","type":"order.refunded"}`)
+	header := checkoutwebhook.Sign("whsec_a", at, body)
+	if !strings.HasPrefix(header, "t=1700000000,v1=") {
+		t.Fatalf("header %q", header)
+	}
+	if err := checkoutwebhook.Verify("whsec_a", header, body, time.Minute, at); err != nil {
+		t.Fatalf("own signature rejected: %v", err)
+	}
+	if header != notify.Sign("whsec_a", at, body) {
+		t.Fatal("merchant package and sender sign differently")
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/buybutton/checkout/checkoutwebhook"
 	"github.com/buybutton/checkout/models"
 )
 
@@ -85,8 +86,8 @@ func (s *Sender) Send(ctx context.Context, endpoint, secret string, ev Event) (D
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", userAgent)
-	req.Header.Set("Checkout-Event-Id", ev.ID)
-	req.Header.Set("Checkout-Signature", Sign(secret, now(), body))
+	req.Header.Set(checkoutwebhook.EventIDHeader, ev.ID)
+	req.Header.Set(checkoutwebhook.SignatureHeader, Sign(secret, now(), body))
 
 	start := time.Now()
 	resp, err := client.Do(req)

@@ -4,9 +4,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"testing"
 	"time"
 
+	"github.com/buybutton/checkout/checkoutwebhook"
 	"github.com/buybutton/checkout/models"
 )
 
@@ -64,5 +66,18 @@ func TestVerify(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The service's Verify is the merchant package's, so the cause stays reachable.
+func TestVerifyKeepsCause(t *testing.T) {
+	body := []byte(`{"id":"evt_1"}`)
+	err := Verify("whsec_other", Sign("whsec_test", signedAt, body), body, time.Minute, signedAt)
+	if !errors.Is(err, checkoutwebhook.ErrNoMatch) {
+		t.Fatalf("got %v, want ErrNoMatch", err)
+	}
+	err = Verify("whsec_test", Sign("whsec_test", signedAt, body), body, time.Minute, signedAt.Add(time.Hour))
+	if !errors.Is(err, checkoutwebhook.ErrTooOld) {
+		t.Fatalf("got %v, want ErrTooOld", err)
 	}
 }

@@ -53,6 +53,7 @@ func Register(r worker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.PurchaseWorkflow, workflow.RegisterOptions{Name: workflows.PurchaseWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.RefundWorkflow, workflow.RegisterOptions{Name: workflows.RefundWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.WebhookReplayWorkflow, workflow.RegisterOptions{Name: workflows.WebhookReplayWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.MerchantEventWorkflow, workflow.RegisterOptions{Name: workflows.MerchantEventWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.ProfileErasureWorkflow, workflow.RegisterOptions{Name: workflows.ProfileErasureWorkflowName})
 	r.RegisterActivity(acts)
 }

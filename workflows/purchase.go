@@ -65,7 +65,7 @@ func newPurchase(ctx workflow.Context, in PurchaseInput) *purchase {
 			Status:    models.StatusPending,
 		},
 		lock:   workflow.NewMutex(ctx),
-		logger: log.With(workflow.GetLogger(ctx), "OrderID", in.OrderID),
+		logger: orderLogger(ctx, in.OrderID),
 	}
 }
 

@@ -3,6 +3,7 @@ package workflows
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -37,7 +38,14 @@ type RefundInput struct {
 	Amount  int64  `json:"amount"`
 	Reason  string `json:"reason,omitempty"`
 	Actor   string `json:"actor"`
+	// NotifyRetryInterval overrides the first backoff of the order.refunded
+	// webhook's retries (zero: notifyOptions' 5s).
+	NotifyRetryInterval time.Duration `json:"notify_retry_interval,omitempty"`
 }
+
+// changeNotifyRefunded marks the version of RefundWorkflow that tells the
+// merchant about the refund.
+const changeNotifyRefunded = "notify-order-refunded"
 
 // RefundedSignal is the payload of SignalRefunded.
 type RefundedSignal struct {
@@ -50,7 +58,7 @@ type RefundedSignal struct {
 // shipped, has its purchase workflow cancel it and release the stock. After
 // shipping the goods are gone, so the stock stays as it is.
 func RefundWorkflow(ctx workflow.Context, in RefundInput) (RefundResult, error) {
-	logger := workflow.GetLogger(ctx)
+	logger := orderLogger(ctx, in.OrderID)
 	var res RefundResult
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, compensationOptions), acts.RefundOrder,
 		models.NewRefund{OrderID: in.OrderID, Key: in.Key, AmountMinor: in.Amount, Reason: in.Reason, Actor: in.Actor}).
@@ -66,7 +74,18 @@ func RefundWorkflow(ctx workflow.Context, in RefundInput) (RefundResult, error) 
 		err := workflow.SignalExternalWorkflow(ctx, WorkflowID(in.OrderID), "", SignalRefunded,
 			RefundedSignal{Actor: in.Actor, Reason: in.Reason}).Get(ctx, nil)
 		if err != nil {
-			logger.Warn("Telling the purchase about a full refund failed", "OrderID", in.OrderID, "error", err)
+			logger.Warn("Telling the purchase about a full refund failed", "error", err)
+		}
+	}
+	if res.Refund.Status == models.RefundSucceeded &&
+		workflow.GetVersion(ctx, changeNotifyRefunded, workflow.DefaultVersion, 1) >= 1 {
+		// The merchant hears of it without the refund's caller waiting on
+		// their endpoint; a failure to start is logged, the refund stands.
+		ev := RefundedEvent(in.OrderID, in.Key)
+		ev.RetryInterval = in.NotifyRetryInterval
+		err := startMerchantEvent(ctx, ev)
+		if err != nil {
+			logger.Warn("Starting the order.refunded webhook failed", "error", err)
 		}
 	}
 	return res, nil

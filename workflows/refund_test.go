@@ -63,6 +63,7 @@ func newRefundEnv(t *testing.T, result activities.RefundResult, err error) *test
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(RefundWorkflow, workflow.RegisterOptions{Name: RefundWorkflowName})
+	env.RegisterWorkflowWithOptions(MerchantEventWorkflow, workflow.RegisterOptions{Name: MerchantEventWorkflowName})
 	env.OnActivity(acts.RefundOrder, mock.Anything, mock.Anything).Return(result, err)
 	return env
 }

@@ -20,6 +20,9 @@ func WebhookReplayWorkflowID(deliveryID string) string { return "webhook-replay-
 type WebhookReplayInput struct {
 	OrderID   string `json:"order_id"`
 	EventType string `json:"event_type"`
+	// DeliveryID is the event id to send again; it tells which refund or
+	// dispute a repeatable event is about. Empty: the order's one event of the type.
+	DeliveryID string `json:"delivery_id,omitempty"`
 	// RetryInterval overrides the first retry backoff, as PurchaseInput's
 	// NotifyRetryInterval does.
 	RetryInterval time.Duration `json:"retry_interval,omitempty"`
@@ -32,7 +35,8 @@ type WebhookReplayInput struct {
 func WebhookReplayWorkflow(ctx workflow.Context, in WebhookReplayInput) error {
 	ctx = workflow.WithActivityOptions(ctx, notifyOptionsWithInterval(in.RetryInterval))
 	return workflow.ExecuteActivity(ctx, acts.NotifyMerchant,
-		activities.NotifyInput{OrderID: in.OrderID, EventType: in.EventType}).Get(ctx, nil)
+		activities.NotifyInput{OrderID: in.OrderID, EventType: in.EventType,
+			Ref: activities.RefFromEventID(in.OrderID, in.EventType, in.DeliveryID)}).Get(ctx, nil)
 }
 
 // changeNotifyDelivered marks the version of the workflow that tells the
