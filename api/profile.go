@@ -139,43 +139,72 @@ func (a *app) putProfile(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	if req.ShippingAddress != nil {
+		req.ShippingAddress.Normalize()
+		if err := req.ShippingAddress.Validate(); err != nil {
+			writeError(c, err)
+			return
+		}
+	}
+	var requestKey string
 	if req.PaymentMethod != "" {
-		// A new card must be attached to the buyer's Stripe customer before
-		// it can be charged; until that runs as a workflow step, a new card
-		// is saved by a purchase made after DELETE.
-		writeError(c, asUnprocessable(models.Invalid("payment_method_change_unsupported",
-			"replacing the saved card is not supported yet: delete the profile and buy with the new card")))
-		return
+		var err error
+		if err = validPaymentMethod(req.PaymentMethod); err == nil {
+			requestKey, err = cardRequestKey(c, req.PaymentMethod)
+		}
+		if err != nil {
+			writeError(c, err)
+			return
+		}
 	}
 	p, err := profiles.Profile(ctx, buyer)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	if req.ShippingAddress != nil {
-		addr := *req.ShippingAddress
-		addr.Normalize()
-		if err := addr.Validate(); err != nil {
+	merged := req.apply(p)
+	if err := models.CheckContact(merged.Email, merged.Phone); err != nil {
+		writeError(c, err)
+		return
+	}
+	if req.PaymentMethod != "" {
+		// The card goes first: if it is refused nothing else changes, and
+		// the details below are applied to the profile as the change left it.
+		if err := a.replaceCard(ctx, p, requestKey, req.PaymentMethod); err != nil {
 			writeError(c, err)
 			return
 		}
-		p.Shipping = addr
+		if p, err = profiles.Profile(ctx, buyer); err != nil {
+			writeError(c, err)
+			return
+		}
 	}
-	if req.Email != nil {
-		p.Email = strings.TrimSpace(*req.Email)
-	}
-	if req.Phone != nil {
-		p.Phone = strings.TrimSpace(*req.Phone)
-	}
-	if err := models.CheckContact(p.Email, p.Phone); err != nil {
-		writeError(c, err)
-		return
-	}
-	if p, err = profiles.UpdateProfile(ctx, p); err != nil {
-		writeError(c, err)
-		return
+	if req.changesDetails() {
+		if p, err = profiles.UpdateProfile(ctx, req.apply(p)); err != nil {
+			writeError(c, err)
+			return
+		}
 	}
 	c.JSON(http.StatusOK, maskProfile(p))
+}
+
+// apply returns p with the update's address and contact fields; the card is
+// replaced by its own workflow, not here.
+func (u profileUpdate) apply(p models.Profile) models.Profile {
+	if u.ShippingAddress != nil {
+		p.Shipping = *u.ShippingAddress
+	}
+	if u.Email != nil {
+		p.Email = strings.TrimSpace(*u.Email)
+	}
+	if u.Phone != nil {
+		p.Phone = strings.TrimSpace(*u.Phone)
+	}
+	return p
+}
+
+func (u profileUpdate) changesDetails() bool {
+	return u.ShippingAddress != nil || u.Email != nil || u.Phone != nil
 }
 
 // deleteProfile erases the buyer's saved details. The card is detached at

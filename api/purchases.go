@@ -124,6 +124,9 @@ func (a *app) createPurchase(c *gin.Context) {
 		AcceptTimeout:        a.cfg.AcceptTimeout,
 		NotifyRetryInterval:  a.cfg.NotifyRetryInterval,
 		PaymentActionTimeout: a.cfg.PaymentActionTimeout,
+
+		AuthorizeTimeout:            a.cfg.AuthorizeTimeout,
+		AuthorizationSearchInterval: a.cfg.AuthorizationSearchInterval,
 	}
 	if err := a.applyProfile(ctx, &in, req); err != nil {
 		writeError(c, err)

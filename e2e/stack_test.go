@@ -66,6 +66,10 @@ type stackOptions struct {
 	webhooks bool
 	// paymentActionTimeout bounds 3-D Secure; zero: the workflow's 15 minutes.
 	paymentActionTimeout time.Duration
+	// authorizeTimeout and authorizationSearchInterval shorten the give-up
+	// on authorization and the searches for a lost one; zero: production's.
+	authorizeTimeout            time.Duration
+	authorizationSearchInterval time.Duration
 }
 
 // e2eWebhookSecret signs the sandbox's webhooks and verifies them in the API.
@@ -153,6 +157,9 @@ func newStack(t *testing.T, o stackOptions) *stack {
 
 		StripeWebhookSecret:  e2eWebhookSecret,
 		PaymentActionTimeout: o.paymentActionTimeout,
+
+		AuthorizeTimeout:            o.authorizeTimeout,
+		AuthorizationSearchInterval: o.authorizationSearchInterval,
 	})
 	srv.Config.Handler = h
 	srv.Start()

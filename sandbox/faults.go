@@ -17,6 +17,13 @@ type Faults struct {
 	FailNext      int           // next N /v1 POSTs answer 500 without doing anything
 	FailAfterNext int           // next N /v1 POSTs do the work, then answer 500
 	DropNext      int           // next N /v1 requests: the connection is closed without an answer
+	// Only, when set, limits the faults above to requests on this exact path
+	// (e.g. "/v1/payment_intents", the create): a test can lose authorize
+	// answers while searches and cancels still work.
+	Only string
+	// SearchLag hides objects younger than this from search, as Stripe's
+	// eventually consistent search index does (up to about a minute).
+	SearchLag time.Duration
 }
 
 // faultsJSON is the wire form of Faults on /_sandbox/faults.
@@ -26,20 +33,24 @@ type faultsJSON struct {
 	FailNext      int     `json:"fail_next"`
 	FailAfterNext int     `json:"fail_after_next"`
 	DropNext      int     `json:"drop_next"`
+	Only          string  `json:"only,omitempty"`
+	SearchLagMS   int64   `json:"search_lag_ms,omitempty"`
 }
 
-// MarshalJSON writes the latency in milliseconds.
+// MarshalJSON writes the latency and search lag in milliseconds.
 func (f Faults) MarshalJSON() ([]byte, error) {
-	return json.Marshal(faultsJSON{f.ErrorRate, f.Latency.Milliseconds(), f.FailNext, f.FailAfterNext, f.DropNext})
+	return json.Marshal(faultsJSON{f.ErrorRate, f.Latency.Milliseconds(), f.FailNext, f.FailAfterNext, f.DropNext,
+		f.Only, f.SearchLag.Milliseconds()})
 }
 
-// UnmarshalJSON reads the latency in milliseconds.
+// UnmarshalJSON reads the latency and search lag in milliseconds.
 func (f *Faults) UnmarshalJSON(b []byte) error {
 	var w faultsJSON
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*f = Faults{w.ErrorRate, time.Duration(w.LatencyMS) * time.Millisecond, w.FailNext, w.FailAfterNext, w.DropNext}
+	*f = Faults{w.ErrorRate, time.Duration(w.LatencyMS) * time.Millisecond, w.FailNext, w.FailAfterNext, w.DropNext,
+		w.Only, time.Duration(w.SearchLagMS) * time.Millisecond}
 	return nil
 }
 
@@ -62,16 +73,28 @@ func (s *Server) Faults() Faults {
 	return s.faults.f
 }
 
-func (fs *faultState) latency() time.Duration {
+// applies reports whether the faults strike a request on path; the caller holds mu.
+func (fs *faultState) applies(path string) bool { return fs.f.Only == "" || fs.f.Only == path }
+
+func (fs *faultState) latency(path string) time.Duration {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	if !fs.applies(path) {
+		return 0
+	}
 	return fs.f.Latency
 }
 
-func (fs *faultState) takeFailAfter() bool {
+func (fs *faultState) searchLag() time.Duration {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	if fs.f.FailAfterNext > 0 {
+	return fs.f.SearchLag
+}
+
+func (fs *faultState) takeFailAfter(path string) bool {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.applies(path) && fs.f.FailAfterNext > 0 {
 		fs.f.FailAfterNext--
 		return true
 	}
@@ -87,10 +110,12 @@ const (
 )
 
 // before picks the fault, if any, that stops a request before any work.
-func (fs *faultState) before(method string) faultKind {
+func (fs *faultState) before(method, path string) faultKind {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	switch {
+	case !fs.applies(path):
+		return faultNone
 	case fs.f.DropNext > 0:
 		fs.f.DropNext--
 		return faultDrop
@@ -106,7 +131,7 @@ func (fs *faultState) before(method string) faultKind {
 // injectFault applies the faults that strike before any work; true means the
 // request has been answered (or dropped) already.
 func (s *Server) injectFault(w http.ResponseWriter, r *http.Request) bool {
-	switch s.faults.before(r.Method) {
+	switch s.faults.before(r.Method, r.URL.Path) {
 	case faultDrop:
 		s.log.Info("sandbox: dropping connection", "method", r.Method, "path", r.URL.Path)
 		dropConnection(w)

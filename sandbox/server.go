@@ -104,6 +104,8 @@ func (s *Server) stripeRoutes() []route {
 	}
 	return []route{
 		r("POST", "/v1/payment_intents", s.createIntent),
+		// search before {id}: routes match in order.
+		r("GET", "/v1/payment_intents/search", s.searchIntents),
 		r("GET", "/v1/payment_intents/{id}", s.getIntent),
 		r("POST", "/v1/payment_intents/{id}", s.updateIntent),
 		r("POST", "/v1/payment_intents/{id}/confirm", s.confirmIntent),
@@ -237,14 +239,14 @@ func (s *Server) serveStripe(w http.ResponseWriter, r *http.Request, reqID strin
 		}
 	}
 
-	if !s.sleepLatency(r.Context()) {
+	if !s.sleepLatency(r.Context(), r.URL.Path) {
 		return
 	}
 
 	status, raw := s.run(handle, c)
 	finished = true
 
-	failAfter := r.Method == http.MethodPost && s.faults.takeFailAfter()
+	failAfter := r.Method == http.MethodPost && s.faults.takeFailAfter(r.URL.Path)
 	// A 5xx the handler produced is not remembered, so the key can be retried;
 	// a response lost after the work was done is remembered, exactly as Stripe
 	// remembers a committed request whose answer never reached the client.
@@ -265,8 +267,8 @@ func (s *Server) run(handle handlerFunc, c *call) (int, []byte) {
 }
 
 // sleepLatency waits out the configured latency; false means the client went away.
-func (s *Server) sleepLatency(ctx context.Context) bool {
-	d := s.faults.latency()
+func (s *Server) sleepLatency(ctx context.Context, path string) bool {
+	d := s.faults.latency(path)
 	if d <= 0 {
 		return true
 	}

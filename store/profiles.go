@@ -62,7 +62,9 @@ func (s *Store) Profile(ctx context.Context, buyerID string) (models.Profile, er
 }
 
 // UpdateProfile replaces the details of an existing profile; its id, buyer
-// and creation time stay.
+// and creation time stay, and so do its Stripe customer and card, which only
+// ReplaceProfileCard changes: an address edit racing a card change must not
+// put the old card back.
 func (s *Store) UpdateProfile(ctx context.Context, p models.Profile) (models.Profile, error) {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var cur buyerProfileRow
@@ -71,6 +73,8 @@ func (s *Store) UpdateProfile(ctx context.Context, p models.Profile) (models.Pro
 			return err
 		}
 		p.ID, p.CreatedAt, p.UpdatedAt = cur.ID, cur.CreatedAt, now()
+		p.StripeCustomerID, p.PaymentMethodID = cur.StripeCustomerID, cur.PaymentMethodID
+		p.Card = models.CardSummary{Brand: cur.CardBrand, Last4: cur.CardLast4, ExpMonth: cur.CardExpMonth, ExpYear: cur.CardExpYear}
 		row, err := s.profileToRow(p)
 		if err != nil {
 			return err

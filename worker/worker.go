@@ -55,5 +55,6 @@ func Register(r worker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.WebhookReplayWorkflow, workflow.RegisterOptions{Name: workflows.WebhookReplayWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.MerchantEventWorkflow, workflow.RegisterOptions{Name: workflows.MerchantEventWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.ProfileErasureWorkflow, workflow.RegisterOptions{Name: workflows.ProfileErasureWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.ProfileCardWorkflow, workflow.RegisterOptions{Name: workflows.ProfileCardWorkflowName})
 	r.RegisterActivity(acts)
 }

@@ -178,7 +178,7 @@ func (p *purchase) pay(ctx workflow.Context) error {
 
 	paymentMethod, customer := p.paymentSource(io)
 	var intent payments.Intent
-	err = workflow.ExecuteActivity(workflow.WithActivityOptions(io, authorizeOptions), acts.AuthorizePayment,
+	err = workflow.ExecuteActivity(workflow.WithActivityOptions(io, authorizeOptionsFor(p.in)), acts.AuthorizePayment,
 		payments.AuthorizeRequest{
 			OrderID:       o.ID,
 			Amount:        o.Amount(),
@@ -190,6 +190,8 @@ func (p *purchase) pay(ctx workflow.Context) error {
 		code, msg := "payment_unavailable", "the payment service did not answer; nothing was charged"
 		if e := domainError(err); e != nil {
 			code, msg = e.Code, e.Message
+		} else {
+			p.authorizationUnknown(io)
 		}
 		p.end(io, models.StatusPaymentFailed, models.ActorSystem, code, msg)
 		return nil

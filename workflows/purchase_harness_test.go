@@ -43,6 +43,11 @@ type harness struct {
 	reads    int // RetrievePaymentIntent calls
 	refunds  []models.NewRefund
 	refundFn func(models.NewRefund) (activities.RefundResult, error) // optional override
+	// lost is the intent Stripe's search finds for the order when the
+	// authorize outcome is unknown; nil: none. searches counts the searches.
+	lost              *payments.Intent
+	searchVisibleFrom int
+	searches          int
 
 	pay *updateOutcome
 }
@@ -73,6 +78,7 @@ func newHarness(t *testing.T) *harness {
 	env.OnActivity(acts.VoidAuthorization, mock.Anything, mock.Anything, mock.Anything).Return(h.voidAuthorization)
 	env.OnActivity(acts.RefundOrder, mock.Anything, mock.Anything).Return(h.refundOrder)
 	env.OnActivity(acts.RetrievePaymentIntent, mock.Anything, mock.Anything).Return(h.retrievePaymentIntent)
+	env.OnActivity(acts.FindAndVoidAuthorization, mock.Anything, mock.Anything).Return(h.findAndVoidAuthorization)
 	env.OnActivity(acts.RecordStatus, mock.Anything, mock.Anything).Return(h.recordStatus)
 	env.OnActivity(acts.NotifyMerchant, mock.Anything, mock.Anything).Return(h.notifyMerchant)
 	return h

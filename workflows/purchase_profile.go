@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/buybutton/checkout/activities"
+	"github.com/buybutton/checkout/payments"
 )
 
 // prepareCardOptions: saving the card is a convenience on the buyer's
@@ -39,7 +40,24 @@ func (p *purchase) paymentSource(ctx workflow.Context) (paymentMethod, customer 
 		return p.in.PaymentMethod, ""
 	}
 	p.savedCard = &saved
+	// Until the profile is saved, the new customer is ours alone: a declined
+	// or abandoned purchase deletes it (and with it the attached card), so no
+	// Stripe customer is left with nothing behind it. Histories from before
+	// this step replay without it.
+	if workflow.GetVersion(ctx, discardUnusedCustomerChange, workflow.DefaultVersion, 1) == 1 {
+		p.saga.add(savedCardStep, p.discardSavedCustomer)
+	}
 	return saved.Card.ID, saved.CustomerID
+}
+
+// discardUnusedCustomerChange versions the compensation of PrepareSavedCard.
+const discardUnusedCustomerChange = "discard-unused-customer"
+
+const savedCardStep = "saved-card"
+
+func (p *purchase) discardSavedCustomer(ctx workflow.Context) error {
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, compensationOptions), acts.DiscardCustomer,
+		p.savedCard.CustomerID, payments.IdempotencyKey(p.order.ID, "customer-delete")).Get(ctx, nil)
 }
 
 // saveProfile remembers the buyer once the payment is authorized: the card
@@ -49,6 +67,9 @@ func (p *purchase) saveProfile(ctx workflow.Context) {
 	if p.savedCard == nil {
 		return
 	}
+	// The customer now backs the buyer's profile: later endings (reject,
+	// cancel, expiry) must not delete it.
+	p.saga.replace(savedCardStep, func(workflow.Context) error { return nil })
 	err := p.storeWrite(ctx, nil, acts.SaveBuyerProfile, activities.SaveProfileInput{
 		OrderID:  p.order.ID,
 		BuyerID:  p.order.BuyerID,

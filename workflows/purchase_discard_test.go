@@ -1,0 +1,93 @@
+package workflows
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/buybutton/checkout/failures"
+	"github.com/buybutton/checkout/models"
+)
+
+// discardSpy records the customers a purchase deleted at Stripe.
+type discardSpy struct {
+	mu        sync.Mutex
+	customers []string
+	keys      []string
+}
+
+func watchDiscards(h *harness) *discardSpy {
+	spy := &discardSpy{}
+	h.env.OnActivity(acts.DiscardCustomer, mock.Anything, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, customer, key string) error {
+			spy.mu.Lock()
+			defer spy.mu.Unlock()
+			spy.customers = append(spy.customers, customer)
+			spy.keys = append(spy.keys, key)
+			return nil
+		})
+	return spy
+}
+
+func TestDeclinedFirstPurchaseDeletesTheNewCustomer(t *testing.T) {
+	h := newHarness(t)
+	watchProfile(h, nil)
+	discards := watchDiscards(h)
+	h.authorizeErr = failures.ToTemporal(models.Errorf(models.KindPaymentDeclined, "card_declined", "declined"))
+	in := testInput()
+	in.SaveDetails = true
+	h.run(in)
+
+	require.Equal(t, []string{"cus_1"}, discards.customers)
+	require.Equal(t, []string{"order:" + in.OrderID + ":customer-delete"}, discards.keys)
+	calls, _, o := h.snapshot()
+	require.Equal(t, models.StatusPaymentFailed, o.Status)
+	require.Contains(t, calls, "ReleaseStock")
+}
+
+func TestRejectedSavedPurchaseKeepsTheProfileCustomer(t *testing.T) {
+	h := newHarness(t)
+	spy := watchProfile(h, nil)
+	discards := watchDiscards(h)
+	in := testInput()
+	in.SaveDetails = true
+	rej := h.updateAt(time.Hour, UpdateReject, "", RejectInput{Actor: "merchant:mer_1", Reason: "out of mugs"})
+	h.run(in)
+
+	require.True(t, rej.completed)
+	require.Len(t, spy.saved, 1)
+	require.Empty(t, discards.customers, "the customer backs the saved profile")
+	calls, _, o := h.snapshot()
+	require.Equal(t, models.StatusRejected, o.Status)
+	require.Contains(t, calls, "VoidAuthorization")
+}
+
+func TestPurchaseWithoutSavingDeletesNoCustomer(t *testing.T) {
+	h := newHarness(t)
+	discards := watchDiscards(h)
+	h.authorizeErr = failures.ToTemporal(models.Errorf(models.KindPaymentDeclined, "card_declined", "declined"))
+	h.run(testInput())
+
+	require.Empty(t, discards.customers)
+}
+
+// Histories recorded before the compensation existed replay without it.
+func TestDeclinedFirstPurchaseBeforeTheChangeKeepsOldBehaviour(t *testing.T) {
+	h := newHarness(t)
+	watchProfile(h, nil)
+	discards := watchDiscards(h)
+	h.env.OnGetVersion(discardUnusedCustomerChange, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	h.authorizeErr = failures.ToTemporal(models.Errorf(models.KindPaymentDeclined, "card_declined", "declined"))
+	in := testInput()
+	in.SaveDetails = true
+	h.run(in)
+
+	require.Empty(t, discards.customers)
+	_, _, o := h.snapshot()
+	require.Equal(t, models.StatusPaymentFailed, o.Status)
+}
