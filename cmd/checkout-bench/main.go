@@ -45,12 +45,17 @@ func main() {
 	accept := flag.Bool("accept", true, "also accept (capture) every authorized order")
 	dbURL := flag.String("db", "", "DATABASE_URL for the store (default: a SQLite file in a temp dir)")
 	persist := flag.Bool("persist", false, "run the Temporal dev server on a SQLite file instead of in memory")
+	save := flag.Bool("save", true, "buyers save their details (a first purchase: Stripe customer + card attach)")
 	flag.Parse()
+	saveDetails = *save
 	if err := run(*n, *c, *accept, *dbURL, *persist); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
+
+// saveDetails is sent with every purchase (-save).
+var saveDetails = true
 
 type env struct {
 	apiURL      string
@@ -82,7 +87,9 @@ func run(n, c int, accept bool, dbURL string, persist bool) error {
 		return err
 	}
 	// Warm up connections and the worker's caches; not measured.
-	if code, _, err := e.purchase(e.token(-1), "warmup", productID); err != nil || code != http.StatusCreated {
+	// Keys are unique per run, so a reused database never replays old answers.
+	run := time.Now().UnixNano()
+	if code, _, err := e.purchase(e.token(-1), fmt.Sprintf("bench-%d-warmup", run), productID); err != nil || code != http.StatusCreated {
 		return fmt.Errorf("warm-up purchase: HTTP %d %v", code, err)
 	}
 
@@ -93,7 +100,7 @@ func run(n, c int, accept bool, dbURL string, persist bool) error {
 	began := time.Now()
 	forEach(n, c, func(i int) {
 		t0 := time.Now()
-		code, orderID, err := e.purchase(e.token(i), fmt.Sprintf("bench-%d", i), productID)
+		code, orderID, err := e.purchase(e.token(i), fmt.Sprintf("bench-%d-%d", run, i), productID)
 		payLat[i] = time.Since(t0)
 		mu.Lock()
 		defer mu.Unlock()
@@ -110,7 +117,7 @@ func run(n, c int, accept bool, dbURL string, persist bool) error {
 
 	fmt.Printf("setup: Temporal dev server (%s), store %s, Stripe sandbox over HTTP, 1 worker, %d cores\n",
 		map[bool]string{true: "SQLite file", false: "in memory"}[persist], storeKind(dbURL), runtimeCPU())
-	fmt.Printf("purchases: %d, concurrency %d, answers by HTTP status %v\n", n, c, statuses)
+	fmt.Printf("purchases: %d, concurrency %d, save_details %t, answers by HTTP status %v\n", n, c, saveDetails, statuses)
 	fmt.Printf("POST /v1/purchases  throughput %.1f/s  latency %s\n", float64(n)/payWall.Seconds(), summary(payLat))
 
 	if statuses[http.StatusCreated] != n {
@@ -264,7 +271,7 @@ func (e *env) createProduct(n int) (string, error) {
 
 func (e *env) purchase(token, key, productID string) (int, string, error) {
 	body := map[string]any{
-		"product_id": productID, "quantity": 1, "payment_method": "pm_card_visa",
+		"product_id": productID, "quantity": 1, "payment_method": "pm_card_visa", "save_details": saveDetails,
 		"shipping_address": map[string]string{"name": "Bench Buyer", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"},
 	}
 	var out struct {
