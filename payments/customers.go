@@ -58,19 +58,7 @@ func (g *Gateway) AttachPaymentMethod(ctx context.Context, orderID, pmID, custom
 	if orderID == "" || pmID == "" || customerID == "" {
 		return Card{}, models.Invalid("invalid_attach", "order, payment method and customer are required")
 	}
-	params := &stripe.PaymentMethodAttachParams{Customer: stripe.String(customerID)}
-	params.IdempotencyKey = stripe.String(IdempotencyKey(orderID, "attach"))
-	params.Context = ctx
-	pm, err := g.sc.PaymentMethods.Attach(pmID, params)
-	if err != nil {
-		return Card{}, classify(err)
-	}
-	c := Card{ID: pm.ID}
-	if pm.Card != nil {
-		c.Brand, c.Last4 = string(pm.Card.Brand), pm.Card.Last4
-		c.ExpMonth, c.ExpYear = pm.Card.ExpMonth, pm.Card.ExpYear
-	}
-	return c, nil
+	return g.AttachPaymentMethodWithKey(ctx, pmID, customerID, IdempotencyKey(orderID, "attach"))
 }
 
 // DetachPaymentMethod forgets a saved card. It is not tied to an order, so
