@@ -108,7 +108,9 @@ func (a *Activities) DetachSavedCard(ctx context.Context, profileID, paymentMeth
 		return failures.ToTemporal(models.Errorf(models.KindUnavailable, "saved_cards_unavailable", "saving cards is not configured"))
 	}
 	err := cards.DetachPaymentMethod(ctx, paymentMethod, "profile:"+profileID+":detach:"+paymentMethod)
-	if models.ErrorKind(err) == models.KindInvalid || errors.Is(err, models.ErrNotFound) {
+	// Stripe refusing our credentials is also "invalid", but says nothing
+	// about the card: it must fail, not pass as an erasure done.
+	if models.ErrorKind(err) == models.KindInvalid && !isAuthError(err) || errors.Is(err, models.ErrNotFound) {
 		a.log().Info("Saved card was already gone at Stripe", "ProfileID", profileID)
 		return nil
 	}

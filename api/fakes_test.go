@@ -36,6 +36,9 @@ type fakeStore struct {
 	events    map[string][]models.OrderEvent
 	claims    map[string]store.IdempotencyRecord
 	nextID    int
+	// productReads counts Product calls, for the purchase path's query budget.
+	productReads int
+	erasures     int // EraseProfile calls
 }
 
 func newFakeStore() *fakeStore {
@@ -86,6 +89,7 @@ func (s *fakeStore) ListProducts(_ context.Context, merchantID string) ([]models
 func (s *fakeStore) Product(_ context.Context, id string) (models.Product, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.productReads++
 	p, ok := s.products[id]
 	if !ok {
 		return models.Product{}, models.NotFound("product")

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -39,19 +38,7 @@ func (a *app) listMerchantOrders(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	if acc, err := a.accounts(); err == nil {
-		a.listMerchantOrdersPage(c, acc, m.ID, status, limit)
-		return
-	}
-	orders, err := a.cfg.Store.ListMerchantOrders(c.Request.Context(), m.ID, status, limit)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	if orders == nil {
-		orders = []models.Order{}
-	}
-	c.JSON(http.StatusOK, gin.H{"orders": orders})
+	a.listMerchantOrdersPage(c, a.cfg.Store, m.ID, status, limit)
 }
 
 // merchantOrder loads an order of the calling merchant (else 404).

@@ -19,9 +19,7 @@ import (
 )
 
 // merchantAccounts is what the merchant account and delivery endpoints need
-// of the store. It is asserted on Config.Store rather than added to Store,
-// so stores that do not offer it (test fakes) keep working for the rest of
-// the API; *store.Store offers it.
+// of the store; part of Store.
 type merchantAccounts interface {
 	CreateMerchant(ctx context.Context, name, webhookURL string) (models.Merchant, string, error)
 	RotateMerchantKey(ctx context.Context, merchantID string, grace time.Duration) (string, time.Time, error)
@@ -37,12 +35,7 @@ var _ merchantAccounts = (*store.Store)(nil)
 // merchant does not say: a day covers a staged deploy of the new key.
 const defaultKeyGrace = 24 * time.Hour
 
-func (a *app) accounts() (merchantAccounts, error) {
-	if s, ok := a.cfg.Store.(merchantAccounts); ok {
-		return s, nil
-	}
-	return nil, models.Errorf(models.KindUnavailable, "merchant_accounts_unavailable", "merchant accounts are not available")
-}
+func (a *app) accounts() (merchantAccounts, error) { return a.cfg.Store, nil }
 
 type createMerchantRequest struct {
 	Name string `json:"name"`

@@ -34,8 +34,7 @@ func (a *app) profiles() (ProfileStore, bool) {
 	if a.cfg.Profiles != nil {
 		return a.cfg.Profiles, true
 	}
-	p, ok := a.cfg.Store.(ProfileStore)
-	return p, ok
+	return a.cfg.Store, true
 }
 
 // oneTap reports whether a purchase relies on the saved profile: it names

@@ -85,11 +85,13 @@ func (a *app) createPurchase(c *gin.Context) {
 	}
 	orderID := models.OrderIDFromIdempotencyKey(buyer, key)
 	logOrder(c, orderID)
-	if err := a.checkRollout(ctx, buyer, req.ProductID, orderID); err != nil {
+	// Read once: the rollout and the purchasable checks both need it.
+	product, productErr := a.cfg.Store.Product(ctx, req.ProductID)
+	if err := a.checkRollout(ctx, buyer, product.MerchantID, orderID); err != nil {
 		writeError(c, err)
 		return
 	}
-	productTitle, err := a.checkPurchasable(ctx, req, orderID)
+	productTitle, err := a.checkPurchasable(ctx, product, productErr, req, orderID)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -161,8 +163,8 @@ func (a *app) acquirePurchaseSlot(ctx context.Context) (release func(), err erro
 // checkPurchasable fails fast from the read model so that obviously doomed
 // purchases start no workflow. A retry of a purchase whose order already
 // exists skips it: the product may have changed since, the answer must not.
-func (a *app) checkPurchasable(ctx context.Context, req purchaseRequest, orderID string) (productTitle string, err error) {
-	p, err := a.cfg.Store.Product(ctx, req.ProductID)
+// p and err are the result of reading the requested product.
+func (a *app) checkPurchasable(ctx context.Context, p models.Product, err error, req purchaseRequest, orderID string) (productTitle string, _ error) {
 	if err == nil && p.Active {
 		err = p.CheckQuantity(req.Quantity)
 	} else if err == nil {

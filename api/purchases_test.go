@@ -182,6 +182,8 @@ func TestPurchaseStartsTheOrdersWorkflow(t *testing.T) {
 		Shipping: models.Address{Name: "Ada Lovelace", Line1: "1 Main St", Line2: "Flat 2", City: "London",
 			PostalCode: "N1 1AA", Country: "GB"},
 		AcceptTimeout: time.Hour,
+		// A first purchase (the buyer has no profile) saves its details by default.
+		SaveDetails: true,
 	}).Return(fakeStartOp{}).Once()
 	e.temporal.On("UpdateWithStartWorkflow", mock.Anything, mock.Anything).
 		Return(fakeHandle{result: workflows.PayResult{OrderID: orderID, Status: models.StatusAuthorized}}, nil).Once()

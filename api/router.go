@@ -30,6 +30,12 @@ type Store interface {
 	ListMerchantOrders(ctx context.Context, merchantID string, status models.OrderStatus, limit int) ([]models.Order, error)
 	OrderEvents(ctx context.Context, orderID string) ([]models.OrderEvent, error)
 	ClaimIdempotencyKey(ctx context.Context, scope, key, requestHash, orderID string) (store.IdempotencyRecord, bool, error)
+	// Part of the interface, not asserted at run time, so that a store
+	// without them fails to build instead of silently answering 503 or
+	// skipping an erasure.
+	merchantAccounts
+	ProfileStore
+	StripeEventStore
 }
 
 var _ Store = (*store.Store)(nil)
@@ -58,14 +64,12 @@ type Config struct {
 	// OperatorToken admits operators to /v1/admin and the codec server;
 	// empty closes those endpoints.
 	OperatorToken string
-	// Profiles keeps saved buyer profiles; nil uses Store when it can
-	// (*store.Store does).
+	// Profiles keeps saved buyer profiles; nil uses Store.
 	Profiles ProfileStore
 	// StripeWebhookSecret verifies POST /v1/webhooks/stripe (whsec_…);
 	// empty refuses every delivery with 503.
 	StripeWebhookSecret string
-	// StripeEvents records Stripe events and disputes; nil uses Store when
-	// it can (*store.Store does).
+	// StripeEvents records Stripe events and disputes; nil uses Store.
 	StripeEvents StripeEventStore
 	// PaymentActionTimeout is passed to new workflows as the 3-D Secure
 	// deadline; zero keeps the workflow's default (15 minutes).
@@ -143,6 +147,7 @@ func New(cfg Config) http.Handler {
 	r.GET("/healthz", a.healthz)
 	r.GET("/readyz", a.readyz)
 	r.GET("/metrics", gin.WrapH(metricsHandler(gatherer)))
+	r.GET("/openapi.yaml", serveOpenAPI)
 
 	v1 := r.Group("/v1")
 	v1.POST("/purchases", a.requireBuyer, a.createPurchase)

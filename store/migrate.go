@@ -26,7 +26,13 @@ func (s *Store) Migrate(ctx context.Context) error {
 				return err
 			}
 		}
-		return tx.AutoMigrate(allRows()...)
+		if err := tx.AutoMigrate(allRows()...); err != nil {
+			return err
+		}
+		if s.postgres {
+			return widenColumns(tx, allRows()...)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("store: migrate: %w", err)

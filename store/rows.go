@@ -46,7 +46,7 @@ type orderRow struct {
 	Currency        string `gorm:"size:3;not null"`
 	Status          string `gorm:"size:32;not null;index:idx_orders_merchant_status_created,priority:2"`
 	FailureCode     string `gorm:"size:64;not null"`
-	PaymentIntentID string `gorm:"size:255;not null"`
+	PaymentIntentID string `gorm:"size:255;not null;index:idx_orders_payment_intent"` // Stripe events without order metadata (disputes) look orders up by it
 	CapturedMinor   int64  `gorm:"not null"`
 	RefundedMinor   int64  `gorm:"not null"`
 	Disputed        bool   `gorm:"not null;default:false"`
@@ -93,7 +93,7 @@ type stockReservationRow struct {
 func (stockReservationRow) TableName() string { return "stock_reservations" }
 
 type idempotencyKeyRow struct {
-	Scope       string `gorm:"primaryKey;size:64"`
+	Scope       string `gorm:"primaryKey;size:128"` // an actor: "buyer:" plus an id of up to 64 characters
 	Key         string `gorm:"primaryKey;size:255"`
 	RequestHash string `gorm:"size:128;not null"`
 	OrderID     string `gorm:"size:64;not null"`

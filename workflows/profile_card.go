@@ -147,6 +147,9 @@ func (c cardChange) replace(ctx workflow.Context) (ProfileCardResult, func(workf
 		if domainError(err) != nil {
 			return refused(err), nil // Stripe refused it: nothing was attached
 		}
+		if c.in.PaymentMethod == c.in.OldPaymentMethodID {
+			return refused(err), nil // the profile's own card: it stays attached
+		}
 		// An attach that timed out may still have gone through at Stripe;
 		// detaching a card that is not attached counts as done.
 		return refused(err), func(ctx workflow.Context) error {
@@ -163,6 +166,9 @@ func (c cardChange) replace(ctx workflow.Context) (ProfileCardResult, func(workf
 	if err != nil {
 		if created {
 			return refused(err), discard
+		}
+		if card.ID == c.in.OldPaymentMethodID {
+			return refused(err), nil // the profile's own card: it stays attached
 		}
 		return refused(err), func(ctx workflow.Context) error {
 			return workflow.ExecuteActivity(ctx, acts.DetachSavedCard, c.in.ProfileID, card.ID).Get(ctx, nil)

@@ -196,3 +196,16 @@ func TestProfileCardWorkflowIDCarriesNoPersonalData(t *testing.T) {
 	require.Equal(t, id, ProfileCardWorkflowID("buyer_ada@example.com", "key:abc\x00pm_1"))
 	require.NotEqual(t, id, ProfileCardWorkflowID("buyer_ada@example.com", "key:abd\x00pm_1"))
 }
+
+// Sending the card the profile already has, when Stripe does not answer,
+// must not detach it: the profile would keep naming a card that can no
+// longer be charged.
+func TestCardChangeToTheSameCardNeverDetachesIt(t *testing.T) {
+	fake := &cardStripe{attachErr: failures.ToTemporal(models.Errorf(models.KindUnavailable, "stripe_unavailable", "down"))}
+	in := cardInput()
+	in.PaymentMethod = in.OldPaymentMethodID
+	r := runCardChange(t, fake, in)
+
+	require.Equal(t, models.KindUnavailable, models.ErrorKind(r.result().Err()))
+	require.Empty(t, fake.detached, "the profile's own card stays attached")
+}

@@ -117,6 +117,12 @@ func (p *purchase) process(ctx workflow.Context) error {
 		return workflow.Await(ctx, p.terminal)
 	}
 	p.saveProfile(ctx)
+	// Saving the profile waits on the store, and a buyer's cancel may end
+	// the order meanwhile: a merchant must never be told to fulfil an order
+	// that has already ended.
+	if p.order.Status != models.StatusAuthorized {
+		return workflow.Await(ctx, p.terminal)
+	}
 	p.notify(ctx, EventOrderCreated)
 	p.merchantNotified = true
 	if err := p.awaitMerchant(ctx); err != nil {
@@ -273,11 +279,17 @@ func (p *purchase) cancelled(ctx workflow.Context) {
 		return
 	}
 	p.end(dctx, models.StatusCancelled, models.ActorSystem, "workflow_cancelled", "the purchase was cancelled by an operator")
+	// A merchant told to fulfil would otherwise ship goods whose money was
+	// just given back; the notice outlives the cancelled context.
+	if p.merchantNotified {
+		p.notify(dctx, EventOrderCancelled)
+	}
 }
 
 // finish waits for merchant notifications and running handlers, so none is
-// cut off by the workflow's end. A cancelled workflow's notifications were
-// cancelled with it, so this does not hold it open.
+// cut off by the workflow's end. A cancelled workflow's earlier notifications
+// were cancelled with it; only its order.cancelled (sent disconnected) is
+// awaited.
 func (p *purchase) finish(ctx workflow.Context) {
 	dctx := disconnected(ctx)
 	_ = workflow.Await(dctx, func() bool { return p.notifying == 0 && workflow.AllHandlersFinished(dctx) })

@@ -1,0 +1,86 @@
+package api
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/store"
+)
+
+// The parts of Store beyond orders and products. Tests that need them in
+// depth configure their own (Config.Profiles, Config.StripeEvents); these
+// answer like an empty store.
+
+func (s *fakeStore) CreateMerchant(context.Context, string, string) (models.Merchant, string, error) {
+	return models.Merchant{}, "", models.Errorf(models.KindUnavailable, "fake", "not supported by the fake store")
+}
+
+func (s *fakeStore) RotateMerchantKey(context.Context, string, time.Duration) (string, time.Time, error) {
+	return "", time.Time{}, models.Errorf(models.KindUnavailable, "fake", "not supported by the fake store")
+}
+
+func (s *fakeStore) SetMerchantWebhook(context.Context, string, string) (models.Merchant, string, error) {
+	return models.Merchant{}, "", models.Errorf(models.KindUnavailable, "fake", "not supported by the fake store")
+}
+
+// MerchantOrdersPage filters like the store (merchant, status, newest first)
+// without time bounds or cursors.
+func (s *fakeStore) MerchantOrdersPage(_ context.Context, p store.OrderPage) ([]models.Order, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []models.Order{}
+	for _, o := range s.orders {
+		if o.MerchantID == p.MerchantID && (p.Status == "" || o.Status == p.Status) {
+			out = append(out, o)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.After(out[j].CreatedAt)
+		}
+		return out[i].ID > out[j].ID
+	})
+	if len(out) > p.Limit {
+		return out[:p.Limit], true, nil
+	}
+	return out, false, nil
+}
+
+func (s *fakeStore) WebhookDeliveries(context.Context, string) ([]models.WebhookDelivery, error) {
+	return nil, nil
+}
+
+func (s *fakeStore) WebhookDelivery(context.Context, string, string) (models.WebhookDelivery, error) {
+	return models.WebhookDelivery{}, models.NotFound("webhook delivery")
+}
+
+func (s *fakeStore) Profile(context.Context, string) (models.Profile, error) {
+	return models.Profile{}, models.NotFound("profile")
+}
+
+func (s *fakeStore) UpdateProfile(context.Context, models.Profile) (models.Profile, error) {
+	return models.Profile{}, models.NotFound("profile")
+}
+
+func (s *fakeStore) EraseProfile(context.Context, string) (store.ErasedProfile, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.erasures++
+	return store.ErasedProfile{}, nil
+}
+
+func (s *fakeStore) ClaimStripeEvent(context.Context, string, string, string) (bool, error) {
+	return true, nil
+}
+func (s *fakeStore) ReleaseStripeEvent(context.Context, string) error { return nil }
+func (s *fakeStore) OrderIDByPaymentIntent(context.Context, string) (string, error) {
+	return "", models.NotFound("order")
+}
+func (s *fakeStore) MarkDisputed(context.Context, string, string) (models.Order, error) {
+	return models.Order{}, models.NotFound("order")
+}
+func (s *fakeStore) AddOrderNote(context.Context, string, string, string) error {
+	return models.NotFound("order")
+}
