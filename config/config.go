@@ -33,10 +33,13 @@ type Config struct {
 	RolloutAllow      string        // ROLLOUT_ALLOW: comma-separated buyer ids always in (dogfood)
 	RolloutDeny       string        // ROLLOUT_DENY: comma-separated buyer ids always out
 	RolloutOffFor     string        // ROLLOUT_DISABLED_MERCHANTS: comma-separated merchant ids whose button is off
-	RateLimitIP       string        // RATE_LIMIT_IP: "RATE[,BURST]" requests/s per client IP, or "off"
-	RateLimitBuyer    string        // RATE_LIMIT_BUYER: same, per buyer
-	RateLimitMerchant string        // RATE_LIMIT_MERCHANT: same, per merchant
-	MetricsAddr       string        // METRICS_ADDR: where `checkout worker` serves /metrics; empty: not served
+	// WebhookPrivateNetworks lets merchant webhooks reach loopback and private
+	// addresses (WEBHOOK_ALLOW_PRIVATE_NETWORKS=true); `checkout dev` sets it.
+	WebhookPrivateNetworks bool
+	RateLimitIP            string // RATE_LIMIT_IP: "RATE[,BURST]" requests/s per client IP, or "off"
+	RateLimitBuyer         string // RATE_LIMIT_BUYER: same, per buyer
+	RateLimitMerchant      string // RATE_LIMIT_MERCHANT: same, per merchant
+	MetricsAddr            string // METRICS_ADDR: where `checkout worker` serves /metrics; empty: not served
 }
 
 // Defaults that are not secrets.
@@ -57,28 +60,29 @@ const (
 // silently using a default.
 func FromEnv() (Config, error) {
 	c := Config{
-		HTTPAddr:          env("HTTP_ADDR", DefaultHTTPAddr),
-		DatabaseURL:       os.Getenv("DATABASE_URL"),
-		TemporalAddress:   env("TEMPORAL_ADDRESS", DefaultTemporal),
-		TemporalNamespace: env("TEMPORAL_NAMESPACE", DefaultNamespace),
-		TaskQueue:         env("TASK_QUEUE", DefaultTaskQueue),
-		StripeSecretKey:   os.Getenv("STRIPE_SECRET_KEY"),
-		StripeAPIBase:     os.Getenv("STRIPE_API_BASE"),
-		StripeWebhookKey:  os.Getenv("STRIPE_WEBHOOK_SECRET"),
-		BuyerTokenSecret:  os.Getenv("BUYER_TOKEN_SECRET"),
-		SandboxAddr:       env("SANDBOX_ADDR", DefaultSandboxAddr),
-		LogLevel:          env("LOG_LEVEL", "info"),
-		OperatorToken:     os.Getenv("OPERATOR_TOKEN"),
-		EncryptionKeys:    os.Getenv("CHECKOUT_ENCRYPTION_KEYS"),
-		TemporalUIOrigin:  env("TEMPORAL_UI_ORIGIN", "http://localhost:8233"),
-		RolloutPercent:    env("ROLLOUT_PERCENT", "0"),
-		RolloutAllow:      os.Getenv("ROLLOUT_ALLOW"),
-		RolloutDeny:       os.Getenv("ROLLOUT_DENY"),
-		RolloutOffFor:     os.Getenv("ROLLOUT_DISABLED_MERCHANTS"),
-		RateLimitIP:       os.Getenv("RATE_LIMIT_IP"),
-		RateLimitBuyer:    os.Getenv("RATE_LIMIT_BUYER"),
-		RateLimitMerchant: os.Getenv("RATE_LIMIT_MERCHANT"),
-		MetricsAddr:       os.Getenv("METRICS_ADDR"),
+		HTTPAddr:               env("HTTP_ADDR", DefaultHTTPAddr),
+		DatabaseURL:            os.Getenv("DATABASE_URL"),
+		TemporalAddress:        env("TEMPORAL_ADDRESS", DefaultTemporal),
+		TemporalNamespace:      env("TEMPORAL_NAMESPACE", DefaultNamespace),
+		TaskQueue:              env("TASK_QUEUE", DefaultTaskQueue),
+		StripeSecretKey:        os.Getenv("STRIPE_SECRET_KEY"),
+		StripeAPIBase:          os.Getenv("STRIPE_API_BASE"),
+		StripeWebhookKey:       os.Getenv("STRIPE_WEBHOOK_SECRET"),
+		BuyerTokenSecret:       os.Getenv("BUYER_TOKEN_SECRET"),
+		SandboxAddr:            env("SANDBOX_ADDR", DefaultSandboxAddr),
+		LogLevel:               env("LOG_LEVEL", "info"),
+		OperatorToken:          os.Getenv("OPERATOR_TOKEN"),
+		EncryptionKeys:         os.Getenv("CHECKOUT_ENCRYPTION_KEYS"),
+		TemporalUIOrigin:       env("TEMPORAL_UI_ORIGIN", "http://localhost:8233"),
+		RolloutPercent:         env("ROLLOUT_PERCENT", "0"),
+		RolloutAllow:           os.Getenv("ROLLOUT_ALLOW"),
+		RolloutDeny:            os.Getenv("ROLLOUT_DENY"),
+		RolloutOffFor:          os.Getenv("ROLLOUT_DISABLED_MERCHANTS"),
+		WebhookPrivateNetworks: os.Getenv("WEBHOOK_ALLOW_PRIVATE_NETWORKS") == "true",
+		RateLimitIP:            os.Getenv("RATE_LIMIT_IP"),
+		RateLimitBuyer:         os.Getenv("RATE_LIMIT_BUYER"),
+		RateLimitMerchant:      os.Getenv("RATE_LIMIT_MERCHANT"),
+		MetricsAddr:            os.Getenv("METRICS_ADDR"),
 	}
 	var err error
 	if c.AcceptTimeout, err = duration("MERCHANT_ACCEPT_TIMEOUT", workflows.DefaultAcceptTimeout); err != nil {

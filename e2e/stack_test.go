@@ -120,7 +120,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	acts := &activities.Activities{
 		Store:      st,
 		Payments:   payments.New(payments.Config{SecretKey: "sk_test_e2e", APIBase: sbSrv.URL}),
-		Notifier:   notify.NewSender(5 * time.Second),
+		Notifier:   notify.NewLocalSender(5 * time.Second),
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Deliveries: st,
 	}

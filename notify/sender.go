@@ -35,17 +35,26 @@ type Delivery struct {
 }
 
 // NewSender returns a sender whose requests time out after timeout
-// (DefaultTimeout if <= 0).
+// (DefaultTimeout if <= 0) and that delivers only to public internet
+// addresses: a merchant's webhook URL must not let them reach our own
+// network (databases, metadata services) through the worker.
 func NewSender(timeout time.Duration) *Sender {
+	return &Sender{Client: newClient(timeout, false), Now: time.Now}
+}
+
+// NewLocalSender is NewSender that also delivers to loopback and private
+// addresses, for development and tests whose merchants listen on localhost.
+func NewLocalSender(timeout time.Duration) *Sender {
+	return &Sender{Client: newClient(timeout, true), Now: time.Now}
+}
+
+func newClient(timeout time.Duration, allowPrivate bool) *http.Client {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	return &Sender{Client: newClient(timeout), Now: time.Now}
-}
-
-func newClient(timeout time.Duration) *http.Client {
 	return &http.Client{
-		Timeout: timeout,
+		Timeout:   timeout,
+		Transport: newTransport(allowPrivate),
 		// A redirect would turn the POST into a GET (losing the event) or
 		// send the signed body somewhere the merchant never registered.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -77,7 +86,7 @@ func (s *Sender) Send(ctx context.Context, endpoint, secret string, ev Event) (D
 	}
 	client := s.Client
 	if client == nil {
-		client = newClient(DefaultTimeout)
+		client = newClient(DefaultTimeout, false)
 	}
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
@@ -92,6 +101,10 @@ func (s *Sender) Send(ctx context.Context, endpoint, secret string, ev Event) (D
 	start := time.Now()
 	resp, err := client.Do(req)
 	d := Delivery{Latency: time.Since(start)}
+	if errors.Is(err, errForbiddenAddress) {
+		return d, &models.Error{Kind: models.KindInvalid, Code: "webhook_address_forbidden",
+			Message: "webhook url does not resolve to a public internet address", Err: err}
+	}
 	if err != nil {
 		return d, &models.Error{Kind: models.KindUnavailable, Code: "webhook_failed",
 			Message: "webhook endpoint could not be reached", Err: err}

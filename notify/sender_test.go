@@ -49,7 +49,7 @@ var testEvent = Event{ID: "evt_42", Type: "order.paid", Created: 1_700_000_000, 
 func TestSendSignsAndLabels(t *testing.T) {
 	url, got := merchant(t, http.StatusNoContent)
 	now := time.Unix(1_700_000_100, 0)
-	s := NewSender(0)
+	s := NewLocalSender(0)
 	s.Now = func() time.Time { return now }
 	for i := 0; i < 2; i++ { // a retry must look the same to the merchant's dedupe
 		d, err := s.Send(context.Background(), url+"/hooks", "whsec_m1", testEvent)
@@ -97,7 +97,7 @@ func TestSendClassifies(t *testing.T) {
 	}
 	for _, tc := range cases {
 		url, got := merchant(t, tc.status)
-		d, err := NewSender(time.Second).Send(context.Background(), url, "whsec_m1", testEvent)
+		d, err := NewLocalSender(time.Second).Send(context.Background(), url, "whsec_m1", testEvent)
 		if tc.kind == "" {
 			if err != nil {
 				t.Errorf("status %d: %v", tc.status, err)
@@ -122,7 +122,7 @@ func TestSendTimeout(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
 	defer srv.Close()
 	defer close(release)
-	d, err := NewSender(50*time.Millisecond).Send(context.Background(), srv.URL, "whsec_m1", testEvent)
+	d, err := NewLocalSender(50*time.Millisecond).Send(context.Background(), srv.URL, "whsec_m1", testEvent)
 	if models.ErrorKind(err) != models.KindUnavailable || d.Latency <= 0 {
 		t.Fatalf("got %v %+v", err, d)
 	}
@@ -143,7 +143,7 @@ func TestSendRefuses(t *testing.T) {
 		{"unencodable data", url, "whsec", Event{ID: "evt_1", Data: func() {}}},
 	}
 	for _, tc := range cases {
-		if _, err := NewSender(0).Send(context.Background(), tc.url, tc.secret, tc.ev); models.ErrorKind(err) != models.KindInvalid {
+		if _, err := NewLocalSender(0).Send(context.Background(), tc.url, tc.secret, tc.ev); models.ErrorKind(err) != models.KindInvalid {
 			t.Errorf("%s: got %v, want invalid", tc.name, err)
 		}
 	}
@@ -152,10 +152,36 @@ func TestSendRefuses(t *testing.T) {
 	}
 }
 
-func TestZeroSenderWorks(t *testing.T) {
-	url, _ := merchant(t, 200)
-	var s Sender
-	if _, err := s.Send(context.Background(), url, "whsec", testEvent); err != nil {
-		t.Fatal(err)
+// The zero Sender and NewSender are the production ones: a webhook URL that
+// points into our own network is refused, not retried, and nothing is sent.
+func TestSenderRefusesPrivateAddresses(t *testing.T) {
+	url, got := merchant(t, 200)
+	for name, s := range map[string]*Sender{"zero": {}, "NewSender": NewSender(time.Second)} {
+		_, err := s.Send(context.Background(), url, "whsec", testEvent)
+		var e *models.Error
+		if !errors.As(err, &e) || e.Kind != models.KindInvalid || e.Code != "webhook_address_forbidden" {
+			t.Errorf("%s: err = %v, want invalid webhook_address_forbidden", name, err)
+		}
+	}
+	if n := len(got()); n != 0 {
+		t.Errorf("%d requests reached a loopback merchant", n)
+	}
+	if _, err := NewLocalSender(time.Second).Send(context.Background(), url, "whsec", testEvent); err != nil {
+		t.Fatalf("local sender: %v", err)
+	}
+}
+
+func TestPublicOnly(t *testing.T) {
+	cases := map[string]bool{ // address → allowed
+		"93.184.216.34:443": true, "[2606:2800:220:1:248:1893:25c8:1946]:443": true,
+		"127.0.0.1:80": false, "[::1]:80": false, "10.1.2.3:80": false, "172.16.0.1:80": false,
+		"192.168.1.1:80": false, "169.254.169.254:80": false, "0.0.0.0:80": false, "100.64.0.1:80": false,
+		"[fd00::1]:80": false, "[fe80::1]:80": false, "224.0.0.1:80": false, "[::ffff:127.0.0.1]:80": false,
+	}
+	for addr, allowed := range cases {
+		err := publicOnly("tcp", addr, nil)
+		if (err == nil) != allowed {
+			t.Errorf("%s: err = %v, want allowed=%t", addr, err, allowed)
+		}
 	}
 }

@@ -212,7 +212,7 @@ func start(tmp, dbURL string, persist bool) (*env, error) {
 	w := worker.New(tc, taskQueue, &activities.Activities{
 		Store:    st,
 		Payments: payments.New(payments.Config{SecretKey: "sk_test_bench", APIBase: sbSrv.URL}),
-		Notifier: notify.NewSender(5 * time.Second),
+		Notifier: notify.NewLocalSender(5 * time.Second),
 		Logger:   quiet,
 	}, worker.Options{})
 	if err := w.Start(); err != nil {

@@ -56,6 +56,8 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 	if cfg.OperatorToken, err = devOperatorToken(cfg.OperatorToken, filepath.Join(dataDir, devOperatorTokenFile)); err != nil {
 		return err
 	}
+	// Merchants under development listen on localhost.
+	cfg.WebhookPrivateNetworks = true
 	// The printed demo purchase must work whatever ROLLOUT_PERCENT says.
 	cfg.RolloutAllow = withID(cfg.RolloutAllow, demoBuyerID)
 	cfg.TemporalUIOrigin = withID(cfg.TemporalUIOrigin, fmt.Sprintf("http://127.0.0.1:%d", devUIPort))

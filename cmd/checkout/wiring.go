@@ -116,6 +116,15 @@ func loadKeyRing(cfg config.Config, devKeyFile string) (*keyring.Ring, error) {
 	return ring, nil
 }
 
+// newNotifier delivers merchant webhooks to public addresses only, unless
+// the configuration allows private networks (development).
+func newNotifier(cfg config.Config) *notify.Sender {
+	if cfg.WebhookPrivateNetworks {
+		return notify.NewLocalSender(10 * time.Second)
+	}
+	return notify.NewSender(10 * time.Second)
+}
+
 func newActivities(cfg config.Config, st *store.Store) *activities.Activities {
 	return &activities.Activities{
 		Store: st,
@@ -123,7 +132,7 @@ func newActivities(cfg config.Config, st *store.Store) *activities.Activities {
 			SecretKey: cfg.StripeKey(),
 			APIBase:   cfg.StripeBase(),
 		}),
-		Notifier:   notify.NewSender(10 * time.Second),
+		Notifier:   newNotifier(cfg),
 		Logger:     slog.Default(),
 		Deliveries: st,
 	}
