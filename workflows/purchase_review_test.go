@@ -22,10 +22,9 @@ import (
 // too: otherwise they ship goods nobody pays for.
 func TestPurchaseWorkflowCancelledTellsTheNotifiedMerchant(t *testing.T) {
 	for _, tc := range []struct {
-		name      string
-		arrange   func(h *harness)
-		wantUndo  string
-		wantFinal models.OrderStatus
+		name     string
+		arrange  func(h *harness)
+		wantUndo string
 	}{
 		{name: "authorized", arrange: func(*harness) {}, wantUndo: "VoidAuthorization"},
 		{name: "accepted", arrange: func(h *harness) { h.updateAt(time.Hour, UpdateAccept, "", accept) }, wantUndo: "RefundOrder"},

@@ -59,6 +59,11 @@ type RefundedSignal struct {
 // shipping the goods are gone, so the stock stays as it is.
 func RefundWorkflow(ctx workflow.Context, in RefundInput) (RefundResult, error) {
 	logger := orderLogger(ctx, in.OrderID)
+	// The ledger counts the refund before Stripe is asked, so a cancellation
+	// that abandoned the activity between its retries would leave money
+	// counted as refunded that never was. A cancelled refund therefore runs
+	// to its end, and so do the signal and the webhook that follow from it.
+	ctx = disconnected(ctx)
 	var res RefundResult
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, compensationOptions), acts.RefundOrder,
 		models.NewRefund{OrderID: in.OrderID, Key: in.Key, AmountMinor: in.Amount, Reason: in.Reason, Actor: in.Actor}).
