@@ -71,9 +71,10 @@ func (s *fakeStore) EraseProfile(context.Context, string) (store.ErasedProfile, 
 	return store.ErasedProfile{}, nil
 }
 
-func (s *fakeStore) ClaimStripeEvent(context.Context, string, string, string) (bool, error) {
-	return true, nil
+func (s *fakeStore) ClaimStripeEvent(context.Context, string, string, string, time.Time, time.Duration) (store.StripeEventClaim, error) {
+	return store.StripeEventClaimed, nil
 }
+func (s *fakeStore) MarkStripeEventHandled(context.Context, string, time.Time) error { return nil }
 func (s *fakeStore) ReleaseStripeEvent(context.Context, string) error { return nil }
 func (s *fakeStore) OrderIDByPaymentIntent(context.Context, string) (string, error) {
 	return "", models.NotFound("order")

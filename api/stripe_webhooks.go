@@ -14,13 +14,15 @@ import (
 
 	"github.com/buybutton/checkout/models"
 	"github.com/buybutton/checkout/payments"
+	"github.com/buybutton/checkout/store"
 	"github.com/buybutton/checkout/workflows"
 )
 
 // StripeEventStore is what the Stripe webhook endpoint needs of the store;
 // *store.Store satisfies it.
 type StripeEventStore interface {
-	ClaimStripeEvent(ctx context.Context, id, typ, orderID string) (bool, error)
+	ClaimStripeEvent(ctx context.Context, id, typ, orderID string, at time.Time, lease time.Duration) (store.StripeEventClaim, error)
+	MarkStripeEventHandled(ctx context.Context, id string, at time.Time) error
 	ReleaseStripeEvent(ctx context.Context, id string) error
 	OrderIDByPaymentIntent(ctx context.Context, intentID string) (string, error)
 	MarkDisputed(ctx context.Context, orderID, detail string) (models.Order, error)
@@ -35,14 +37,31 @@ func (a *app) stripeEvents() (StripeEventStore, bool) {
 	return a.cfg.Store, true
 }
 
-// webhookNow is the clock signatures are checked against.
+// webhookNow is the clock signatures are checked against and event claims
+// are dated by.
 var webhookNow = time.Now
+
+// stripeEventLease is how long a claimed, unfinished event belongs to the
+// delivery that claimed it. Past it a redelivery takes the event over: the
+// claimer most likely died before acting. It is longer than a request may
+// run (defaultRequestTimeout), so a live handler is rarely overtaken, and
+// far shorter than Stripe's retry backoff, so the first retry after a crash
+// acts.
+const stripeEventLease = time.Minute
+
+// codeStripeEventInProgress answers a delivery of an event another delivery
+// is acting on right now; Stripe retries anything but a 2xx.
+const codeStripeEventInProgress = "stripe_event_in_progress"
 
 // stripeWebhook receives Stripe's events. The signature is checked on the raw
 // body before anything else, so a forged or replayed delivery leaves no
-// trace. Each event id is acted on once: a redelivery answers 200 and does
-// nothing. Events about an order are relayed to its workflow, which re-reads
-// the PaymentIntent instead of trusting the event's order or age.
+// trace. Each event id is claimed, acted on, then marked handled: a
+// redelivery of a handled event answers 200 and does nothing; one arriving
+// while another delivery holds a fresh claim answers 409 so Stripe retries;
+// one finding a claim older than stripeEventLease (the API died between
+// claim and mark) takes it over and acts. Events about an order are relayed
+// to its workflow, which re-reads the PaymentIntent instead of trusting the
+// event's order or age.
 func (a *app) stripeWebhook(c *gin.Context) {
 	events, ok := a.stripeEvents()
 	if !ok {
@@ -67,18 +86,28 @@ func (a *app) stripeWebhook(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	first, err := events.ClaimStripeEvent(ctx, ev.ID, ev.Type, orderID)
+	// Acting twice is possible, in the rare case of a takeover while the
+	// first handler is alive but slower than the lease, and harmless: the
+	// signal only makes the workflow re-read the PaymentIntent, MarkDisputed
+	// changes an order once, and the merchant-event workflow starts under a
+	// fixed id per dispute.
+	claim, err := events.ClaimStripeEvent(ctx, ev.ID, ev.Type, orderID, webhookNow(), stripeEventLease)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	if !first {
+	switch claim {
+	case store.StripeEventHandled:
 		c.JSON(http.StatusOK, gin.H{"received": true, "duplicate": true})
+		return
+	case store.StripeEventBusy:
+		writeError(c, models.Conflict(codeStripeEventInProgress, "another delivery of this event is being handled; retry later"))
 		return
 	}
 	if orderID == "" {
 		// Not one of ours (another integration on the account): acknowledged,
 		// or Stripe would keep redelivering it.
+		a.markHandled(ctx, log, events, ev.ID)
 		c.JSON(http.StatusOK, gin.H{"received": true, "ignored": true})
 		return
 	}
@@ -90,8 +119,20 @@ func (a *app) stripeWebhook(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	a.markHandled(ctx, log, events, ev.ID)
 	log.InfoContext(ctx, "Stripe event handled", slog.String("order_id", orderID))
 	c.JSON(http.StatusOK, gin.H{"received": true})
+}
+
+// markHandled closes an event's claim once its effects are done. A failure
+// is logged, not answered: the effects happened, and should the event come
+// again the stale claim is taken over and the idempotent effects repeated.
+func (a *app) markHandled(ctx context.Context, log *slog.Logger, events StripeEventStore, id string) {
+	// Without the request's cancellation: a client that hung up after the
+	// effects must not leave the claim open.
+	if err := events.MarkStripeEventHandled(context.WithoutCancel(ctx), id, webhookNow()); err != nil {
+		log.ErrorContext(ctx, "marking a Stripe event handled failed", slog.String("error", err.Error()))
+	}
 }
 
 // eventOrder finds the order an event is about: metadata.order_id, or the

@@ -16,38 +16,55 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/store"
 	"github.com/buybutton/checkout/workflows"
 )
 
 const testWebhookSecret = "whsec_test"
 
-// fakeEvents is an in-memory StripeEventStore.
+// fakeEvents is an in-memory StripeEventStore; the lease logic is tested on
+// the real store (stripe_webhooks_crash_test.go).
 type fakeEvents struct {
 	mu       sync.Mutex
-	claimed  map[string]bool
+	claimed  map[string]bool // recorded, handled or not
+	handled  map[string]bool
 	intents  map[string]string // payment intent → order
 	disputed map[string]int    // order → MarkDisputed calls that changed it
 	notes    []string
 }
 
 func newFakeEvents() *fakeEvents {
-	return &fakeEvents{claimed: map[string]bool{}, intents: map[string]string{}, disputed: map[string]int{}}
+	return &fakeEvents{claimed: map[string]bool{}, handled: map[string]bool{}, intents: map[string]string{}, disputed: map[string]int{}}
 }
 
-func (f *fakeEvents) ClaimStripeEvent(_ context.Context, id, _, _ string) (bool, error) {
+func (f *fakeEvents) ClaimStripeEvent(_ context.Context, id, _, _ string, _ time.Time, _ time.Duration) (store.StripeEventClaim, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case f.handled[id]:
+		return store.StripeEventHandled, nil
+	case f.claimed[id]:
+		return store.StripeEventBusy, nil
+	}
+	f.claimed[id] = true
+	return store.StripeEventClaimed, nil
+}
+
+func (f *fakeEvents) MarkStripeEventHandled(_ context.Context, id string, _ time.Time) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.claimed[id] {
-		return false, nil
+		f.handled[id] = true
 	}
-	f.claimed[id] = true
-	return true, nil
+	return nil
 }
 
 func (f *fakeEvents) ReleaseStripeEvent(_ context.Context, id string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	delete(f.claimed, id)
+	if !f.handled[id] {
+		delete(f.claimed, id)
+	}
 	return nil
 }
 
@@ -142,11 +159,12 @@ func TestStripeWebhookRefusesBadSignatures(t *testing.T) {
 }
 
 func TestStripeWebhookSignalsTheOrderOnce(t *testing.T) {
-	e, _ := newWebhookEnv(t)
+	e, ev := newWebhookEnv(t)
 	e.temporal.On("SignalWorkflow", mock.Anything, workflows.WorkflowID("ord_1"), "", workflows.SignalPaymentIntent,
 		workflows.PaymentIntentSignal{IntentID: "pi_1", Status: "requires_capture"}).Return(nil).Once()
 	body := capturableEvent("evt_1")
 	require.Equal(t, http.StatusOK, e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())))
+	assert.True(t, ev.handled["evt_1"], "marked handled after acting")
 	// Redelivered: acknowledged, not signalled again (Once above).
 	w := e.do(req{method: http.MethodPost, path: "/v1/webhooks/stripe", body: body,
 		headers: map[string]string{"Stripe-Signature": signedHeader(body, testWebhookSecret, time.Now())}})
@@ -231,6 +249,7 @@ func TestStripeWebhookIgnoresOthersEvents(t *testing.T) {
 		require.Equal(t, http.StatusOK, e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())), "case %d", i)
 	}
 	assert.Len(t, ev.claimed, 3)
+	assert.Len(t, ev.handled, 3, "marked handled, so redeliveries are duplicates rather than in progress")
 }
 
 func TestStripeWebhookUnconfigured(t *testing.T) {

@@ -29,6 +29,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err := tx.AutoMigrate(allRows()...); err != nil {
 			return err
 		}
+		if err := backfillStripeEvents(tx); err != nil {
+			return err
+		}
 		if s.postgres {
 			return widenColumns(tx, allRows()...)
 		}
