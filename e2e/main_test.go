@@ -19,7 +19,10 @@ import (
 )
 
 // devServer is shared by every test of the package; each test gets its own
-// task queue, database, sandbox and API, so tests never see each other.
+// task queue, database, sandbox and API, so tests never see each other. Tests
+// use fixed buyer ids and Idempotency-Keys, so order (and workflow) ids repeat
+// between runs: run the package with -count=1, which starts a fresh dev
+// server, rather than repeating tests inside one process.
 var devServer *testsuite.DevServer
 
 func TestMain(m *testing.M) {
