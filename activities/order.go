@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/buybutton/checkout/failures"
 	"github.com/buybutton/checkout/models"
@@ -65,8 +64,8 @@ func (a *Activities) validateOrder(ctx context.Context, in ValidateInput) (model
 	if err := addr.Validate(); err != nil {
 		return models.Order{}, err
 	}
-	if !strings.HasPrefix(in.PaymentMethod, "pm_") || !models.ValidID(in.PaymentMethod) {
-		return models.Order{}, models.Invalid("invalid_payment_method", "payment_method must be a Stripe PaymentMethod id (pm_…)")
+	if err := models.CheckPaymentMethod(in.PaymentMethod); err != nil {
+		return models.Order{}, err
 	}
 	total, err := p.Price().Times(in.Quantity)
 	if err != nil {

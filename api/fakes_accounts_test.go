@@ -75,7 +75,7 @@ func (s *fakeStore) ClaimStripeEvent(context.Context, string, string, string, ti
 	return store.StripeEventClaimed, nil
 }
 func (s *fakeStore) MarkStripeEventHandled(context.Context, string, time.Time) error { return nil }
-func (s *fakeStore) ReleaseStripeEvent(context.Context, string) error { return nil }
+func (s *fakeStore) ReleaseStripeEvent(context.Context, string) error                { return nil }
 func (s *fakeStore) OrderIDByPaymentIntent(context.Context, string) (string, error) {
 	return "", models.NotFound("order")
 }

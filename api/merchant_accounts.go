@@ -88,9 +88,11 @@ func (a *app) rotateMerchantKey(c *gin.Context) {
 	}
 	grace := defaultKeyGrace
 	if req.GracePeriodSeconds != nil {
-		s := *req.GracePeriodSeconds
-		if s < 0 || time.Duration(s)*time.Second > store.MaxKeyGrace {
-			writeError(c, models.Invalid("invalid_grace_period", "grace_period_seconds must be between 0 and %d", int64(store.MaxKeyGrace/time.Second)))
+		// Compared in seconds: converting a huge value to a Duration first
+		// would overflow into a negative grace that passes the bound.
+		s, maxSeconds := *req.GracePeriodSeconds, int64(store.MaxKeyGrace/time.Second)
+		if s < 0 || s > maxSeconds {
+			writeError(c, models.Invalid("invalid_grace_period", "grace_period_seconds must be between 0 and %d", maxSeconds))
 			return
 		}
 		grace = time.Duration(s) * time.Second

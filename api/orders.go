@@ -51,18 +51,27 @@ func (a *app) getOrder(c *gin.Context) {
 	a.writeOrder(c, o)
 }
 
-// writeOrder answers with the order view. The events are read after the
-// order, so they are at least as new as the status shown.
 func (a *app) writeOrder(c *gin.Context, o models.Order) {
-	events, err := a.cfg.Store.OrderEvents(c.Request.Context(), o.ID)
+	v, err := a.orderWithEvents(c.Request.Context(), o)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
+	c.JSON(http.StatusOK, v)
+}
+
+// orderWithEvents adds o's audit trail. Call it right after reading o: the
+// events are read after the order, so they are at least as new as the
+// status shown.
+func (a *app) orderWithEvents(ctx context.Context, o models.Order) (orderView, error) {
+	events, err := a.cfg.Store.OrderEvents(ctx, o.ID)
+	if err != nil {
+		return orderView{}, err
+	}
 	if events == nil {
 		events = []models.OrderEvent{}
 	}
-	c.JSON(http.StatusOK, orderView{Order: o, Events: events})
+	return orderView{Order: o, Events: events}, nil
 }
 
 type cancelRequest struct {

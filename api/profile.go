@@ -148,7 +148,7 @@ func (a *app) putProfile(c *gin.Context) {
 	var requestKey string
 	if req.PaymentMethod != "" {
 		var err error
-		if err = validPaymentMethod(req.PaymentMethod); err == nil {
+		if err = models.CheckPaymentMethod(req.PaymentMethod); err == nil {
 			requestKey, err = cardRequestKey(c, req.PaymentMethod)
 		}
 		if err != nil {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -19,13 +18,6 @@ import (
 var cardChangeWait = 20 * time.Second
 
 const codeCardChangeInProgress = "card_change_in_progress"
-
-func validPaymentMethod(pm string) error {
-	if !strings.HasPrefix(pm, "pm_") || !models.ValidID(pm) {
-		return models.Invalid("invalid_payment_method", "payment_method must be a Stripe PaymentMethod id (pm_…)")
-	}
-	return nil
-}
 
 // cardRequestKey names one card change: the Idempotency-Key when the client
 // sent one, else the card itself, since a payment method can be attached

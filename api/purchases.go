@@ -51,10 +51,7 @@ func (r *purchaseRequest) validate() error {
 	if err := r.ShippingAddress.Validate(); err != nil {
 		return err
 	}
-	if !strings.HasPrefix(r.PaymentMethod, "pm_") || !models.ValidID(r.PaymentMethod) {
-		return models.Invalid("invalid_payment_method", "payment_method must be a Stripe PaymentMethod id (pm_…)")
-	}
-	return nil
+	return models.CheckPaymentMethod(r.PaymentMethod)
 }
 
 // hash fingerprints the validated request, so a reused Idempotency-Key with

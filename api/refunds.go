@@ -84,18 +84,15 @@ func (a *app) refundOrder(c *gin.Context) {
 		writeError(c, models.Invalid(codeIdempotencyKeyReused, "this Idempotency-Key was used for a refund of another amount"))
 		return
 	}
-	events, err := a.cfg.Store.OrderEvents(c.Request.Context(), o.ID)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
 	latest, err := a.cfg.Store.Order(c.Request.Context(), o.ID)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	if events == nil {
-		events = []models.OrderEvent{}
+	view, err := a.orderWithEvents(c.Request.Context(), latest)
+	if err != nil {
+		writeError(c, err)
+		return
 	}
-	c.JSON(http.StatusOK, gin.H{"refund": res.Refund, "order": orderView{Order: latest, Events: events}})
+	c.JSON(http.StatusOK, gin.H{"refund": res.Refund, "order": view})
 }

@@ -308,6 +308,8 @@ func TestMerchantAccounts(t *testing.T) {
 		t.Fatal("a key rotated with no grace still works")
 	}
 	s.do("POST", "/v1/merchant/keys/rotate", key3, nil, map[string]any{"grace_period_seconds": -1}).expect(http.StatusBadRequest)
+	// Large enough that seconds*1e9 overflows int64 nanoseconds.
+	s.do("POST", "/v1/merchant/keys/rotate", key3, nil, map[string]any{"grace_period_seconds": int64(9223372037)}).expect(http.StatusBadRequest)
 
 	// Webhook URL: http(s) only; the secret is stored encrypted.
 	for _, bad := range []string{"ftp://example.com/h", "/relative", "https://user:pw@example.com/h", ""} {

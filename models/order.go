@@ -78,6 +78,16 @@ func ValidID(s string) bool {
 	return true
 }
 
+// CheckPaymentMethod validates a Stripe PaymentMethod id as a buyer sends it.
+// The API checks it to answer 400 early; the order activity checks it again
+// because a workflow may be started without the API.
+func CheckPaymentMethod(pm string) error {
+	if !strings.HasPrefix(pm, "pm_") || !ValidID(pm) {
+		return Invalid("invalid_payment_method", "payment_method must be a Stripe PaymentMethod id (pm_…)")
+	}
+	return nil
+}
+
 // StatusChange is one transition of an order, with the facts learnt on the
 // way. The store applies it atomically with its audit event; applying the same
 // change twice is a no-op, so retried activities are safe.

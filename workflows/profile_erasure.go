@@ -1,9 +1,6 @@
 package workflows
 
 import (
-	"time"
-
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -22,16 +19,9 @@ type ProfileErasureInput struct {
 }
 
 // detachOptions: an erasure must complete even through a long Stripe
-// outage; the idempotency key makes every attempt one request.
-var detachOptions = workflow.ActivityOptions{
-	StartToCloseTimeout:    30 * time.Second,
-	ScheduleToCloseTimeout: 7 * 24 * time.Hour,
-	RetryPolicy: &temporal.RetryPolicy{
-		InitialInterval:    time.Second,
-		BackoffCoefficient: 2,
-		MaximumInterval:    10 * time.Minute,
-	},
-}
+// outage, as giving money back must: a week of retries, which the
+// idempotency key makes one request.
+var detachOptions = compensationOptions
 
 // ProfileErasureWorkflow detaches an erased profile's card at Stripe. It is
 // a workflow rather than a call in the API request so that the erasure the
