@@ -29,12 +29,12 @@ type ProfileStore interface {
 
 var _ ProfileStore = (*store.Store)(nil)
 
-// profiles is Config.Profiles, or the Store when it keeps profiles.
-func (a *app) profiles() (ProfileStore, bool) {
+// profiles is Config.Profiles, or else the Store.
+func (a *app) profiles() ProfileStore {
 	if a.cfg.Profiles != nil {
-		return a.cfg.Profiles, true
+		return a.cfg.Profiles
 	}
-	return a.cfg.Store, true
+	return a.cfg.Store
 }
 
 // oneTap reports whether a purchase relies on the saved profile: it names
@@ -46,9 +46,9 @@ func (r *purchaseRequest) oneTap() bool {
 // applyProfile completes a purchase's workflow input with the buyer's saved
 // details (one tap), or asks a first purchase to save them (the default).
 func (a *app) applyProfile(ctx context.Context, in *workflows.PurchaseInput, req purchaseRequest) error {
-	profiles, ok := a.profiles()
+	profiles := a.profiles()
 	if !req.oneTap() {
-		in.SaveDetails = ok && (req.SaveDetails == nil || *req.SaveDetails)
+		in.SaveDetails = req.SaveDetails == nil || *req.SaveDetails
 		in.Email, in.Phone = req.Email, req.Phone
 		if in.SaveDetails {
 			// A buyer who has a profile keeps it; PUT /v1/me/profile changes it.
@@ -60,11 +60,7 @@ func (a *app) applyProfile(ctx context.Context, in *workflows.PurchaseInput, req
 		}
 		return nil
 	}
-	var err error = models.ErrNotFound
-	var p models.Profile
-	if ok {
-		p, err = profiles.Profile(ctx, in.BuyerID)
-	}
+	p, err := profiles.Profile(ctx, in.BuyerID)
 	switch {
 	case err == nil:
 		in.Shipping, in.PaymentMethod, in.Customer = p.Shipping, p.PaymentMethodID, p.StripeCustomerID
@@ -102,11 +98,7 @@ func maskProfile(p models.Profile) profileView {
 }
 
 func (a *app) getProfile(c *gin.Context) {
-	profiles, ok := a.profiles()
-	if !ok {
-		writeError(c, models.NotFound("profile"))
-		return
-	}
+	profiles := a.profiles()
 	buyer, _ := buyerID(c)
 	p, err := profiles.Profile(c.Request.Context(), buyer)
 	if err != nil {
@@ -127,11 +119,7 @@ type profileUpdate struct {
 
 func (a *app) putProfile(c *gin.Context) {
 	ctx := c.Request.Context()
-	profiles, ok := a.profiles()
-	if !ok {
-		writeError(c, models.NotFound("profile"))
-		return
-	}
+	profiles := a.profiles()
 	buyer, _ := buyerID(c)
 	var req profileUpdate
 	if err := decodeJSON(c, &req); err != nil {
@@ -212,11 +200,7 @@ func (u profileUpdate) changesDetails() bool {
 // again, or without a profile, still redacts ended orders and answers 204.
 func (a *app) deleteProfile(c *gin.Context) {
 	ctx := c.Request.Context()
-	profiles, ok := a.profiles()
-	if !ok {
-		c.Status(http.StatusNoContent)
-		return
-	}
+	profiles := a.profiles()
 	buyer, _ := buyerID(c)
 	p, err := profiles.Profile(ctx, buyer)
 	switch {
