@@ -16,7 +16,7 @@ import (
 // refund (test fakes) need not implement it.
 type RefundLedger interface {
 	ReserveRefund(ctx context.Context, r models.NewRefund) (models.Refund, models.Order, error)
-	FinishRefund(ctx context.Context, orderID, key, stripeRefundID string, succeeded bool) (models.Refund, models.Order, error)
+	RecordStripeRefund(ctx context.Context, orderID, key, stripeRefundID string, status models.RefundStatus) (models.Refund, models.Order, error)
 }
 
 // RefundResult is the refund as done and the order after it.
@@ -26,9 +26,17 @@ type RefundResult struct {
 }
 
 // RefundOrder gives captured money back: it counts the refund against the
-// captured amount in the store (refusing any excess), asks Stripe under an
-// idempotency key derived from the order and the request key, and records the
-// answer. Every step is idempotent per (order, key), so retries are safe.
+// captured amount in the store (refusing any excess), asks Stripe, and
+// records the answer. Stripe is asked retrieve-then-act: the gateway first
+// looks among the intent's refunds for one tagged with this order and
+// request and adopts it, so a refund Stripe made whose answer or ledger
+// write was lost is never made twice, even once Stripe has forgotten the
+// idempotency key (24 hours). A request the ledger still shows pending asks
+// again, so a pending refund is re-read until Stripe settles it.
+//
+// The refund's status is Stripe's: pending (counted, not yet done),
+// succeeded, or failed (no longer counted). Stripe refusing or failing the
+// refund at once is a non-retryable error, as before.
 func (a *Activities) RefundOrder(ctx context.Context, in models.NewRefund) (RefundResult, error) {
 	res, err := a.refundOrder(ctx, in)
 	return res, failures.ToTemporal(err)
@@ -52,6 +60,7 @@ func (a *Activities) refundOrder(ctx context.Context, in models.NewRefund) (Refu
 		Amount:   rf.AmountMinor,
 		Reason:   in.Reason,
 		Step:     RefundStep(in.Key),
+		Attempt:  attempt(ctx),
 	})
 	if err != nil {
 		var e *models.Error
@@ -59,16 +68,37 @@ func (a *Activities) refundOrder(ctx context.Context, in models.NewRefund) (Refu
 			return RefundResult{}, err // retried; the reservation stays
 		}
 		a.orderLog(ctx, in.OrderID).WarnContext(ctx, "Stripe refused a refund", "code", e.Code)
-		if _, _, ferr := ledger.FinishRefund(ctx, in.OrderID, in.Key, "", false); ferr != nil {
+		if _, _, ferr := ledger.RecordStripeRefund(ctx, in.OrderID, in.Key, "", models.RefundFailed); ferr != nil {
 			return RefundResult{}, ferr
 		}
 		return RefundResult{}, err
 	}
-	rf, o, err = ledger.FinishRefund(ctx, in.OrderID, in.Key, sr.ID, true)
+	status := LedgerRefundStatus(sr.Status)
+	rf, o, err = ledger.RecordStripeRefund(ctx, in.OrderID, in.Key, sr.ID, status)
 	if err != nil {
 		return RefundResult{}, err
 	}
+	if status == models.RefundFailed {
+		a.orderLog(ctx, in.OrderID).WarnContext(ctx, "Stripe failed a refund", "stripe_status", sr.Status, "failure_reason", sr.FailureReason)
+		return RefundResult{}, models.Errorf(models.KindInvalid, CodeRefundFailed, "the payment service could not refund this payment")
+	}
 	return RefundResult{Refund: rf, Order: o}, nil
+}
+
+// CodeRefundFailed is the error of a refund Stripe made but failed (or canceled).
+const CodeRefundFailed = "refund_failed"
+
+// LedgerRefundStatus maps a Stripe refund status to the ledger's: pending
+// and requires_action are money still on its way; failed and canceled are
+// money that will not go back.
+func LedgerRefundStatus(stripeStatus string) models.RefundStatus {
+	switch stripeStatus {
+	case payments.RefundSucceeded:
+		return models.RefundSucceeded
+	case payments.RefundFailed, payments.RefundCanceled:
+		return models.RefundFailed
+	}
+	return models.RefundPending
 }
 
 // RefundStep names a refund within its order at Stripe. Merchants' request

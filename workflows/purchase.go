@@ -191,6 +191,7 @@ func (p *purchase) pay(ctx workflow.Context) error {
 			PaymentMethod: paymentMethod,
 			Customer:      customer,
 			Description:   o.ProductTitle,
+			SaveCard:      p.savedCard != nil,
 		}).Get(io, &intent)
 	if err != nil {
 		code, msg := "payment_unavailable", "the payment service did not answer; nothing was charged"
@@ -203,6 +204,7 @@ func (p *purchase) pay(ctx workflow.Context) error {
 		return nil
 	}
 	p.intentID = intent.ID
+	p.keepSavedCard(intent)
 	switch intent.Status {
 	case payments.IntentRequiresCapture:
 		p.saga.add("payment", p.voidAuthorization)

@@ -25,8 +25,8 @@ var prepareCardOptions = workflow.ActivityOptions{
 }
 
 // paymentSource decides what to authorize: a one-tap purchase uses the saved
-// customer and card; a first purchase that saves attaches the card to a new
-// customer first (Stripe will not attach a card already used without one);
+// customer and card; a first purchase that saves creates the customer first
+// and the authorization saves the card on it (setup_future_usage);
 // otherwise the card as given.
 func (p *purchase) paymentSource(ctx workflow.Context) (paymentMethod, customer string) {
 	if p.in.Customer != "" || !p.in.SaveDetails {
@@ -48,6 +48,15 @@ func (p *purchase) paymentSource(ctx workflow.Context) (paymentMethod, customer 
 		p.saga.add(savedCardStep, p.discardSavedCustomer)
 	}
 	return saved.Card.ID, saved.CustomerID
+}
+
+// keepSavedCard takes the card as the authorization saved it on the new
+// customer: that is the payment method (and its brand and last digits) the
+// profile remembers.
+func (p *purchase) keepSavedCard(in payments.Intent) {
+	if p.savedCard != nil && in.Card != nil {
+		p.savedCard.Card = *in.Card
+	}
 }
 
 // discardUnusedCustomerChange versions the compensation of PrepareSavedCard.
