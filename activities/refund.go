@@ -73,7 +73,7 @@ func (a *Activities) refundOrder(ctx context.Context, in models.NewRefund) (Refu
 		}
 		return RefundResult{}, err
 	}
-	status := LedgerRefundStatus(sr.Status)
+	status := payments.LedgerRefundStatus(sr.Status)
 	rf, o, err = ledger.RecordStripeRefund(ctx, in.OrderID, in.Key, sr.ID, status)
 	if err != nil {
 		return RefundResult{}, err
@@ -87,19 +87,6 @@ func (a *Activities) refundOrder(ctx context.Context, in models.NewRefund) (Refu
 
 // CodeRefundFailed is the error of a refund Stripe made but failed (or canceled).
 const CodeRefundFailed = "refund_failed"
-
-// LedgerRefundStatus maps a Stripe refund status to the ledger's: pending
-// and requires_action are money still on its way; failed and canceled are
-// money that will not go back.
-func LedgerRefundStatus(stripeStatus string) models.RefundStatus {
-	switch stripeStatus {
-	case payments.RefundSucceeded:
-		return models.RefundSucceeded
-	case payments.RefundFailed, payments.RefundCanceled:
-		return models.RefundFailed
-	}
-	return models.RefundPending
-}
 
 // RefundStep names a refund within its order at Stripe. Merchants' request
 // keys are hashed: they are client-chosen text and must not reach Stripe's

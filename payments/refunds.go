@@ -88,6 +88,19 @@ func (g *Gateway) createRefund(ctx context.Context, r RefundRequest) (Refund, er
 	return toRefund(rf), nil
 }
 
+// LedgerRefundStatus maps a Stripe refund status to the ledger's: pending
+// and requires_action are money still on its way; failed and canceled are
+// money that will not go back.
+func LedgerRefundStatus(stripeStatus string) models.RefundStatus {
+	switch stripeStatus {
+	case RefundSucceeded:
+		return models.RefundSucceeded
+	case RefundFailed, RefundCanceled:
+		return models.RefundFailed
+	}
+	return models.RefundPending
+}
+
 func toRefund(rf *stripe.Refund) Refund {
 	return Refund{ID: rf.ID, Status: string(rf.Status), Amount: rf.Amount, FailureReason: string(rf.FailureReason)}
 }

@@ -189,3 +189,38 @@ func TestRecordStripeRefund(t *testing.T) {
 		requireKind(t, err, models.KindInvalid, "invalid_refund_status")
 	})
 }
+
+// A dispute is open, then won (no longer disputed) or lost (still disputed);
+// a closed dispute is final.
+func TestRecordDispute(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := ctxT(t)
+		for _, tc := range []struct {
+			outcome      string
+			wantDisputed bool
+		}{{models.DisputeWon, false}, {models.DisputeLost, true}} {
+			o := capturedOrder(t, s)
+			before, err := s.OrderEvents(ctx, o.ID)
+			require.NoError(t, err)
+			steps := []struct {
+				status, wantStatus string
+				wantDisputed       bool
+			}{
+				{models.DisputeNeedsResponse, models.DisputeNeedsResponse, true},
+				{"under_review", "under_review", true},
+				{tc.outcome, tc.outcome, tc.wantDisputed},
+				{"under_review", tc.outcome, tc.wantDisputed}, // late news of a closed dispute
+			}
+			for i, st := range steps {
+				d, err := s.RecordDispute(ctx, o.ID, st.status, "dispute "+st.status)
+				require.NoError(t, err)
+				require.Equal(t, st.wantStatus, d.DisputeStatus, "%s step %d", tc.outcome, i)
+				require.Equal(t, st.wantDisputed, d.Disputed, "%s step %d", tc.outcome, i)
+				require.Equal(t, models.StatusAccepted, d.Status)
+			}
+			after, err := s.OrderEvents(ctx, o.ID)
+			require.NoError(t, err)
+			require.Len(t, after, len(before)+3, "one audit event per change")
+		}
+	})
+}
