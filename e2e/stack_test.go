@@ -70,6 +70,9 @@ type stackOptions struct {
 	// on authorization and the searches for a lost one; zero: production's.
 	authorizeTimeout            time.Duration
 	authorizationSearchInterval time.Duration
+	// activityStore, when set, is the store the activities see, wrapping the
+	// stack's (to make one of its writes fail); the API keeps the real one.
+	activityStore func(*store.Store) activities.Store
 }
 
 // e2eWebhookSecret signs the sandbox's webhooks and verifies them in the API.
@@ -117,8 +120,12 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	t.Cleanup(tc.Close)
 
 	taskQueue := "e2e-" + randomHex(6)
+	var actStore activities.Store = st
+	if o.activityStore != nil {
+		actStore = o.activityStore(st)
+	}
 	acts := &activities.Activities{
-		Store:      st,
+		Store:      actStore,
 		Payments:   payments.New(payments.Config{SecretKey: "sk_test_e2e", APIBase: sbSrv.URL}),
 		Notifier:   notify.NewLocalSender(5 * time.Second),
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
