@@ -80,7 +80,7 @@ func (a *Activities) refundOrder(ctx context.Context, in models.NewRefund) (Refu
 	}
 	if status == models.RefundFailed {
 		a.orderLog(ctx, in.OrderID).WarnContext(ctx, "Stripe failed a refund", "stripe_status", sr.Status, "failure_reason", sr.FailureReason)
-		return RefundResult{}, models.Errorf(models.KindInvalid, CodeRefundFailed, "the payment service could not refund this payment")
+		return RefundResult{}, models.Errorf(models.KindConflict, CodeRefundFailed, "the payment service could not refund this payment")
 	}
 	return RefundResult{Refund: rf, Order: o}, nil
 }

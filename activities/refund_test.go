@@ -126,7 +126,7 @@ func TestRefundOrder(t *testing.T) {
 		env, a, st, pay := newRefundEnv(t, nil)
 		pay.refund = payments.Refund{ID: "re_f", Status: payments.RefundFailed, Amount: 1000, FailureReason: "lost_or_stolen_card"}
 		_, err := env.ExecuteActivity(a.RefundOrder, in)
-		assertKind(t, err, models.KindInvalid, CodeRefundFailed)
+		assertKind(t, err, models.KindConflict, CodeRefundFailed)
 		assert.Equal(t, models.RefundFailed, st.refunds[in.Key].Status)
 		assert.Equal(t, "re_f", st.refunds[in.Key].StripeRefundID)
 		assert.Equal(t, int64(0), st.order.RefundedMinor)

@@ -192,7 +192,7 @@ func TestDisputeWonOrLostIsVisibleOnTheOrder(t *testing.T) {
 			}
 			s.waitDispute(orderID, "needs_response", true)
 
-			if r := s.refund(orderID, "during-dispute", 500); r.Status < 400 || r.errorCode() != "charge_disputed" {
+			if r := s.refund(orderID, "during-dispute", 500); r.Status != http.StatusConflict || r.errorCode() != "charge_disputed" {
 				t.Fatalf("refund of a disputed charge: %d %s", r.Status, r.Raw)
 			}
 			if o := s.order(orderID); o.RefundedMinor != 0 {
