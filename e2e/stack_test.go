@@ -71,8 +71,14 @@ type stackOptions struct {
 	authorizeTimeout            time.Duration
 	authorizationSearchInterval time.Duration
 	// activityStore, when set, is the store the activities see, wrapping the
-	// stack's (to make one of its writes fail); the API keeps the real one.
+	// worker's (to make one of its writes fail); the API keeps the real one.
 	activityStore func(*store.Store) activities.Store
+	// workerDB, when set, carries the worker's database connections (the
+	// API keeps its own, direct), so a test can take the database away from
+	// the workflow's steps alone.
+	workerDB *tcpProxy
+	// apiDB, when set, carries the API's database connections likewise.
+	apiDB *tcpProxy
 }
 
 // e2eWebhookSecret signs the sandbox's webhooks and verifies them in the API.
@@ -84,7 +90,16 @@ const e2eOperatorToken = "op_e2e_operator_token"
 func newStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
 	ctx := context.Background()
-	st := storetest.Open(t, "postgres")
+	dbURL := storetest.NewPostgresDatabase(t)
+	storeRing := storetest.Ring(t)
+	st := storetest.OpenURL(t, dbURL, storeRing)
+	workerStore, apiStore := st, st
+	if o.apiDB != nil {
+		apiStore = storetest.OpenURL(t, o.apiDB.proxyURL(t, dbURL), storeRing)
+	}
+	if o.workerDB != nil {
+		workerStore = storetest.OpenURL(t, o.workerDB.proxyURL(t, dbURL), storeRing)
+	}
 
 	// The API's listener exists before the sandbox, so the sandbox can be
 	// told where to send webhooks; the API handler is set and served below.
@@ -120,16 +135,16 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	t.Cleanup(tc.Close)
 
 	taskQueue := "e2e-" + randomHex(6)
-	var actStore activities.Store = st
+	var actStore activities.Store = workerStore
 	if o.activityStore != nil {
-		actStore = o.activityStore(st)
+		actStore = o.activityStore(workerStore)
 	}
 	acts := &activities.Activities{
 		Store:      actStore,
 		Payments:   payments.New(payments.Config{SecretKey: "sk_test_e2e", APIBase: sbSrv.URL}),
 		Notifier:   notify.NewLocalSender(5 * time.Second),
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Deliveries: st,
+		Deliveries: workerStore,
 	}
 	if o.notifyRetryInterval == 0 {
 		o.notifyRetryInterval = 100 * time.Millisecond
@@ -148,7 +163,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		o.acceptTimeout = time.Hour
 	}
 	h := api.New(api.Config{
-		Store:               st,
+		Store:               apiStore,
 		Temporal:            tc,
 		TaskQueue:           taskQueue,
 		BuyerTokenSecret:    secret,
@@ -239,6 +254,7 @@ type response struct {
 	Status int
 	Body   map[string]any
 	Raw    string
+	Header http.Header
 }
 
 func (s *stack) do(method, path, bearer string, headers map[string]string, body any) response {
@@ -270,7 +286,7 @@ func (s *stack) do(method, path, bearer string, headers map[string]string, body 
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	out := response{t: s.t, Status: res.StatusCode, Raw: string(raw)}
+	out := response{t: s.t, Status: res.StatusCode, Raw: string(raw), Header: res.Header}
 	if len(raw) > 0 && strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
 		if err := json.Unmarshal(raw, &out.Body); err != nil {
 			s.t.Fatalf("%s %s: body is not a JSON object: %s", method, path, raw)

@@ -19,6 +19,10 @@ import (
 // dependency.
 var acts *activities.Activities
 
+// codeStoreUnavailable is the failure code of a purchase that gave up
+// because the store stayed unreachable through every retry.
+const codeStoreUnavailable = "store_unavailable"
+
 // PurchaseWorkflow drives one order from the Buy tap to delivery or to a
 // consistent end: every path that does not deliver gives the stock back and
 // voids or refunds the money.
@@ -140,17 +144,18 @@ func (p *purchase) terminal() bool { return p.order.Status.Terminal() }
 func (p *purchase) pay(ctx workflow.Context) error {
 	io := disconnected(ctx)
 	var o models.Order
-	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(io, localStoreOptions), acts.ValidateOrder,
+	err := p.writeWithFallback(io, purchaseStoreOptions, &o, acts.ValidateOrder,
 		activities.ValidateInput{
 			OrderID: p.in.OrderID, BuyerID: p.in.BuyerID, ProductID: p.in.ProductID, Quantity: p.in.Quantity,
 			Shipping: p.in.Shipping, PaymentMethod: p.in.PaymentMethod,
-		}).Get(io, &o)
+		})
 	if err != nil {
 		if e := domainError(err); e != nil {
 			p.refuse(ctx, e)
 			return nil
 		}
-		return err
+		p.giveUp(io, err)
+		return nil
 	}
 	p.order = o
 	p.upsertOrderAttributes(ctx)
@@ -158,17 +163,15 @@ func (p *purchase) pay(ctx workflow.Context) error {
 		return err
 	}
 
-	err = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(io, localStoreOptions), acts.ReserveStock,
-		o.ID, o.ProductID, o.Quantity).Get(io, nil)
+	err = p.writeWithFallback(io, purchaseStoreOptions, nil, acts.ReserveStock, o.ID, o.ProductID, o.Quantity)
 	if err != nil {
 		e := domainError(err)
 		if e == nil {
-			// An attempt that timed out may still have reserved: releasing is
-			// a no-op otherwise.
-			if rerr := p.releaseStock(io); rerr != nil {
-				p.logger.Error("Releasing stock after a failed reservation failed", "error", rerr)
-			}
-			return err
+			// An attempt that timed out may still have reserved: the
+			// release that giving up runs is a no-op otherwise.
+			p.saga.add("stock", p.releaseStock)
+			p.giveUp(io, err)
+			return nil
 		}
 		if e.Kind == models.KindSoldOut {
 			p.end(io, models.StatusSoldOut, models.ActorSystem, "sold_out", "not enough stock left")
@@ -352,17 +355,36 @@ func (p *purchase) record(ctx workflow.Context, c models.StatusChange) {
 	p.upsertStatus(ctx)
 }
 
-// storeWrite runs a store write as a local activity and, when its attempts
-// run out on a retryable error, as a regular activity that keeps trying:
-// losing a status record or a stock release is not an option.
+// storeWrite is writeWithFallback for writes that must never be lost (a
+// status record, a stock release): their durable retries last a week.
 func (p *purchase) storeWrite(ctx workflow.Context, result any, activity any, args ...any) error {
+	return p.writeWithFallback(ctx, durableStoreOptions, result, activity, args...)
+}
+
+// writeWithFallback runs a store step as a local activity (fast, inside the
+// workflow task) and, when its few quick attempts run out on a retryable
+// error, as a regular activity with the durable options: a database that
+// refuses connections for a while delays the step instead of failing it.
+func (p *purchase) writeWithFallback(ctx workflow.Context, durable workflow.ActivityOptions, result any, activity any, args ...any) error {
 	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localStoreOptions), activity, args...).Get(ctx, result)
 	var app *temporal.ApplicationError
 	if err == nil || errors.As(err, &app) && app.NonRetryable() {
 		return err
 	}
-	p.logger.Warn("Store write failed as a local activity; retrying durably", "error", err)
-	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, durableStoreOptions), activity, args...).Get(ctx, result)
+	p.logger.Warn("Store step failed as a local activity; retrying durably", "error", err)
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, durable), activity, args...).Get(ctx, result)
+}
+
+// giveUp ends a purchase whose early store steps failed through every
+// retry: whatever was taken goes back, and the order records a terminal
+// status (or, when validation never wrote the row, the workflow's view and
+// search attribute do), so a retry with the same key answers the truth
+// instead of finding a failed workflow.
+func (p *purchase) giveUp(ctx workflow.Context, err error) {
+	p.logger.Error("Purchase gave up: the store stayed unavailable", "error", err)
+	p.order.Status = models.StatusPending
+	p.end(ctx, models.StatusPaymentFailed, models.ActorSystem, codeStoreUnavailable,
+		"the order could not be recorded; nothing was charged, try again")
 }
 
 func applyChange(o models.Order, c models.StatusChange) models.Order {

@@ -31,12 +31,15 @@ type harness struct {
 	reserved       bool
 
 	// Behaviour of the fakes; set before run.
-	validateErr  error
-	reserveErr   error
-	intent       payments.Intent
-	authorizeErr error
-	captureErr   error
-	notifyErr    error
+	validateErr error
+	reserveErr  error
+	// reserveFailures, when set, makes only the first that many
+	// reservations fail with reserveErr.
+	reserveFailures int
+	intent          payments.Intent
+	authorizeErr    error
+	captureErr      error
+	notifyErr       error
 	// remote is the intent as Stripe has it now, what a re-read returns;
 	// nil means as AuthorizePayment answered.
 	remote   *payments.Intent
@@ -156,11 +159,11 @@ func (h *harness) validateOrder(_ context.Context, in activities.ValidateInput) 
 
 func (h *harness) reserveStock(_ context.Context, orderID, productID string, qty int) error {
 	h.call("ReserveStock")
-	if h.reserveErr != nil {
-		return h.reserveErr
-	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.reserveErr != nil && (h.reserveFailures == 0 || countOf(h.calls, "ReserveStock") <= h.reserveFailures) {
+		return h.reserveErr
+	}
 	h.reserved = true
 	return nil
 }

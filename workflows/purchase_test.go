@@ -409,19 +409,52 @@ func domainErr(t *testing.T, err error) *models.Error {
 	return e
 }
 
-// The store staying unreachable through every local attempt of the
-// reservation fails the workflow, gives back any stock an attempt may have
-// taken, and answers the buyer with a retryable error rather than hanging.
-func TestPurchaseWorkflowStoreDown(t *testing.T) {
+// The store staying unreachable through every attempt of the reservation,
+// local and durable (an hour), ends the purchase payment_failed with
+// store_unavailable: the stock an attempt may have taken goes back, nothing
+// is charged, the pay update answers that outcome and the workflow completes,
+// so a retry with the same key reads the truth.
+func TestPurchaseWorkflowStoreDownGivesUpWithATerminalStatus(t *testing.T) {
 	h := newHarness(t)
 	h.reserveErr = failures.ToTemporal(models.Errorf(models.KindUnavailable, "db_down", "database unreachable"))
 	h.run(testInput())
 
-	_, err := h.result()
-	require.Error(t, err)
-	calls, _, _ := h.snapshot()
+	o, err := h.result()
+	require.NoError(t, err)
+	assert.Equal(t, models.StatusPaymentFailed, o.Status)
+	assert.Equal(t, codeStoreUnavailable, o.FailureCode)
+	calls, _, stored := h.snapshot()
 	assert.NotContains(t, calls, "AuthorizePayment")
-	assert.Equal(t, "ReleaseStock", calls[len(calls)-1])
+	assert.Contains(t, calls, "ReleaseStock")
+	assert.Equal(t, models.StatusPaymentFailed, stored.Status, "the terminal status reached the store")
 	require.True(t, h.pay.completed)
-	assert.Equal(t, models.KindUnavailable, domainErr(t, h.pay.err).Kind)
+	require.NoError(t, h.pay.err)
+	assert.Equal(t, models.StatusPaymentFailed, h.pay.result.(PayResult).Status)
+}
+
+// A store outage shorter than the durable retries only delays the purchase:
+// the reservation succeeds on a later attempt and the order is authorized.
+func TestPurchaseWorkflowRidesOutAStoreOutage(t *testing.T) {
+	h := newHarness(t)
+	h.reserveFailures = 12 // the five local attempts and several durable ones
+	h.reserveErr = failures.ToTemporal(models.Errorf(models.KindUnavailable, "db_down", "database unreachable"))
+	h.pay = h.updateAt(0, UpdatePay, PayUpdateID)
+	h.env.RegisterDelayedCallback(func() { h.env.CancelWorkflow() }, 24*time.Hour)
+	h.env.ExecuteWorkflow(PurchaseWorkflow, testInput())
+
+	require.True(t, h.pay.completed)
+	require.NoError(t, h.pay.err)
+	assert.Equal(t, models.StatusAuthorized, h.pay.result.(PayResult).Status)
+	calls, _, _ := h.snapshot()
+	assert.Equal(t, 1, countOf(calls, "AuthorizePayment"))
+}
+
+func countOf(calls []string, name string) int {
+	n := 0
+	for _, c := range calls {
+		if c == name {
+			n++
+		}
+	}
+	return n
 }
