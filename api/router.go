@@ -28,6 +28,7 @@ type Store interface {
 	Product(ctx context.Context, id string) (models.Product, error)
 	Order(ctx context.Context, id string) (models.Order, error)
 	ListMerchantOrders(ctx context.Context, merchantID string, status models.OrderStatus, limit int) ([]models.Order, error)
+	ListOrdersInStatus(ctx context.Context, status models.OrderStatus, limit int) ([]models.Order, error)
 	OrderEvents(ctx context.Context, orderID string) ([]models.OrderEvent, error)
 	ClaimIdempotencyKey(ctx context.Context, scope, key, requestHash, orderID string) (store.IdempotencyRecord, bool, error)
 	// Part of the interface, not asserted at run time, so that a store
@@ -178,5 +179,7 @@ func New(cfg Config) http.Handler {
 	admin := v1.Group("/admin", a.requireOperator)
 	admin.GET("/rollout", a.getRollout)
 	admin.PUT("/rollout", a.putRollout)
+	admin.GET("/orders/needs-attention", a.listAttention)
+	admin.POST("/orders/:id/resolve", a.resolveOrder)
 	return a.withCodec(r)
 }

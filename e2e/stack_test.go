@@ -48,9 +48,10 @@ type stack struct {
 	// Metrics is what the stack's /metrics serves: API, SDK and checkout counters.
 	Metrics *metrics.Set
 
-	taskQueue string
-	acts      *activities.Activities
-	worker    sdkworker.Worker
+	taskQueue  string
+	sandboxURL string
+	acts       *activities.Activities
+	worker     sdkworker.Worker
 }
 
 type stackOptions struct {
@@ -191,7 +192,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		t.Fatalf("create merchant: %v", err)
 	}
 	s := &stack{t: t, Ring: ring, Store: st, Sandbox: sb, Temporal: tc, API: srv, secret: secret, MerchantID: m.ID, MerchantKey: key,
-		Metrics: ms, taskQueue: taskQueue, acts: acts}
+		Metrics: ms, taskQueue: taskQueue, sandboxURL: sbSrv.URL, acts: acts}
 	s.startWorker()
 	t.Cleanup(func() { s.worker.Stop() })
 	return s

@@ -120,6 +120,9 @@ func statusChangeFields(c models.StatusChange) map[string]any {
 		}
 	}
 	set("failure_code", c.FailureCode)
+	if c.ClearFailureCode {
+		f["failure_code"] = ""
+	}
 	set("payment_intent_id", c.PaymentIntentID)
 	set("carrier", c.Carrier)
 	set("tracking_number", c.TrackingNumber)
@@ -136,17 +139,27 @@ func statusChangeFields(c models.StatusChange) map[string]any {
 // ListMerchantOrders returns a merchant's orders, newest first, optionally
 // only those in one status. limit ≤ 0 means a default page; it is capped.
 func (s *Store) ListMerchantOrders(ctx context.Context, merchantID string, status models.OrderStatus, limit int) ([]models.Order, error) {
-	if limit <= 0 {
-		limit = defaultListLimit
-	}
-	limit = min(limit, maxListLimit)
 	q := s.db.WithContext(ctx).Where("merchant_id = ?", merchantID)
 	if status != "" {
 		q = q.Where("status = ?", string(status))
 	}
+	return s.listOrders(q, "list merchant orders", limit)
+}
+
+// ListOrdersInStatus returns every merchant's orders in one status, newest
+// first: what operators work through (needs_attention).
+func (s *Store) ListOrdersInStatus(ctx context.Context, status models.OrderStatus, limit int) ([]models.Order, error) {
+	return s.listOrders(s.db.WithContext(ctx).Where("status = ?", string(status)), "list orders in status", limit)
+}
+
+func (s *Store) listOrders(q *gorm.DB, op string, limit int) ([]models.Order, error) {
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	limit = min(limit, maxListLimit)
 	var rows []orderRow
 	if err := q.Order("created_at DESC").Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
-		return nil, dbError("list merchant orders", "order", err)
+		return nil, dbError(op, "order", err)
 	}
 	out := make([]models.Order, 0, len(rows))
 	for _, r := range rows {

@@ -18,6 +18,7 @@ const (
 	UpdateShip    = "ship"    // merchant ships: carrier and tracking
 	UpdateDeliver = "deliver" // merchant confirms delivery: completes the order
 	UpdateCancel  = "cancel"  // buyer cancels until shipped: void or refund, release
+	UpdateResolve = "resolve" // operator settles an order that needs attention: retry, or resolved by hand
 
 	QueryStatus = "status" // the order view
 
@@ -122,6 +123,20 @@ type (
 		Actor  string `json:"actor"`
 		Reason string `json:"reason"`
 	}
+	// ResolveInput settles an order in needs_attention: ResolveRetry gives
+	// the money back again, ResolveResolved records that an operator did it
+	// by other means (Note says how).
+	ResolveInput struct {
+		Actor  string `json:"actor"`
+		Action string `json:"action"`
+		Note   string `json:"note,omitempty"`
+	}
+)
+
+// Actions of ResolveInput.
+const (
+	ResolveRetry    = "retry"
+	ResolveResolved = "resolved"
 )
 
 // Every update other than pay answers with the order's new state (models.Order).
