@@ -49,6 +49,10 @@ type Config struct {
 	BuyerTokenSecret []byte
 	// AcceptTimeout is passed to new workflows; zero lets the workflow use its default.
 	AcceptTimeout time.Duration
+	// ShipBy and AutoCompleteAfter bound an order's life after accept and
+	// after shipping; zero lets the workflow use its defaults.
+	ShipBy            time.Duration
+	AutoCompleteAfter time.Duration
 	// PayWait is how long POST /v1/purchases waits for the payment outcome
 	// before answering 202 pending. Default 5s.
 	PayWait time.Duration

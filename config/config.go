@@ -23,6 +23,8 @@ type Config struct {
 	StripeWebhookKey  string        // STRIPE_WEBHOOK_SECRET
 	BuyerTokenSecret  string        // BUYER_TOKEN_SECRET
 	AcceptTimeout     time.Duration // MERCHANT_ACCEPT_TIMEOUT
+	ShipBy            time.Duration // SHIP_BY: how long after accepting the merchant has to ship
+	AutoCompleteAfter time.Duration // AUTO_COMPLETE_AFTER: a shipped order completes by itself this long after shipping
 	PayWait           time.Duration // PAY_WAIT: how long POST /v1/purchases waits for the payment answer
 	SandboxAddr       string        // SANDBOX_ADDR: where `checkout sandbox` and `checkout dev` serve the sandbox
 	LogLevel          string        // LOG_LEVEL: debug, info, warn, error
@@ -90,6 +92,15 @@ func FromEnv() (Config, error) {
 	}
 	if c.AcceptTimeout <= 0 || c.AcceptTimeout > workflows.MaxAcceptTimeout {
 		return c, fmt.Errorf("MERCHANT_ACCEPT_TIMEOUT must be positive and at most %s (card authorizations lapse after about 7 days)", workflows.MaxAcceptTimeout)
+	}
+	if c.ShipBy, err = duration("SHIP_BY", workflows.DefaultShipBy); err != nil {
+		return c, err
+	}
+	if c.AutoCompleteAfter, err = duration("AUTO_COMPLETE_AFTER", workflows.DefaultAutoCompleteAfter); err != nil {
+		return c, err
+	}
+	if c.ShipBy <= 0 || c.AutoCompleteAfter <= 0 {
+		return c, fmt.Errorf("SHIP_BY and AUTO_COMPLETE_AFTER must be positive")
 	}
 	if c.PayWait, err = duration("PAY_WAIT", DefaultPayWait); err != nil {
 		return c, err

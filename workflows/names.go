@@ -48,6 +48,14 @@ const (
 // order. Card authorizations lapse after about 7 days, so it must stay below that.
 const DefaultAcceptTimeout = 48 * time.Hour
 
+// DefaultShipBy is how long a merchant has to ship an accepted order before
+// the buyer is refunded and the order cancelled.
+const DefaultShipBy = 7 * 24 * time.Hour
+
+// DefaultAutoCompleteAfter is how long after shipping an order with no
+// delivery confirmation completes by itself (delivered), ending its workflow.
+const DefaultAutoCompleteAfter = 21 * 24 * time.Hour
+
 // MaxAcceptTimeout keeps the capture safely inside the authorization's life.
 const MaxAcceptTimeout = 6 * 24 * time.Hour
 
@@ -65,6 +73,11 @@ type PurchaseInput struct {
 	PaymentMethod string         `json:"payment_method"`
 	// AcceptTimeout bounds the wait for the merchant; zero means DefaultAcceptTimeout.
 	AcceptTimeout time.Duration `json:"accept_timeout"`
+	// ShipBy bounds the wait for shipping once accepted; zero means DefaultShipBy.
+	ShipBy time.Duration `json:"ship_by,omitempty"`
+	// AutoCompleteAfter is how long after shipping the order completes
+	// without a delivery confirmation; zero means DefaultAutoCompleteAfter.
+	AutoCompleteAfter time.Duration `json:"auto_complete_after,omitempty"`
 	// PaymentActionTimeout bounds the wait for 3-D Secure; zero means PaymentActionTimeout.
 	PaymentActionTimeout time.Duration `json:"payment_action_timeout,omitempty"`
 	// NotifyRetryInterval overrides the first backoff of merchant webhook

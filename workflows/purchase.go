@@ -144,7 +144,71 @@ func (p *purchase) process(ctx workflow.Context) error {
 	if err := p.awaitMerchant(ctx); err != nil {
 		return err
 	}
+	if err := p.awaitShipment(ctx); err != nil {
+		return err
+	}
+	if err := p.awaitDelivery(ctx); err != nil {
+		return err
+	}
 	return workflow.Await(ctx, p.terminal)
+}
+
+// awaitShipment gives an accepted order until the ship-by deadline; past
+// it the buyer is refunded, the stock released and the merchant told.
+func (p *purchase) awaitShipment(ctx workflow.Context) error {
+	if p.order.Status != models.StatusAccepted {
+		return nil
+	}
+	shipped, err := workflow.AwaitWithTimeout(ctx, orDefault(p.in.ShipBy, DefaultShipBy), func() bool {
+		return p.order.Status != models.StatusAccepted
+	})
+	if err != nil || shipped {
+		return err
+	}
+	if err := p.lock.Lock(ctx); err != nil {
+		return err
+	}
+	defer p.lock.Unlock()
+	if p.order.Status != models.StatusAccepted {
+		return nil // a handler holding the lock decided first
+	}
+	p.end(disconnected(ctx), models.StatusCancelled, models.ActorSystem, "ship_by_expired", "the merchant did not ship in time; the buyer was refunded")
+	p.notify(ctx, EventOrderCancelled)
+	return nil
+}
+
+// awaitDelivery completes a shipped order by itself once the auto-complete
+// period has passed without a delivery confirmation, so no order workflow
+// lives for ever; later refunds and disputes run in workflows of their own.
+func (p *purchase) awaitDelivery(ctx workflow.Context) error {
+	if p.order.Status != models.StatusShipped {
+		return nil
+	}
+	delivered, err := workflow.AwaitWithTimeout(ctx, orDefault(p.in.AutoCompleteAfter, DefaultAutoCompleteAfter), func() bool {
+		return p.order.Status != models.StatusShipped
+	})
+	if err != nil || delivered {
+		return err
+	}
+	if err := p.lock.Lock(ctx); err != nil {
+		return err
+	}
+	defer p.lock.Unlock()
+	if p.order.Status != models.StatusShipped {
+		return nil
+	}
+	p.record(disconnected(ctx), models.StatusChange{To: models.StatusDelivered, Actor: models.ActorSystem,
+		Detail: "completed automatically after shipping"})
+	p.notify(ctx, EventOrderDelivered)
+	return nil
+}
+
+// orDefault is d, or def when d is not set.
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
 }
 
 func (p *purchase) terminal() bool { return p.order.Status.Terminal() }
