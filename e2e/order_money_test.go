@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -120,5 +121,40 @@ func TestMerchantEventsArriveInOrderAcrossAnOutage(t *testing.T) {
 	case len(types) == 2 && types[0] == "order.created" && types[1] == "order.cancelled":
 	default:
 		t.Fatalf("merchant received %v, want [order.created order.cancelled] or [order.cancelled]", types)
+	}
+}
+
+// One buyer cannot hold a product's stock with 3-D Secure purchases that
+// never finish: past the cap a purchase is refused before any stock is
+// taken, and a cancelled one makes room again.
+func TestOpenUnpaidOrdersAreCappedPerBuyer(t *testing.T) {
+	s := newStack(t, stackOptions{maxOpenUnpaid: 2})
+	productID := s.product(5, 1500)
+	buyer := s.buyer("buyer_hoarder_" + randomHex(4))
+	body := purchaseBody(productID, 1, "pm_card_authenticationRequired")
+
+	var open []string
+	for i := range 2 {
+		res := s.purchase(buyer, "key-hold-"+strconv.Itoa(i), body)
+		if res.str("status") != string(models.StatusRequiresAction) {
+			t.Fatalf("purchase %d: %d %s", i, res.Status, res.Raw)
+		}
+		open = append(open, res.str("order_id"))
+	}
+	refused := s.purchase(buyer, "key-hold-2", body)
+	if refused.Status != http.StatusUnprocessableEntity || refused.errorCode() != "too_many_open_orders" {
+		t.Fatalf("third open purchase answered %d %s, want 422 too_many_open_orders", refused.Status, refused.Raw)
+	}
+	if got := s.stock(productID); got != 3 {
+		t.Fatalf("stock = %d, want 3: the refused purchase took nothing", got)
+	}
+	// Another buyer is not affected.
+	s.purchase(s.buyer("buyer_other_"+randomHex(4)), "key-other", purchaseBody(productID, 1, "pm_card_visa")).
+		expect(http.StatusCreated)
+
+	s.do("POST", "/v1/orders/"+open[0]+"/cancel", buyer, nil, nil).expect(http.StatusOK)
+	res := s.purchase(buyer, "key-hold-3", body)
+	if res.str("status") != string(models.StatusRequiresAction) {
+		t.Fatalf("after a cancel: %d %s", res.Status, res.Raw)
 	}
 }

@@ -80,6 +80,8 @@ type stackOptions struct {
 	workerDB *tcpProxy
 	// apiDB, when set, carries the API's database connections likewise.
 	apiDB *tcpProxy
+	// maxOpenUnpaid caps each buyer's orders waiting for payment; 0: no cap.
+	maxOpenUnpaid int
 }
 
 // e2eWebhookSecret signs the sandbox's webhooks and verifies them in the API.
@@ -146,6 +148,8 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		Notifier:   notify.NewLocalSender(5 * time.Second),
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Deliveries: workerStore,
+
+		MaxOpenUnpaidPerBuyer: o.maxOpenUnpaid,
 	}
 	if o.notifyRetryInterval == 0 {
 		o.notifyRetryInterval = 100 * time.Millisecond

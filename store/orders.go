@@ -19,6 +19,20 @@ const (
 // the stored order unchanged, so a retried activity is harmless. An empty
 // status means pending; zero timestamps mean now.
 func (s *Store) CreateOrder(ctx context.Context, o models.Order) (models.Order, error) {
+	return s.CreateOpenOrder(ctx, o, 0)
+}
+
+// CodeTooManyOpenOrders refuses a purchase from a buyer who already has the
+// most unpaid orders (pending, requires_action) allowed.
+const CodeTooManyOpenOrders = "too_many_open_orders"
+
+// CreateOpenOrder is CreateOrder for a new purchase: it refuses the order
+// when its buyer already has maxOpenUnpaid orders waiting for payment
+// (pending or requires_action; 0: no cap), so one buyer cannot hold a
+// product's stock with purchases that never finish. The count and the
+// insert are one transaction under a per-buyer lock, so concurrent
+// purchases cannot both pass. Creating an order that exists changes nothing.
+func (s *Store) CreateOpenOrder(ctx context.Context, o models.Order, maxOpenUnpaid int) (models.Order, error) {
 	if !models.ValidID(o.ID) {
 		return models.Order{}, models.Invalid("invalid_order_id", "order id %q is malformed", o.ID)
 	}
@@ -35,8 +49,30 @@ func (s *Store) CreateOrder(ctx context.Context, o models.Order) (models.Order, 
 	if err != nil {
 		return models.Order{}, err
 	}
-	db := s.db.WithContext(ctx)
-	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+	create := func(tx *gorm.DB) error { return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error }
+	if maxOpenUnpaid <= 0 {
+		err = create(s.db.WithContext(ctx))
+	} else {
+		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if s.postgres {
+				if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", "open-orders:"+o.BuyerID).Error; err != nil {
+					return err
+				}
+			}
+			var open int64
+			err := tx.Model(&orderRow{}).Where("buyer_id = ? AND status IN ? AND id <> ?", o.BuyerID,
+				[]string{string(models.StatusPending), string(models.StatusRequiresAction)}, o.ID).Count(&open).Error
+			if err != nil {
+				return err
+			}
+			if open >= int64(maxOpenUnpaid) {
+				return models.Errorf(models.KindConflict, CodeTooManyOpenOrders,
+					"you have %d purchases waiting for payment; finish or cancel one first", open)
+			}
+			return create(tx)
+		})
+	}
+	if err != nil {
 		return models.Order{}, dbError("create order", "order", err)
 	}
 	return s.Order(ctx, o.ID)

@@ -135,25 +135,28 @@ func newActivities(cfg config.Config, st *store.Store) *activities.Activities {
 		Notifier:   newNotifier(cfg),
 		Logger:     slog.Default(),
 		Deliveries: st,
+
+		MaxOpenUnpaidPerBuyer: cfg.MaxOpenUnpaidPerBuyer,
 	}
 }
 
 func newAPI(cfg config.Config, st *store.Store, tc client.Client, secret string, trust apiTrust) http.Handler {
 	return api.New(api.Config{
-		Store:             st,
-		Temporal:          tc,
-		TaskQueue:         cfg.TaskQueue,
-		BuyerTokenSecret:  []byte(secret),
-		AcceptTimeout:     cfg.AcceptTimeout,
-		ShipBy:            cfg.ShipBy,
-		AutoCompleteAfter: cfg.AutoCompleteAfter,
-		PayWait:           cfg.PayWait,
-		Logger:            slog.Default(),
-		OperatorToken:     cfg.OperatorToken,
-		Registry:          processMetrics().Registry,
-		Rollout:           trust.rollout,
-		RateLimits:        trust.limits,
-		Codec:             trust.codec,
+		Store:                st,
+		Temporal:             tc,
+		TaskQueue:            cfg.TaskQueue,
+		BuyerTokenSecret:     []byte(secret),
+		AcceptTimeout:        cfg.AcceptTimeout,
+		PaymentActionTimeout: cfg.PaymentActionTimeout,
+		ShipBy:               cfg.ShipBy,
+		AutoCompleteAfter:    cfg.AutoCompleteAfter,
+		PayWait:              cfg.PayWait,
+		Logger:               slog.Default(),
+		OperatorToken:        cfg.OperatorToken,
+		Registry:             processMetrics().Registry,
+		Rollout:              trust.rollout,
+		RateLimits:           trust.limits,
+		Codec:                trust.codec,
 
 		// Stripe's webhooks (the sandbox's in development) are verified with it.
 		StripeWebhookSecret: cfg.WebhookSecret(),
