@@ -218,12 +218,15 @@ func (a *app) recordDispute(ctx context.Context, events StripeEventStore, ev pay
 
 // recordRefund applies Stripe's news of a refund to the ledger: a refund
 // that failed (even after it succeeded) stops counting against the capture
-// and the order's refunded amount drops; a pending one that succeeded tells
-// the merchant, as a refund that succeeded at once does (the event's fixed
-// id makes a second start a no-op). The store only moves a refund forward,
-// so out-of-order events cannot undo a failure.
+// and the order's refunded amount drops. A merchant's refund that was
+// pending and succeeded is then what RefundWorkflow makes of one that
+// succeeds at once: the merchant hears order.refunded (the event's fixed id
+// makes a second start a no-op) and a full refund before shipping cancels
+// the order (the purchase workflow ignores the signal in any other state).
+// The store only moves a refund forward, so out-of-order events cannot undo
+// a failure.
 func (a *app) recordRefund(ctx context.Context, log *slog.Logger, events StripeEventStore, ev payments.WebhookEvent, orderID string) error {
-	rf, _, err := events.RecordStripeRefundByID(ctx, orderID, ev.ObjectID, payments.LedgerRefundStatus(ev.Status))
+	rf, o, err := events.RecordStripeRefundByID(ctx, orderID, ev.ObjectID, payments.LedgerRefundStatus(ev.Status))
 	switch {
 	case errors.Is(err, models.ErrNotFound) && ev.RefundRequest != "":
 		return models.Conflict(codeRefundNotRecorded, "the refund is not recorded yet; retry later")
@@ -232,10 +235,16 @@ func (a *app) recordRefund(ctx context.Context, log *slog.Logger, events StripeE
 	case err != nil:
 		return err
 	}
-	if rf.Status == models.RefundSucceeded && rf.Key != "" {
-		return a.startMerchantEvent(ctx, log, workflows.RefundedEvent(orderID, rf.Key))
+	if rf.Status != models.RefundSucceeded || rf.Key == "" || !strings.HasPrefix(rf.Actor, models.MerchantActor("")) {
+		return nil
 	}
-	return nil
+	if o.Status == models.StatusAccepted && o.CapturedMinor > 0 && o.RefundedMinor >= o.CapturedMinor {
+		err := a.signalPurchase(ctx, orderID, workflows.SignalRefunded, workflows.RefundedSignal{Actor: rf.Actor, Reason: rf.Reason})
+		if err != nil {
+			return err
+		}
+	}
+	return a.startMerchantEvent(ctx, log, workflows.RefundedEvent(orderID, rf.Key))
 }
 
 // disputeID names the dispute an event is about: the dispute object's id,

@@ -34,10 +34,11 @@ type fakeEvents struct {
 	notes    []string
 	disputes []string                 // "order: status" RecordDispute was given
 	refunds  map[string]models.Refund // by Stripe refund id
+	orders   map[string]models.Order  // what RecordStripeRefundByID answers
 }
 
 func newFakeEvents() *fakeEvents {
-	return &fakeEvents{claimed: map[string]bool{}, handled: map[string]bool{}, intents: map[string]string{}, disputed: map[string]int{}, refunds: map[string]models.Refund{}}
+	return &fakeEvents{claimed: map[string]bool{}, handled: map[string]bool{}, intents: map[string]string{}, disputed: map[string]int{}, refunds: map[string]models.Refund{}, orders: map[string]models.Order{}}
 }
 
 func (f *fakeEvents) ClaimStripeEvent(_ context.Context, id, _, _ string, _ time.Time, _ time.Duration) (store.StripeEventClaim, error) {
@@ -105,7 +106,11 @@ func (f *fakeEvents) RecordStripeRefundByID(_ context.Context, orderID, stripeID
 	}
 	rf.Status = status
 	f.refunds[stripeID] = rf
-	return rf, models.Order{ID: orderID}, nil
+	o, ok := f.orders[orderID]
+	if !ok {
+		o = models.Order{ID: orderID}
+	}
+	return rf, o, nil
 }
 
 func (f *fakeEvents) AddOrderNote(_ context.Context, orderID, _, detail string) error {
@@ -352,12 +357,34 @@ func TestStripeWebhookRefundUpdated(t *testing.T) {
 	assert.Equal(t, http.StatusOK, deliver(refundEvent("evt_r3", "refund.updated", "re_1", "failed", true)))
 	assert.Equal(t, models.RefundFailed, ev.refunds["re_1"].Status)
 
-	ev.refunds["re_2"] = models.Refund{OrderID: "ord_1", Key: "key-2", AmountMinor: 500, Status: models.RefundPending, StripeRefundID: "re_2"}
-	refunded := workflows.RefundedEvent("ord_1", "key-2")
-	e.temporal.On("ExecuteWorkflow", mock.Anything, mock.MatchedBy(func(o client.StartWorkflowOptions) bool {
-		return o.ID == workflows.MerchantEventWorkflowID(refunded.EventID())
-	}), workflows.MerchantEventWorkflowName, refunded).Return(fakeRun{}, nil).Once()
+	// A merchant's partial refund that succeeded: the merchant hears of it.
+	ev.refunds["re_2"] = models.Refund{OrderID: "ord_1", Key: "key-2", AmountMinor: 500, Status: models.RefundPending,
+		StripeRefundID: "re_2", Actor: "merchant:m1"}
+	ev.orders["ord_1"] = models.Order{ID: "ord_1", Status: models.StatusAccepted, CapturedMinor: 1500, RefundedMinor: 500}
+	expectRefunded := func(key string) {
+		refunded := workflows.RefundedEvent("ord_1", key)
+		e.temporal.On("ExecuteWorkflow", mock.Anything, mock.MatchedBy(func(o client.StartWorkflowOptions) bool {
+			return o.ID == workflows.MerchantEventWorkflowID(refunded.EventID())
+		}), workflows.MerchantEventWorkflowName, refunded).Return(fakeRun{}, nil).Once()
+	}
+	expectRefunded("key-2")
 	assert.Equal(t, http.StatusOK, deliver(refundEvent("evt_r4", "charge.refund.updated", "re_2", "succeeded", true)))
 	assert.Equal(t, models.RefundSucceeded, ev.refunds["re_2"].Status)
+	e.temporal.AssertExpectations(t)
+
+	// One that completes the refund before shipping also cancels the order.
+	ev.refunds["re_3"] = models.Refund{OrderID: "ord_1", Key: "key-3", AmountMinor: 1000, Status: models.RefundPending,
+		StripeRefundID: "re_3", Actor: "merchant:m1", Reason: "damaged"}
+	ev.orders["ord_1"] = models.Order{ID: "ord_1", Status: models.StatusAccepted, CapturedMinor: 1500, RefundedMinor: 1500}
+	e.temporal.On("SignalWorkflow", mock.Anything, workflows.WorkflowID("ord_1"), "", workflows.SignalRefunded,
+		workflows.RefundedSignal{Actor: "merchant:m1", Reason: "damaged"}).Return(nil).Once()
+	expectRefunded("key-3")
+	assert.Equal(t, http.StatusOK, deliver(refundEvent("evt_r5", "refund.updated", "re_3", "succeeded", true)))
+	e.temporal.AssertExpectations(t)
+
+	// The buyer's cancel refund is the purchase workflow's to announce.
+	ev.refunds["re_4"] = models.Refund{OrderID: "ord_1", Key: "cancel", AmountMinor: 500, Status: models.RefundPending,
+		StripeRefundID: "re_4", Actor: "system"}
+	assert.Equal(t, http.StatusOK, deliver(refundEvent("evt_r6", "refund.updated", "re_4", "succeeded", true)))
 	e.temporal.AssertExpectations(t)
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -114,28 +115,32 @@ func TestCaptureMeetingACachedServerErrorIsCapturedOnce(t *testing.T) {
 // Point 8, refunds: a refund Stripe later fails (pm_card_refundFail begins
 // succeeded) stops counting once charge.refund.updated arrives: the amount
 // is released in the ledger and the order shows it; a pending refund is
-// reported pending, counted, and succeeded once Stripe says so.
+// reported pending, counted, and succeeded once Stripe says so — and when it
+// refunds everything before shipping, the order is then cancelled and its
+// stock released, as with a refund that succeeds at once.
 func TestRefundLifecycleReachesTheOrder(t *testing.T) {
 	for _, tc := range []struct {
 		pm, answered, settled string
-		wantRefunded          int64
+		amount, wantRefunded  int64
+		wantStatus            string
 	}{
-		{"pm_card_refundFail", "succeeded", "failed", 0},
-		{"pm_card_pendingRefund", "pending", "succeeded", 1000},
+		{"pm_card_refundFail", "succeeded", "failed", 1000, 0, "accepted"},
+		{"pm_card_pendingRefund", "pending", "succeeded", 1000, 1000, "accepted"},
+		{"pm_card_pendingRefund", "pending", "succeeded", 2500, 2500, "cancelled"},
 	} {
-		t.Run(tc.pm, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/%d", tc.pm, tc.amount), func(t *testing.T) {
 			s := newStack(t, stackOptions{webhooks: true})
 			productID := s.product(5, 2500)
-			orderID := s.purchase(s.buyer("buyer_"+tc.pm), "key-1", purchaseBody(productID, 1, tc.pm)).
+			orderID := s.purchase(s.buyer(fmt.Sprintf("buyer_%s_%d", tc.pm, tc.amount)), "key-1", purchaseBody(productID, 1, tc.pm)).
 				expect(http.StatusCreated).str("order_id")
 			s.merchantAction(orderID, "accept", nil).expect(http.StatusOK)
 
-			res := s.refund(orderID, "r-1", 1000).expect(http.StatusOK)
+			res := s.refund(orderID, "r-1", tc.amount).expect(http.StatusOK)
 			if st := res.Body["refund"].(map[string]any)["status"]; st != tc.answered {
 				t.Fatalf("refund answered %v, want %s: %s", st, tc.answered, res.Raw)
 			}
-			if o := s.order(orderID); o.RefundedMinor != 1000 {
-				t.Fatalf("refunded %d before Stripe settled, want 1000 counted", o.RefundedMinor)
+			if o := s.order(orderID); o.RefundedMinor != tc.amount || o.Status != models.StatusAccepted {
+				t.Fatalf("order %s refunded %d before Stripe settled, want accepted with %d counted", o.Status, o.RefundedMinor, tc.amount)
 			}
 			pi := s.intentRecord(orderID)
 			refunds := s.Sandbox.Refunds(pi.ID)
@@ -159,8 +164,14 @@ func TestRefundLifecycleReachesTheOrder(t *testing.T) {
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
+			if tc.wantStatus == "cancelled" {
+				s.waitStatus(orderID, models.StatusCancelled)
+				if got := s.stock(productID); got != 5 {
+					t.Fatalf("stock = %d after a full refund before shipping, want 5", got)
+				}
+			}
 			view := s.do("GET", "/v1/orders/"+orderID, s.MerchantKey, nil, nil).expect(http.StatusOK)
-			if view.Body["refunded_amount"] != float64(tc.wantRefunded) || view.Body["status"] != "accepted" {
+			if view.Body["refunded_amount"] != float64(tc.wantRefunded) || view.Body["status"] != tc.wantStatus {
 				t.Fatalf("order after the refund %s: %s", tc.settled, view.Raw)
 			}
 			if tc.settled == "failed" {
