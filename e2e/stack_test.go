@@ -204,7 +204,11 @@ func newStack(t *testing.T, o stackOptions) *stack {
 
 func (s *stack) startWorker() {
 	s.t.Helper()
-	s.worker = worker.New(s.Temporal, s.taskQueue, s.acts, worker.Options{})
+	w, err := worker.New(s.Temporal, s.taskQueue, s.acts, worker.Options{})
+	if err != nil {
+		s.t.Fatalf("worker: %v", err)
+	}
+	s.worker = w
 	if err := s.worker.Start(); err != nil {
 		s.t.Fatalf("start worker: %v", err)
 	}

@@ -28,8 +28,13 @@ const (
 	defaultMaxLocalActivities = 64
 )
 
-// New builds a worker for the task queue with everything registered.
-func New(c client.Client, taskQueue string, acts *activities.Activities, o Options) worker.Worker {
+// New builds a worker for the task queue with everything registered. It
+// refuses activities that lack a dependency (activities.Check): a wiring
+// mistake stops the start-up, not a refund days later.
+func New(c client.Client, taskQueue string, acts *activities.Activities, o Options) (worker.Worker, error) {
+	if err := acts.Check(); err != nil {
+		return nil, err
+	}
 	if o.MaxConcurrentActivities == 0 {
 		o.MaxConcurrentActivities = defaultMaxActivities
 	}
@@ -44,7 +49,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, o Optio
 		WorkerStopTimeout: 10 * time.Second,
 	})
 	Register(w, acts)
-	return w
+	return w, nil
 }
 
 // Register puts the workflow and activities on any registry (a worker, or the

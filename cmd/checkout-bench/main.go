@@ -209,12 +209,15 @@ func start(tmp, dbURL string, persist bool) (*env, error) {
 	e.cleanup = append(e.cleanup, tc.Close)
 
 	const taskQueue = "bench"
-	w := worker.New(tc, taskQueue, &activities.Activities{
+	w, err := worker.New(tc, taskQueue, &activities.Activities{
 		Store:    st,
 		Payments: payments.New(payments.Config{SecretKey: "sk_test_bench", APIBase: sbSrv.URL}),
 		Notifier: notify.NewLocalSender(5 * time.Second),
 		Logger:   quiet,
 	}, worker.Options{})
+	if err != nil {
+		return nil, err
+	}
 	if err := w.Start(); err != nil {
 		return nil, err
 	}

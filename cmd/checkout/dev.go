@@ -104,7 +104,10 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 		defer sb.Close()
 		g.Go(func() error { return serveHTTP(ctx, cfg.SandboxAddr, sb) })
 	}
-	w := worker.New(tc, cfg.TaskQueue, newActivities(cfg, st), worker.Options{})
+	w, err := worker.New(tc, cfg.TaskQueue, newActivities(cfg, st), worker.Options{})
+	if err != nil {
+		return err
+	}
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

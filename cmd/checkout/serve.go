@@ -36,7 +36,10 @@ func runWorker(ctx context.Context, cfg config.Config, _ []string) error {
 		return err
 	}
 	defer b.Close()
-	w := worker.New(b.temporal, cfg.TaskQueue, newActivities(cfg, b.store), worker.Options{})
+	w, err := worker.New(b.temporal, cfg.TaskQueue, newActivities(cfg, b.store), worker.Options{})
+	if err != nil {
+		return err
+	}
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
