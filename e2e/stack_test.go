@@ -79,6 +79,9 @@ type stackOptions struct {
 	apiDB *tcpProxy
 	// maxOpenUnpaid caps each buyer's orders waiting for payment; 0: no cap.
 	maxOpenUnpaid int
+	// plainPayloads leaves Temporal payloads unencrypted, for histories
+	// recorded to replay without the stack's key ring.
+	plainPayloads bool
 }
 
 // e2eWebhookSecret signs the sandbox's webhooks and verifies them in the API.
@@ -123,6 +126,9 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		t.Fatal(err)
 	}
 	dc, fc := codec.ClientOptions(ring)
+	if o.plainPayloads {
+		dc, fc = nil, nil
+	}
 	ms, err := metrics.New()
 	if err != nil {
 		t.Fatal(err)
