@@ -110,4 +110,3 @@ func (s *stack) history(workflowID string) *historypb.History {
 	}
 	return h
 }
-
