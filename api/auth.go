@@ -12,8 +12,9 @@ import (
 )
 
 const (
-	ctxBuyerID  = "api.buyer_id"
-	ctxMerchant = "api.merchant"
+	ctxBuyerID     = "api.buyer_id"
+	ctxMerchant    = "api.merchant"
+	ctxMerchantKey = "api.merchant_key"
 
 	merchantKeyPrefix = "mk_"
 	maxCredentialLen  = 4096
@@ -85,18 +86,18 @@ func (a *app) parseBuyerToken(raw string) (string, error) {
 
 // merchantByKey resolves a merchant API key. Unknown keys and inactive
 // merchants are both just unauthorized: a key's existence is not disclosed.
-func (a *app) merchantByKey(c *gin.Context, key string) (models.Merchant, error) {
-	m, err := a.cfg.Store.MerchantByAPIKey(c.Request.Context(), key)
+func (a *app) merchantByKey(c *gin.Context, key string) (models.Merchant, models.MerchantKey, error) {
+	m, k, err := a.cfg.Store.AuthenticateMerchantKey(c.Request.Context(), key)
 	if err != nil {
 		if errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrUnauthorized) {
-			return models.Merchant{}, errUnauthenticated
+			return models.Merchant{}, models.MerchantKey{}, errUnauthenticated
 		}
-		return models.Merchant{}, err
+		return models.Merchant{}, models.MerchantKey{}, err
 	}
 	if !m.Active {
-		return models.Merchant{}, errUnauthenticated
+		return models.Merchant{}, models.MerchantKey{}, errUnauthenticated
 	}
-	return m, nil
+	return m, k, nil
 }
 
 // requireBuyer lets only requests with a valid buyer token through.
@@ -125,7 +126,7 @@ func (a *app) requireMerchant(c *gin.Context) {
 		writeError(c, errUnauthenticated)
 		return
 	}
-	m, err := a.merchantByKey(c, cred)
+	m, key, err := a.merchantByKey(c, cred)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -133,7 +134,12 @@ func (a *app) requireMerchant(c *gin.Context) {
 	if limited(c, a.limits.merchant, m.ID) {
 		return
 	}
+	if !key.Current && !retiredKeyMay(c.Request.Method, c.FullPath()) {
+		writeError(c, errRetiredKey)
+		return
+	}
 	c.Set(ctxMerchant, m)
+	c.Set(ctxMerchantKey, key)
 	c.Next()
 }
 
@@ -151,6 +157,13 @@ func buyerID(c *gin.Context) (string, bool) {
 	id, ok := c.Get(ctxBuyerID)
 	s, _ := id.(string)
 	return s, ok && s != ""
+}
+
+// merchantKey is the key the merchant authenticated with.
+func merchantKey(c *gin.Context) models.MerchantKey {
+	k, _ := c.Get(ctxMerchantKey)
+	key, _ := k.(models.MerchantKey)
+	return key
 }
 
 func merchant(c *gin.Context) (models.Merchant, bool) {

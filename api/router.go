@@ -22,7 +22,6 @@ import (
 // Store is the part of the store the API uses. *store.Store satisfies it.
 type Store interface {
 	Ping(ctx context.Context) error
-	MerchantByAPIKey(ctx context.Context, apiKey string) (models.Merchant, error)
 	CreateProduct(ctx context.Context, merchantID string, p models.NewProduct) (models.Product, error)
 	ListProducts(ctx context.Context, merchantID string) ([]models.Product, error)
 	Product(ctx context.Context, id string) (models.Product, error)
@@ -170,6 +169,9 @@ func New(cfg Config) http.Handler {
 	m.POST("/orders/:id/refund", a.refundOrder)
 	v1.POST("/webhooks/stripe", a.stripeWebhook)
 	m.POST("/keys/rotate", a.rotateMerchantKey)
+	m.POST("/keys/revoke", a.revokeMerchantKey)
+	m.GET("/keys", a.listMerchantKeys)
+	m.GET("/audit-events", a.listMerchantAuditEvents)
 	m.PUT("/webhook", a.setMerchantWebhook)
 	m.GET("/orders/:id/deliveries", a.listDeliveries)
 	m.POST("/orders/:id/deliveries/:delivery_id/replay", a.replayDelivery)
@@ -178,5 +180,6 @@ func New(cfg Config) http.Handler {
 	admin := v1.Group("/admin", a.requireOperator)
 	admin.GET("/rollout", a.getRollout)
 	admin.PUT("/rollout", a.putRollout)
+	admin.POST("/merchants/:id/keys/reset", a.resetMerchantKeys)
 	return a.withCodec(r)
 }
