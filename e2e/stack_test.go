@@ -70,6 +70,9 @@ type stackOptions struct {
 	// on authorization and the searches for a lost one; zero: production's.
 	authorizeTimeout            time.Duration
 	authorizationSearchInterval time.Duration
+	// logs, when set, receives every log line of the API, the activities and
+	// the Temporal SDK (client and worker), at debug level.
+	logs io.Writer
 }
 
 // e2eWebhookSecret signs the sandbox's webhooks and verifies them in the API.
@@ -109,7 +112,12 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc, err := client.Dial(client.Options{HostPort: devServer.FrontendHostPort(), Logger: quietTemporalLogger(),
+	appLog, sdkLog := slog.New(slog.NewTextHandler(io.Discard, nil)), quietTemporalLogger()
+	if o.logs != nil {
+		appLog = slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		sdkLog = tlog.NewStructuredLogger(appLog.With("component", "temporal"))
+	}
+	tc, err := client.Dial(client.Options{HostPort: devServer.FrontendHostPort(), Logger: sdkLog,
 		DataConverter: dc, FailureConverter: fc, MetricsHandler: ms.Temporal})
 	if err != nil {
 		t.Fatalf("dial temporal: %v", err)
@@ -121,7 +129,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		Store:      st,
 		Payments:   payments.New(payments.Config{SecretKey: "sk_test_e2e", APIBase: sbSrv.URL}),
 		Notifier:   notify.NewLocalSender(5 * time.Second),
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:     appLog,
 		Deliveries: st,
 	}
 	if o.notifyRetryInterval == 0 {
@@ -147,7 +155,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		BuyerTokenSecret:    secret,
 		AcceptTimeout:       o.acceptTimeout,
 		PayWait:             10 * time.Second,
-		Logger:              slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:              appLog,
 		OperatorToken:       e2eOperatorToken,
 		Rollout:             gate,
 		RateLimits:          o.rateLimits,
