@@ -28,7 +28,7 @@ func withRollout(s rollout.Settings) func(*Config) {
 			panic(err)
 		}
 		c.Rollout = g
-		c.OperatorToken = operatorToken
+		c.AdminToken = operatorToken
 	}
 }
 

@@ -60,9 +60,10 @@ type Config struct {
 	// Registry receives the API's metrics and, when it is also a Gatherer, is
 	// what /metrics serves. Nil: a private registry.
 	Registry prometheus.Registerer
-	// OperatorToken admits operators to /v1/admin and the codec server;
-	// empty closes those endpoints.
-	OperatorToken string
+	// AdminToken admits operators in the admin role to /v1/admin and
+	// merchant creation; empty closes those endpoints. It opens nothing in
+	// the codec server, whose own token (the codec role) is Codec's.
+	AdminToken string
 	// Profiles keeps saved buyer profiles; nil uses Store.
 	Profiles ProfileStore
 	// StripeWebhookSecret verifies POST /v1/webhooks/stripe (whsec_…);
@@ -101,6 +102,7 @@ const (
 type app struct {
 	cfg           Config
 	metrics       *httpMetrics
+	codecMetrics  *codecMetrics
 	purchaseSlots chan struct{}
 	limits        limiters
 }
@@ -123,7 +125,7 @@ func New(cfg Config) http.Handler {
 		cfg.Rollout = &rollout.Gate{}
 	}
 	gatherer, registerer := metricsRegistry(cfg.Registry)
-	a := &app{cfg: cfg, metrics: newHTTPMetrics(registerer), purchaseSlots: make(chan struct{}, cfg.MaxInFlightPurchases),
+	a := &app{cfg: cfg, metrics: newHTTPMetrics(registerer), codecMetrics: newCodecMetrics(registerer), purchaseSlots: make(chan struct{}, cfg.MaxInFlightPurchases),
 		limits: newLimiters(cfg.RateLimits)}
 
 	gin.SetMode(gin.ReleaseMode)
@@ -175,9 +177,9 @@ func New(cfg Config) http.Handler {
 	m.PUT("/webhook", a.setMerchantWebhook)
 	m.GET("/orders/:id/deliveries", a.listDeliveries)
 	m.POST("/orders/:id/deliveries/:delivery_id/replay", a.replayDelivery)
-	v1.POST("/merchants", a.requireOperator, a.createMerchant)
+	v1.POST("/merchants", a.requireAdmin, a.createMerchant)
 
-	admin := v1.Group("/admin", a.requireOperator)
+	admin := v1.Group("/admin", a.requireAdmin)
 	admin.GET("/rollout", a.getRollout)
 	admin.PUT("/rollout", a.putRollout)
 	admin.POST("/merchants/:id/keys/reset", a.resetMerchantKeys)

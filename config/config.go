@@ -26,7 +26,8 @@ type Config struct {
 	PayWait           time.Duration // PAY_WAIT: how long POST /v1/purchases waits for the payment answer
 	SandboxAddr       string        // SANDBOX_ADDR: where `checkout sandbox` and `checkout dev` serve the sandbox
 	LogLevel          string        // LOG_LEVEL: debug, info, warn, error
-	OperatorToken     string        // OPERATOR_TOKEN: operators' bearer token (admin endpoints, codec server)
+	AdminToken        string        // ADMIN_TOKEN: the admin role's bearer token (merchants, keys, rollout)
+	CodecToken        string        // CODEC_TOKEN: the codec role's bearer token (decode/encode only)
 	EncryptionKeys    string        // CHECKOUT_ENCRYPTION_KEYS: key ring spec, see package keyring
 	TemporalUIOrigin  string        // TEMPORAL_UI_ORIGIN: the Temporal UI allowed to call the codec server
 	RolloutPercent    string        // ROLLOUT_PERCENT: share of buyers who see the Buy button, 0–100
@@ -71,7 +72,8 @@ func FromEnv() (Config, error) {
 		BuyerTokenSecret:       os.Getenv("BUYER_TOKEN_SECRET"),
 		SandboxAddr:            env("SANDBOX_ADDR", DefaultSandboxAddr),
 		LogLevel:               env("LOG_LEVEL", "info"),
-		OperatorToken:          os.Getenv("OPERATOR_TOKEN"),
+		AdminToken:             os.Getenv("ADMIN_TOKEN"),
+		CodecToken:             os.Getenv("CODEC_TOKEN"),
 		EncryptionKeys:         os.Getenv("CHECKOUT_ENCRYPTION_KEYS"),
 		TemporalUIOrigin:       env("TEMPORAL_UI_ORIGIN", "http://localhost:8233"),
 		RolloutPercent:         env("ROLLOUT_PERCENT", "0"),
@@ -83,6 +85,9 @@ func FromEnv() (Config, error) {
 		RateLimitBuyer:         os.Getenv("RATE_LIMIT_BUYER"),
 		RateLimitMerchant:      os.Getenv("RATE_LIMIT_MERCHANT"),
 		MetricsAddr:            os.Getenv("METRICS_ADDR"),
+	}
+	if os.Getenv("OPERATOR_TOKEN") != "" {
+		return c, fmt.Errorf("OPERATOR_TOKEN is no longer read: it was split into ADMIN_TOKEN (admin endpoints) and CODEC_TOKEN (the codec server), which must differ")
 	}
 	var err error
 	if c.AcceptTimeout, err = duration("MERCHANT_ACCEPT_TIMEOUT", workflows.DefaultAcceptTimeout); err != nil {

@@ -78,8 +78,12 @@ type stackOptions struct {
 // e2eWebhookSecret signs the sandbox's webhooks and verifies them in the API.
 const e2eWebhookSecret = "whsec_e2e"
 
-// e2eOperatorToken opens /v1/admin and the codec server of every stack.
-const e2eOperatorToken = "op_e2e_operator_token"
+// e2eOperatorToken is the admin role's token of every stack (/v1/admin,
+// merchant creation); e2eCodecToken the codec role's (the codec server only).
+const (
+	e2eOperatorToken = "op_e2e_operator_token"
+	e2eCodecToken    = "codec_e2e_codec_token"
+)
 
 func newStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
@@ -156,12 +160,12 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		AcceptTimeout:       o.acceptTimeout,
 		PayWait:             10 * time.Second,
 		Logger:              appLog,
-		OperatorToken:       e2eOperatorToken,
+		AdminToken:          e2eOperatorToken,
 		Rollout:             gate,
 		RateLimits:          o.rateLimits,
 		Registry:            ms.Registry,
 		NotifyRetryInterval: o.notifyRetryInterval,
-		Codec:               codec.NewServer(ring, codec.ServerOptions{OperatorToken: e2eOperatorToken}),
+		Codec:               codec.NewServer(ring, codec.ServerOptions{Token: e2eCodecToken}),
 
 		StripeWebhookSecret:  e2eWebhookSecret,
 		PaymentActionTimeout: o.paymentActionTimeout,

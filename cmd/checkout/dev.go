@@ -53,7 +53,12 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 		slog.Warn("BUYER_TOKEN_SECRET is unset: using the development secret")
 	}
 	var err error
-	if cfg.OperatorToken, err = devOperatorToken(cfg.OperatorToken, filepath.Join(dataDir, devOperatorTokenFile)); err != nil {
+	if cfg.AdminToken, err = devToken(cfg.AdminToken, filepath.Join(dataDir, devAdminTokenFile), "adm_"); err != nil {
+		return err
+	}
+	// The codec token is the one Temporal UI is given: it can decode and
+	// nothing else, and the dev server only listens on loopback.
+	if cfg.CodecToken, err = devToken(cfg.CodecToken, filepath.Join(dataDir, devCodecTokenFile), "codec_"); err != nil {
 		return err
 	}
 	// Merchants under development listen on localhost.
@@ -61,7 +66,7 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 	// The printed demo purchase must work whatever ROLLOUT_PERCENT says.
 	cfg.RolloutAllow = withID(cfg.RolloutAllow, demoBuyerID)
 	cfg.TemporalUIOrigin = withID(cfg.TemporalUIOrigin, fmt.Sprintf("http://127.0.0.1:%d", devUIPort))
-	uiCodec := codecEndpoint(cfg.HTTPAddr, cfg.OperatorToken)
+	uiCodec := codecEndpoint(cfg.HTTPAddr, cfg.CodecToken)
 
 	var temporal *devServer
 	if reachable(cfg.TemporalAddress) {
