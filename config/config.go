@@ -13,7 +13,7 @@ import (
 
 // Config is every setting of every subcommand.
 type Config struct {
-	HTTPAddr          string        // HTTP_ADDR
+	HTTPAddr          string        // HTTP_ADDR; empty: the command's default (see ListenAddr)
 	DatabaseURL       string        // DATABASE_URL; empty means the SQLite file data/checkout.db
 	TemporalAddress   string        // TEMPORAL_ADDRESS
 	TemporalNamespace string        // TEMPORAL_NAMESPACE
@@ -45,7 +45,10 @@ type Config struct {
 
 // Defaults that are not secrets.
 const (
-	DefaultHTTPAddr    = ":8080"
+	DefaultHTTPAddr = ":8080"
+	// DefaultDevHTTPAddr is where `checkout dev` listens: loopback only, as
+	// development secrets are not secret to anyone on the network.
+	DefaultDevHTTPAddr = "127.0.0.1:8080"
 	DefaultTemporal    = "localhost:7233"
 	DefaultNamespace   = "default"
 	DefaultTaskQueue   = "checkout"
@@ -61,7 +64,7 @@ const (
 // silently using a default.
 func FromEnv() (Config, error) {
 	c := Config{
-		HTTPAddr:               env("HTTP_ADDR", DefaultHTTPAddr),
+		HTTPAddr:               os.Getenv("HTTP_ADDR"),
 		DatabaseURL:            os.Getenv("DATABASE_URL"),
 		TemporalAddress:        env("TEMPORAL_ADDRESS", DefaultTemporal),
 		TemporalNamespace:      env("TEMPORAL_NAMESPACE", DefaultNamespace),
@@ -100,6 +103,19 @@ func FromEnv() (Config, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// ListenAddr is HTTP_ADDR, or else every interface for `checkout api` (it
+// runs in a container behind a load balancer) and loopback only for
+// `checkout dev`.
+func (c Config) ListenAddr(dev bool) string {
+	switch {
+	case c.HTTPAddr != "":
+		return c.HTTPAddr
+	case dev:
+		return DefaultDevHTTPAddr
+	}
+	return DefaultHTTPAddr
 }
 
 // UsesSandbox reports whether payments go to the local Stripe-protocol sandbox.

@@ -27,6 +27,9 @@ const (
 	devDBFile     = "checkout.db"
 	devTemporalDB = "temporal.db"
 	devKeyFile    = "dev-encryption-keys"
+	// devBuyerSecretFile keeps the generated buyer-token secret of `checkout
+	// dev`, which `checkout token` reads when BUYER_TOKEN_SECRET is unset.
+	devBuyerSecretFile = "dev-buyer-token-secret"
 )
 
 // devSeed is the demo shop, remembered across restarts because the merchant
@@ -48,11 +51,15 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 	if cfg.DatabaseURL == "" {
 		cfg.DatabaseURL = "sqlite://" + filepath.Join(dataDir, devDBFile)
 	}
-	if cfg.BuyerTokenSecret == "" {
-		cfg.BuyerTokenSecret = devBuyerTokenSecret
-		slog.Warn("BUYER_TOKEN_SECRET is unset: using the development secret")
+	cfg.HTTPAddr = cfg.ListenAddr(true)
+	if !isLoopback(cfg.HTTPAddr) {
+		slog.Warn("checkout dev listens beyond this machine: anyone who can reach it can use the development tokens and forge sandbox webhooks",
+			"addr", cfg.HTTPAddr)
 	}
 	var err error
+	if cfg.BuyerTokenSecret, err = devToken(cfg.BuyerTokenSecret, filepath.Join(dataDir, devBuyerSecretFile), "devbuyer_"); err != nil {
+		return err
+	}
 	if cfg.AdminToken, err = devToken(cfg.AdminToken, filepath.Join(dataDir, devAdminTokenFile), "adm_"); err != nil {
 		return err
 	}
@@ -193,6 +200,19 @@ curl -sS -X POST %s/v1/merchant/orders/ORDER_ID/accept -H "Authorization: Bearer
 Stop with Ctrl-C; state is kept in %s/.
 `, took.Round(time.Millisecond), base, devUIPort, stripeTarget(cfg), seed.MerchantKey, token,
 		base, token, seed.ProductID, base, seed.MerchantKey, base, seed.MerchantKey, dataDir)
+}
+
+// isLoopback reports whether a listen address binds loopback only.
+func isLoopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // localAddr turns a listen address like ":8080" into one a client can dial.

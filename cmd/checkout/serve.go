@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/buybutton/checkout/api"
@@ -14,9 +17,10 @@ import (
 )
 
 func runAPI(ctx context.Context, cfg config.Config, _ []string) error {
-	if cfg.BuyerTokenSecret == "" {
-		return errors.New("BUYER_TOKEN_SECRET is required (use `checkout dev` for a development setup)")
+	if err := checkProductionSecrets(cfg); err != nil {
+		return err
 	}
+	cfg.HTTPAddr = cfg.ListenAddr(false)
 	b, err := openBackends(ctx, cfg, "")
 	if err != nil {
 		return err
@@ -65,7 +69,11 @@ func runToken(_ context.Context, cfg config.Config, args []string) error {
 	}
 	secret := cfg.BuyerTokenSecret
 	if secret == "" {
-		secret = devBuyerTokenSecret
+		b, err := os.ReadFile(filepath.Join(dataDir, devBuyerSecretFile))
+		if err != nil {
+			return errors.New("BUYER_TOKEN_SECRET is unset and no `checkout dev` secret was found in data/")
+		}
+		secret = strings.TrimSpace(string(b))
 	}
 	tok, err := api.MintBuyerToken([]byte(secret), args[0], 30*24*time.Hour)
 	if err != nil {

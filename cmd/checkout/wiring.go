@@ -23,10 +23,6 @@ import (
 	"github.com/buybutton/checkout/store"
 )
 
-// devBuyerTokenSecret signs buyer tokens when BUYER_TOKEN_SECRET is unset in
-// `checkout dev`; the other commands refuse to run without a real secret.
-const devBuyerTokenSecret = "dev-only-buyer-token-secret-change-me"
-
 // backends are what the long-running commands share: the key ring, the
 // migrated store and a Temporal client that speaks through the payload codec.
 type backends struct {
