@@ -41,10 +41,13 @@ var _ Store = (*store.Store)(nil)
 
 // Config is everything the API depends on.
 type Config struct {
-	Store            Store
-	Temporal         client.Client
-	TaskQueue        string
+	Store     Store
+	Temporal  client.Client
+	TaskQueue string
+	// BuyerTokenSecret verifies buyer tokens without a kid; BuyerTokens adds
+	// keys by kid, issuer, audience and maximum lifetime (see buyer_tokens.go).
 	BuyerTokenSecret []byte
+	BuyerTokens      BuyerTokenPolicy
 	// AcceptTimeout is passed to new workflows; zero lets the workflow use its default.
 	AcceptTimeout time.Duration
 	// PayWait is how long POST /v1/purchases waits for the payment outcome
@@ -105,6 +108,7 @@ type app struct {
 	codecMetrics  *codecMetrics
 	purchaseSlots chan struct{}
 	limits        limiters
+	buyerTokens   BuyerTokenPolicy
 }
 
 // New builds the HTTP handler.
@@ -127,6 +131,10 @@ func New(cfg Config) http.Handler {
 	gatherer, registerer := metricsRegistry(cfg.Registry)
 	a := &app{cfg: cfg, metrics: newHTTPMetrics(registerer), codecMetrics: newCodecMetrics(registerer), purchaseSlots: make(chan struct{}, cfg.MaxInFlightPurchases),
 		limits: newLimiters(cfg.RateLimits)}
+	a.buyerTokens = cfg.BuyerTokens.withDefaults()
+	if a.buyerTokens.Secret == nil {
+		a.buyerTokens.Secret = cfg.BuyerTokenSecret
+	}
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

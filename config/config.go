@@ -21,7 +21,11 @@ type Config struct {
 	StripeSecretKey   string        // STRIPE_SECRET_KEY; empty means the local sandbox
 	StripeAPIBase     string        // STRIPE_API_BASE
 	StripeWebhookKey  string        // STRIPE_WEBHOOK_SECRET
-	BuyerTokenSecret  string        // BUYER_TOKEN_SECRET
+	BuyerTokenSecret  string        // BUYER_TOKEN_SECRET: verifies buyer tokens without a kid
+	BuyerTokenKeys    string        // BUYER_TOKEN_KEYS: "kid=secret;kid2=secret2", buyer tokens by kid
+	BuyerTokenIssuer  string        // BUYER_TOKEN_ISSUER: required iss ("" = the API's default)
+	BuyerTokenAud     string        // BUYER_TOKEN_AUDIENCE: required aud ("" = the API's default)
+	BuyerTokenMaxLife time.Duration // BUYER_TOKEN_MAX_LIFETIME: longest exp - iat accepted (0 = the API's default)
 	AcceptTimeout     time.Duration // MERCHANT_ACCEPT_TIMEOUT
 	PayWait           time.Duration // PAY_WAIT: how long POST /v1/purchases waits for the payment answer
 	SandboxAddr       string        // SANDBOX_ADDR: where `checkout sandbox` and `checkout dev` serve the sandbox
@@ -73,6 +77,9 @@ func FromEnv() (Config, error) {
 		StripeAPIBase:          os.Getenv("STRIPE_API_BASE"),
 		StripeWebhookKey:       os.Getenv("STRIPE_WEBHOOK_SECRET"),
 		BuyerTokenSecret:       os.Getenv("BUYER_TOKEN_SECRET"),
+		BuyerTokenKeys:         os.Getenv("BUYER_TOKEN_KEYS"),
+		BuyerTokenIssuer:       os.Getenv("BUYER_TOKEN_ISSUER"),
+		BuyerTokenAud:          os.Getenv("BUYER_TOKEN_AUDIENCE"),
 		SandboxAddr:            env("SANDBOX_ADDR", DefaultSandboxAddr),
 		LogLevel:               env("LOG_LEVEL", "info"),
 		AdminToken:             os.Getenv("ADMIN_TOKEN"),
@@ -101,6 +108,12 @@ func FromEnv() (Config, error) {
 	}
 	if c.PayWait, err = duration("PAY_WAIT", DefaultPayWait); err != nil {
 		return c, err
+	}
+	if c.BuyerTokenMaxLife, err = duration("BUYER_TOKEN_MAX_LIFETIME", 0); err != nil {
+		return c, err
+	}
+	if c.BuyerTokenMaxLife < 0 {
+		return c, fmt.Errorf("BUYER_TOKEN_MAX_LIFETIME must be positive")
 	}
 	return c, nil
 }

@@ -125,12 +125,20 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 	if err != nil {
 		return err
 	}
-	g.Go(func() error { return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, st, tc, cfg.BuyerTokenSecret, trust)) })
+	tokens, err := buyerTokenPolicy(cfg)
+	if err != nil {
+		return err
+	}
+	if tokens.MaxLifetime == 0 {
+		tokens.MaxLifetime = api.DefaultBuyerTokenMaxLifetime
+	}
+	g.Go(func() error { return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, st, tc, tokens, trust)) })
 
 	if err := waitReachable(ctx, localAddr(cfg.HTTPAddr), 10*time.Second); err != nil {
 		return err
 	}
-	token, err := api.MintBuyerToken([]byte(cfg.BuyerTokenSecret), demoBuyerID, 30*24*time.Hour)
+	token, err := api.MintBuyerTokenWith([]byte(cfg.BuyerTokenSecret), api.BuyerTokenClaims{BuyerID: demoBuyerID,
+		TTL: tokens.MaxLifetime, Issuer: cfg.BuyerTokenIssuer, Audience: cfg.BuyerTokenAud, MaxLifetime: tokens.MaxLifetime})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/buybutton/checkout/api"
 	"github.com/buybutton/checkout/config"
 )
 
@@ -27,14 +28,23 @@ var knownDevSecrets = map[string]bool{
 // token for both operator roles, or the sandbox's webhook secret (which
 // would let anyone who has read this repository forge Stripe events).
 func checkProductionSecrets(cfg config.Config) error {
-	secrets := []struct {
+	type secret struct {
 		env, value string
 		required   bool
-	}{
-		{"BUYER_TOKEN_SECRET", cfg.BuyerTokenSecret, true},
+	}
+	secrets := []secret{
+		// Required unless every buyer token carries a kid.
+		{"BUYER_TOKEN_SECRET", cfg.BuyerTokenSecret, cfg.BuyerTokenKeys == ""},
 		{"ADMIN_TOKEN", cfg.AdminToken, false},
 		{"CODEC_TOKEN", cfg.CodecToken, false},
 		{"STRIPE_WEBHOOK_SECRET", cfg.WebhookSecret(), true},
+	}
+	keys, err := api.ParseBuyerTokenKeys(cfg.BuyerTokenKeys)
+	if err != nil {
+		return fmt.Errorf("BUYER_TOKEN_KEYS: %w", err)
+	}
+	for kid, key := range keys {
+		secrets = append(secrets, secret{"BUYER_TOKEN_KEYS key " + kid, string(key), true})
 	}
 	for _, s := range secrets {
 		switch {

@@ -38,6 +38,8 @@ func TestAPIRefusesUnsafeSecrets(t *testing.T) {
 			c.StripeSecretKey, c.StripeWebhookKey = "", ""
 		}},
 		{"real Stripe, no webhook secret", "STRIPE_WEBHOOK_SECRET is required", func(c *config.Config) { c.StripeWebhookKey = "" }},
+		{"short rotated buyer key", "BUYER_TOKEN_KEYS key k2 must be at least 32", func(c *config.Config) { c.BuyerTokenKeys = "k2=short" }},
+		{"malformed buyer keys", "BUYER_TOKEN_KEYS", func(c *config.Config) { c.BuyerTokenKeys = "k2" }},
 		{"short webhook secret", "STRIPE_WEBHOOK_SECRET must be at least 32", func(c *config.Config) { c.StripeWebhookKey = "whsec_short" }},
 	}
 	for _, c := range cases {
@@ -52,6 +54,11 @@ func TestAPIRefusesUnsafeSecrets(t *testing.T) {
 	}
 	if err := checkProductionSecrets(strongConfig()); err != nil {
 		t.Fatalf("strong secrets refused: %v", err)
+	}
+	keysOnly := strongConfig()
+	keysOnly.BuyerTokenSecret, keysOnly.BuyerTokenKeys = "", "k2="+strings.Repeat("k", 32)
+	if err := checkProductionSecrets(keysOnly); err != nil {
+		t.Fatalf("kid-only buyer keys refused: %v", err)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/buybutton/checkout/api"
 	"github.com/buybutton/checkout/config"
@@ -18,6 +17,10 @@ import (
 
 func runAPI(ctx context.Context, cfg config.Config, _ []string) error {
 	if err := checkProductionSecrets(cfg); err != nil {
+		return err
+	}
+	tokens, err := buyerTokenPolicy(cfg)
+	if err != nil {
 		return err
 	}
 	cfg.HTTPAddr = cfg.ListenAddr(false)
@@ -31,7 +34,7 @@ func runAPI(ctx context.Context, cfg config.Config, _ []string) error {
 		return err
 	}
 	slog.Info("api listening", "addr", cfg.HTTPAddr)
-	return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, b.store, b.temporal, cfg.BuyerTokenSecret, trust))
+	return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, b.store, b.temporal, tokens, trust))
 }
 
 func runWorker(ctx context.Context, cfg config.Config, _ []string) error {
@@ -63,11 +66,30 @@ func runMigrate(ctx context.Context, cfg config.Config, _ []string) error {
 	return st.Close()
 }
 
+// runToken mints a buyer token: with BUYER_TOKEN_SECRET and no kid, or with
+// the BUYER_TOKEN_KEYS key named by a second argument; in development with
+// the secret `checkout dev` generated.
 func runToken(_ context.Context, cfg config.Config, args []string) error {
-	if len(args) != 1 {
-		return errors.New("usage: checkout token BUYER_ID")
+	if len(args) != 1 && len(args) != 2 {
+		return errors.New("usage: checkout token BUYER_ID [KEY_ID]")
+	}
+	claims := api.BuyerTokenClaims{BuyerID: args[0], Issuer: cfg.BuyerTokenIssuer, Audience: cfg.BuyerTokenAud,
+		MaxLifetime: cfg.BuyerTokenMaxLife}
+	claims.TTL = claims.MaxLifetime
+	if claims.TTL == 0 {
+		claims.TTL = api.DefaultBuyerTokenMaxLifetime
 	}
 	secret := cfg.BuyerTokenSecret
+	if len(args) == 2 {
+		keys, err := api.ParseBuyerTokenKeys(cfg.BuyerTokenKeys)
+		if err != nil {
+			return fmt.Errorf("BUYER_TOKEN_KEYS: %w", err)
+		}
+		if secret = string(keys[args[1]]); secret == "" {
+			return fmt.Errorf("BUYER_TOKEN_KEYS has no key %q", args[1])
+		}
+		claims.KeyID = args[1]
+	}
 	if secret == "" {
 		b, err := os.ReadFile(filepath.Join(dataDir, devBuyerSecretFile))
 		if err != nil {
@@ -75,7 +97,7 @@ func runToken(_ context.Context, cfg config.Config, args []string) error {
 		}
 		secret = strings.TrimSpace(string(b))
 	}
-	tok, err := api.MintBuyerToken([]byte(secret), args[0], 30*24*time.Hour)
+	tok, err := api.MintBuyerTokenWith([]byte(secret), claims)
 	if err != nil {
 		return err
 	}

@@ -134,20 +134,33 @@ func newActivities(cfg config.Config, st *store.Store) *activities.Activities {
 	}
 }
 
-func newAPI(cfg config.Config, st *store.Store, tc client.Client, secret string, trust apiTrust) http.Handler {
+// buyerTokenPolicy is what buyer tokens must satisfy, from the settings.
+func buyerTokenPolicy(cfg config.Config) (api.BuyerTokenPolicy, error) {
+	keys, err := api.ParseBuyerTokenKeys(cfg.BuyerTokenKeys)
+	if err != nil {
+		return api.BuyerTokenPolicy{}, fmt.Errorf("BUYER_TOKEN_KEYS: %w", err)
+	}
+	p := api.BuyerTokenPolicy{Keys: keys, Issuer: cfg.BuyerTokenIssuer, Audience: cfg.BuyerTokenAud, MaxLifetime: cfg.BuyerTokenMaxLife}
+	if cfg.BuyerTokenSecret != "" {
+		p.Secret = []byte(cfg.BuyerTokenSecret)
+	}
+	return p, nil
+}
+
+func newAPI(cfg config.Config, st *store.Store, tc client.Client, tokens api.BuyerTokenPolicy, trust apiTrust) http.Handler {
 	return api.New(api.Config{
-		Store:            st,
-		Temporal:         tc,
-		TaskQueue:        cfg.TaskQueue,
-		BuyerTokenSecret: []byte(secret),
-		AcceptTimeout:    cfg.AcceptTimeout,
-		PayWait:          cfg.PayWait,
-		Logger:           slog.Default(),
-		AdminToken:       cfg.AdminToken,
-		Registry:         processMetrics().Registry,
-		Rollout:          trust.rollout,
-		RateLimits:       trust.limits,
-		Codec:            trust.codec,
+		Store:         st,
+		Temporal:      tc,
+		TaskQueue:     cfg.TaskQueue,
+		BuyerTokens:   tokens,
+		AcceptTimeout: cfg.AcceptTimeout,
+		PayWait:       cfg.PayWait,
+		Logger:        slog.Default(),
+		AdminToken:    cfg.AdminToken,
+		Registry:      processMetrics().Registry,
+		Rollout:       trust.rollout,
+		RateLimits:    trust.limits,
+		Codec:         trust.codec,
 
 		// Stripe's webhooks (the sandbox's in development) are verified with it.
 		StripeWebhookSecret: cfg.WebhookSecret(),
