@@ -2,9 +2,9 @@ package api
 
 import (
 	"context"
+	"errors"
 	"encoding/base64"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/notify"
 	"github.com/buybutton/checkout/store"
 	"github.com/buybutton/checkout/workflows"
 )
@@ -76,9 +77,13 @@ func (a *app) setMerchantWebhook(c *gin.Context) {
 		return
 	}
 	req.URL = strings.TrimSpace(req.URL)
-	u, perr := url.Parse(req.URL)
-	if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || len(req.URL) > 2000 {
-		writeError(c, models.Invalid("invalid_webhook_url", "url must be an absolute http or https URL without credentials"))
+	if err := notify.CheckWebhookURL(req.URL, a.cfg.WebhookURLs); err != nil {
+		// Well-formed, but not a URL we deliver to: 422.
+		var e *models.Error
+		if errors.As(err, &e) && (e.Code == notify.CodeAddressForbidden || e.Code == notify.CodeWebhookHTTPS) {
+			err = asUnprocessable(e)
+		}
+		writeError(c, err)
 		return
 	}
 	m, secret, err := acc.SetMerchantWebhook(c.Request.Context(), m.ID, merchantKey(c).ID, req.URL)

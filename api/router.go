@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/notify"
 	"github.com/buybutton/checkout/rollout"
 	"github.com/buybutton/checkout/store"
 )
@@ -86,6 +87,9 @@ type Config struct {
 	// Codec, when set, is served under /codec/ (see api/codec.go): the
 	// Temporal remote codec server, normally codec.NewServer.
 	Codec http.Handler
+	// WebhookURLs is which merchant webhook URLs are accepted when set: the
+	// zero value (https, public addresses) is production's.
+	WebhookURLs notify.URLPolicy
 	// NotifyRetryInterval is passed to new workflows as the first backoff of
 	// merchant webhook retries; zero keeps the workflow's default (5s).
 	NotifyRetryInterval time.Duration

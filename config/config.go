@@ -41,6 +41,9 @@ type Config struct {
 	// WebhookPrivateNetworks lets merchant webhooks reach loopback and private
 	// addresses (WEBHOOK_ALLOW_PRIVATE_NETWORKS=true); `checkout dev` sets it.
 	WebhookPrivateNetworks bool
+	// Development is set by `checkout dev` only (no variable): merchant
+	// webhooks may then use plain http.
+	Development bool
 	RateLimitIP            string // RATE_LIMIT_IP: "RATE[,BURST]" requests/s per client IP, or "off"
 	RateLimitBuyer         string // RATE_LIMIT_BUYER: same, per buyer
 	RateLimitMerchant      string // RATE_LIMIT_MERCHANT: same, per merchant

@@ -70,6 +70,9 @@ type stackOptions struct {
 	// on authorization and the searches for a lost one; zero: production's.
 	authorizeTimeout            time.Duration
 	authorizationSearchInterval time.Duration
+	// productionWebhooks applies production's webhook URL policy (https,
+	// public addresses) instead of the loopback-friendly one.
+	productionWebhooks bool
 	// logs, when set, receives every log line of the API, the activities and
 	// the Temporal SDK (client and worker), at debug level.
 	logs io.Writer
@@ -152,6 +155,11 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if o.acceptTimeout == 0 {
 		o.acceptTimeout = time.Hour
 	}
+	// Test merchants listen on loopback over plain http.
+	webhookURLs := notify.URLPolicy{AllowPrivate: true, AllowHTTP: true}
+	if o.productionWebhooks {
+		webhookURLs = notify.URLPolicy{}
+	}
 	h := api.New(api.Config{
 		Store:               st,
 		Temporal:            tc,
@@ -165,6 +173,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		RateLimits:          o.rateLimits,
 		Registry:            ms.Registry,
 		NotifyRetryInterval: o.notifyRetryInterval,
+		WebhookURLs:         webhookURLs,
 		Codec:               codec.NewServer(ring, codec.ServerOptions{Token: e2eCodecToken}),
 
 		StripeWebhookSecret:  e2eWebhookSecret,

@@ -68,8 +68,8 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 	if cfg.CodecToken, err = devToken(cfg.CodecToken, filepath.Join(dataDir, devCodecTokenFile), "codec_"); err != nil {
 		return err
 	}
-	// Merchants under development listen on localhost.
-	cfg.WebhookPrivateNetworks = true
+	// Merchants under development listen on localhost, over plain http.
+	cfg.WebhookPrivateNetworks, cfg.Development = true, true
 	// The printed demo purchase must work whatever ROLLOUT_PERCENT says.
 	cfg.RolloutAllow = withID(cfg.RolloutAllow, demoBuyerID)
 	cfg.TemporalUIOrigin = withID(cfg.TemporalUIOrigin, fmt.Sprintf("http://127.0.0.1:%d", devUIPort))

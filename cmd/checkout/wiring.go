@@ -112,13 +112,20 @@ func loadKeyRing(cfg config.Config, devKeyFile string) (*keyring.Ring, error) {
 	return ring, nil
 }
 
-// newNotifier delivers merchant webhooks to public addresses only, unless
-// the configuration allows private networks (development).
+// webhookURLs is which merchant webhook URLs are accepted and delivered to:
+// https and public addresses, unless the configuration allows private
+// networks; plain http in development only.
+func webhookURLs(cfg config.Config) notify.URLPolicy {
+	return notify.URLPolicy{AllowPrivate: cfg.WebhookPrivateNetworks, AllowHTTP: cfg.Development}
+}
+
 func newNotifier(cfg config.Config) *notify.Sender {
+	s := notify.NewSender(10 * time.Second)
 	if cfg.WebhookPrivateNetworks {
-		return notify.NewLocalSender(10 * time.Second)
+		s = notify.NewLocalSender(10 * time.Second)
 	}
-	return notify.NewSender(10 * time.Second)
+	s.URLs = webhookURLs(cfg)
+	return s
 }
 
 func newActivities(cfg config.Config, st *store.Store) *activities.Activities {
