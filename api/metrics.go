@@ -8,26 +8,18 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 type httpMetrics struct {
 	duration *prometheus.HistogramVec
 }
 
-// metricsRegistry picks where metrics go and what /metrics serves. A
-// Registerer that cannot be gathered is served through the default gatherer.
-func metricsRegistry(r prometheus.Registerer) (prometheus.Gatherer, prometheus.Registerer) {
+// metricsRegistry picks where metrics go.
+func metricsRegistry(r prometheus.Registerer) prometheus.Registerer {
 	if r == nil {
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-		return reg, reg
+		return prometheus.NewRegistry()
 	}
-	if g, ok := r.(prometheus.Gatherer); ok {
-		return g, r
-	}
-	return prometheus.DefaultGatherer, r
+	return r
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -81,10 +73,6 @@ func (m *httpMetrics) observe() gin.HandlerFunc {
 		m.duration.WithLabelValues(methodLabel(c.Request.Method), routeLabel(c), strconv.Itoa(c.Writer.Status())).
 			Observe(time.Since(start).Seconds())
 	}
-}
-
-func metricsHandler(g prometheus.Gatherer) http.Handler {
-	return promhttp.HandlerFor(g, promhttp.HandlerOpts{})
 }
 
 // methodLabel keeps client-chosen method names from growing the label set.

@@ -61,8 +61,9 @@ type Config struct {
 	// everyone, so extra purchases are refused fast (503) instead. Default 32.
 	MaxInFlightPurchases int
 	Logger               *slog.Logger
-	// Registry receives the API's metrics and, when it is also a Gatherer, is
-	// what /metrics serves. Nil: a private registry.
+	// Registry receives the API's metrics; the API does not serve them
+	// (cmd serves /metrics on METRICS_ADDR, its own listener). Nil: a
+	// private registry.
 	Registry prometheus.Registerer
 	// AdminToken admits operators in the admin role to /v1/admin and
 	// merchant creation; empty closes those endpoints. It opens nothing in
@@ -132,7 +133,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Rollout == nil {
 		cfg.Rollout = &rollout.Gate{}
 	}
-	gatherer, registerer := metricsRegistry(cfg.Registry)
+	registerer := metricsRegistry(cfg.Registry)
 	a := &app{cfg: cfg, metrics: newHTTPMetrics(registerer), codecMetrics: newCodecMetrics(registerer), purchaseSlots: make(chan struct{}, cfg.MaxInFlightPurchases),
 		limits: newLimiters(cfg.RateLimits)}
 	a.buyerTokens = cfg.BuyerTokens.withDefaults()
@@ -159,7 +160,6 @@ func New(cfg Config) http.Handler {
 
 	r.GET("/healthz", a.healthz)
 	r.GET("/readyz", a.readyz)
-	r.GET("/metrics", gin.WrapH(metricsHandler(gatherer)))
 	r.GET("/openapi.yaml", serveOpenAPI)
 
 	v1 := r.Group("/v1")

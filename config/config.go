@@ -43,11 +43,12 @@ type Config struct {
 	WebhookPrivateNetworks bool
 	// Development is set by `checkout dev` only (no variable): merchant
 	// webhooks may then use plain http.
-	Development bool
-	RateLimitIP            string // RATE_LIMIT_IP: "RATE[,BURST]" requests/s per client IP, or "off"
-	RateLimitBuyer         string // RATE_LIMIT_BUYER: same, per buyer
-	RateLimitMerchant      string // RATE_LIMIT_MERCHANT: same, per merchant
-	MetricsAddr            string // METRICS_ADDR: where `checkout worker` serves /metrics; empty: not served
+	Development       bool
+	RateLimitIP       string // RATE_LIMIT_IP: "RATE[,BURST]" requests/s per client IP, or "off"
+	RateLimitBuyer    string // RATE_LIMIT_BUYER: same, per buyer
+	RateLimitMerchant string // RATE_LIMIT_MERCHANT: same, per merchant
+	RateLimitStripe   string // RATE_LIMIT_STRIPE_WEBHOOK_IP: same, per IP on the Stripe webhook route
+	MetricsAddr       string // METRICS_ADDR: where `checkout api` and `worker` serve /metrics (own listener); empty: not served
 }
 
 // Defaults that are not secrets.
@@ -56,11 +57,13 @@ const (
 	// DefaultDevHTTPAddr is where `checkout dev` listens: loopback only, as
 	// development secrets are not secret to anyone on the network.
 	DefaultDevHTTPAddr = "127.0.0.1:8080"
-	DefaultTemporal    = "localhost:7233"
-	DefaultNamespace   = "default"
-	DefaultTaskQueue   = "checkout"
-	DefaultSandboxAddr = "127.0.0.1:12111"
-	DefaultPayWait     = 5 * time.Second
+	// DefaultDevMetricsAddr is where `checkout dev` serves /metrics.
+	DefaultDevMetricsAddr = "127.0.0.1:9090"
+	DefaultTemporal       = "localhost:7233"
+	DefaultNamespace      = "default"
+	DefaultTaskQueue      = "checkout"
+	DefaultSandboxAddr    = "127.0.0.1:12111"
+	DefaultPayWait        = 5 * time.Second
 	// SandboxSecretKey is the key the sandbox accepts; it is not a Stripe key.
 	SandboxSecretKey = "sk_test_sandbox"
 	// SandboxWebhookSecret signs the sandbox's webhooks in development.
@@ -97,6 +100,7 @@ func FromEnv() (Config, error) {
 		RateLimitIP:            os.Getenv("RATE_LIMIT_IP"),
 		RateLimitBuyer:         os.Getenv("RATE_LIMIT_BUYER"),
 		RateLimitMerchant:      os.Getenv("RATE_LIMIT_MERCHANT"),
+		RateLimitStripe:        os.Getenv("RATE_LIMIT_STRIPE_WEBHOOK_IP"),
 		MetricsAddr:            os.Getenv("METRICS_ADDR"),
 	}
 	if os.Getenv("OPERATOR_TOKEN") != "" {

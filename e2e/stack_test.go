@@ -45,8 +45,10 @@ type stack struct {
 	secret      []byte
 	MerchantID  string
 	MerchantKey string
-	// Metrics is what the stack's /metrics serves: API, SDK and checkout counters.
-	Metrics *metrics.Set
+	// Metrics is what the stack's /metrics serves: API, SDK and checkout
+	// counters; MetricsURL serves it on a listener of its own, as cmd does.
+	Metrics    *metrics.Set
+	MetricsURL string
 
 	taskQueue string
 	acts      *activities.Activities
@@ -185,12 +187,15 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	srv.Config.Handler = h
 	srv.Start()
 
+	metricsSrv := httptest.NewServer(ms.Handler())
+	t.Cleanup(metricsSrv.Close)
+
 	m, key, err := st.CreateMerchant(ctx, "Test Merchant", "")
 	if err != nil {
 		t.Fatalf("create merchant: %v", err)
 	}
 	s := &stack{t: t, Ring: ring, Store: st, Sandbox: sb, Temporal: tc, API: srv, secret: secret, MerchantID: m.ID, MerchantKey: key,
-		Metrics: ms, taskQueue: taskQueue, acts: acts}
+		Metrics: ms, MetricsURL: metricsSrv.URL, taskQueue: taskQueue, acts: acts}
 	s.startWorker()
 	t.Cleanup(func() { s.worker.Stop() })
 	return s

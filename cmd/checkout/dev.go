@@ -52,6 +52,9 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 		cfg.DatabaseURL = "sqlite://" + filepath.Join(dataDir, devDBFile)
 	}
 	cfg.HTTPAddr = cfg.ListenAddr(true)
+	if cfg.MetricsAddr == "" {
+		cfg.MetricsAddr = config.DefaultDevMetricsAddr
+	}
 	if !isLoopback(cfg.HTTPAddr) {
 		slog.Warn("checkout dev listens beyond this machine: anyone who can reach it can use the development tokens and forge sandbox webhooks",
 			"addr", cfg.HTTPAddr)
@@ -133,6 +136,7 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 		tokens.MaxLifetime = api.DefaultBuyerTokenMaxLifetime
 	}
 	g.Go(func() error { return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, st, tc, tokens, trust)) })
+	g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr) })
 
 	if err := waitReachable(ctx, localAddr(cfg.HTTPAddr), 10*time.Second); err != nil {
 		return err
@@ -189,6 +193,7 @@ Checkout is running (ready in %s).
   API          %s
   Temporal UI  http://localhost:%d
   Stripe       %s
+  Metrics      http://%s/metrics
   Merchant key %s
   Buyer token  %s
 
@@ -206,7 +211,7 @@ curl -sS %s/v1/merchant/orders -H "Authorization: Bearer %s"
 curl -sS -X POST %s/v1/merchant/orders/ORDER_ID/accept -H "Authorization: Bearer %s"
 
 Stop with Ctrl-C; state is kept in %s/.
-`, took.Round(time.Millisecond), base, devUIPort, stripeTarget(cfg), seed.MerchantKey, token,
+`, took.Round(time.Millisecond), base, devUIPort, stripeTarget(cfg), localAddr(cfg.MetricsAddr), seed.MerchantKey, token,
 		base, token, seed.ProductID, base, seed.MerchantKey, base, seed.MerchantKey, dataDir)
 }
 

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/buybutton/checkout/api"
 	"github.com/buybutton/checkout/config"
 	"github.com/buybutton/checkout/keyring"
@@ -34,7 +36,10 @@ func runAPI(ctx context.Context, cfg config.Config, _ []string) error {
 		return err
 	}
 	slog.Info("api listening", "addr", cfg.HTTPAddr)
-	return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, b.store, b.temporal, tokens, trust))
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr) })
+	g.Go(func() error { return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, b.store, b.temporal, tokens, trust)) })
+	return g.Wait()
 }
 
 func runWorker(ctx context.Context, cfg config.Config, _ []string) error {
@@ -48,7 +53,7 @@ func runWorker(ctx context.Context, cfg config.Config, _ []string) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	slog.Info("worker polling", "task_queue", cfg.TaskQueue, "stripe", stripeTarget(cfg))
-	err = serveWorkerMetrics(ctx, cfg.MetricsAddr)
+	err = serveMetrics(ctx, cfg.MetricsAddr)
 	w.Stop() // hands back what it cannot finish within WorkerStopTimeout
 	return err
 }

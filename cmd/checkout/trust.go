@@ -51,6 +51,7 @@ func buildTrust(cfg config.Config, ring *keyring.Ring) (apiTrust, error) {
 		{"RATE_LIMIT_IP", cfg.RateLimitIP, api.DefaultIPRateLimit, &t.limits.IP},
 		{"RATE_LIMIT_BUYER", cfg.RateLimitBuyer, api.DefaultBuyerRateLimit, &t.limits.Buyer},
 		{"RATE_LIMIT_MERCHANT", cfg.RateLimitMerchant, api.DefaultMerchantRateLimit, &t.limits.Merchant},
+		{"RATE_LIMIT_STRIPE_WEBHOOK_IP", cfg.RateLimitStripe, api.DefaultStripeWebhookIPRateLimit, &t.limits.StripeWebhookIP},
 	} {
 		if *l.dst, err = api.ParseRateLimit(l.raw, l.def); err != nil {
 			return apiTrust{}, fmt.Errorf("%s: %w", l.env, err)

@@ -34,7 +34,7 @@ func TestBuildTrust(t *testing.T) {
 		t.Fatalf("allowlisted buyer refused: %+v", d)
 	}
 	want := api.RateLimits{IP: api.RateLimit{Off: true}, Buyer: api.RateLimit{PerSecond: 5, Burst: 9},
-		Merchant: api.DefaultMerchantRateLimit}
+		Merchant: api.DefaultMerchantRateLimit, StripeWebhookIP: api.DefaultStripeWebhookIPRateLimit}
 	if tr.limits != want {
 		t.Fatalf("limits %+v, want %+v", tr.limits, want)
 	}
