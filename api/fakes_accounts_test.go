@@ -78,6 +78,10 @@ func (s *fakeStore) Profile(context.Context, string) (models.Profile, error) {
 	return models.Profile{}, models.NotFound("profile")
 }
 
+func (s *fakeStore) ProfileForPurchase(ctx context.Context, buyerID, _ string) (models.Profile, error) {
+	return s.Profile(ctx, buyerID)
+}
+
 func (s *fakeStore) UpdateProfile(context.Context, models.Profile) (models.Profile, error) {
 	return models.Profile{}, models.NotFound("profile")
 }

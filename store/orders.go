@@ -35,8 +35,17 @@ func (s *Store) CreateOrder(ctx context.Context, o models.Order) (models.Order, 
 	if err != nil {
 		return models.Order{}, err
 	}
-	db := s.db.WithContext(ctx)
-	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// A one-tap purchase whose buyer erased their profile meanwhile
+		// ships to that address but does not keep it (see profile_uses.go).
+		erased, err := consumeProfileUse(tx, o.ID)
+		if err != nil {
+			return err
+		}
+		row.RedactShipping = row.RedactShipping || erased
+		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error
+	})
+	if err != nil {
 		return models.Order{}, dbError("create order", "order", err)
 	}
 	return s.Order(ctx, o.ID)

@@ -108,6 +108,6 @@ func allRows() []any {
 		&merchantRow{}, &productRow{}, &orderRow{}, &orderEventRow{}, &stockReservationRow{}, &idempotencyKeyRow{},
 		&stripeEventRow{}, &refundRow{},
 		&merchantKeyRow{}, &merchantAuditRow{}, &webhookAttemptRow{},
-		&buyerProfileRow{},
+		&buyerProfileRow{}, &profileUseRow{},
 	}
 }
