@@ -2,8 +2,8 @@ package api
 
 import (
 	"context"
-	"errors"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
