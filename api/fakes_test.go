@@ -108,6 +108,18 @@ func (s *fakeStore) Order(_ context.Context, id string) (models.Order, error) {
 	return o, nil
 }
 
+func (s *fakeStore) ListOrdersInStatus(_ context.Context, status models.OrderStatus, limit int) ([]models.Order, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []models.Order
+	for _, o := range s.orders {
+		if o.Status == status {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
 func (s *fakeStore) ListMerchantOrders(_ context.Context, merchantID string, status models.OrderStatus, limit int) ([]models.Order, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

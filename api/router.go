@@ -28,6 +28,7 @@ type Store interface {
 	Product(ctx context.Context, id string) (models.Product, error)
 	Order(ctx context.Context, id string) (models.Order, error)
 	ListMerchantOrders(ctx context.Context, merchantID string, status models.OrderStatus, limit int) ([]models.Order, error)
+	ListOrdersInStatus(ctx context.Context, status models.OrderStatus, limit int) ([]models.Order, error)
 	OrderEvents(ctx context.Context, orderID string) ([]models.OrderEvent, error)
 	ClaimIdempotencyKey(ctx context.Context, scope, key, requestHash, orderID string) (store.IdempotencyRecord, bool, error)
 	// Part of the interface, not asserted at run time, so that a store
@@ -51,6 +52,10 @@ type Config struct {
 	BuyerTokens      BuyerTokenPolicy
 	// AcceptTimeout is passed to new workflows; zero lets the workflow use its default.
 	AcceptTimeout time.Duration
+	// ShipBy and AutoCompleteAfter bound an order's life after accept and
+	// after shipping; zero lets the workflow use its defaults.
+	ShipBy            time.Duration
+	AutoCompleteAfter time.Duration
 	// PayWait is how long POST /v1/purchases waits for the payment outcome
 	// before answering 202 pending. Default 5s.
 	PayWait time.Duration
@@ -195,5 +200,7 @@ func New(cfg Config) http.Handler {
 	admin.GET("/rollout", a.getRollout)
 	admin.PUT("/rollout", a.putRollout)
 	admin.POST("/merchants/:id/keys/reset", a.resetMerchantKeys)
+	admin.GET("/orders/needs-attention", a.listAttention)
+	admin.POST("/orders/:id/resolve", a.resolveOrder)
 	return a.withCodec(r)
 }

@@ -27,17 +27,25 @@ type Config struct {
 	BuyerTokenAud     string        // BUYER_TOKEN_AUDIENCE: required aud ("" = the API's default)
 	BuyerTokenMaxLife time.Duration // BUYER_TOKEN_MAX_LIFETIME: longest exp - iat accepted (0 = the API's default)
 	AcceptTimeout     time.Duration // MERCHANT_ACCEPT_TIMEOUT
-	PayWait           time.Duration // PAY_WAIT: how long POST /v1/purchases waits for the payment answer
-	SandboxAddr       string        // SANDBOX_ADDR: where `checkout sandbox` and `checkout dev` serve the sandbox
-	LogLevel          string        // LOG_LEVEL: debug, info, warn, error
-	AdminToken        string        // ADMIN_TOKEN: the admin role's bearer token (merchants, keys, rollout)
-	CodecToken        string        // CODEC_TOKEN: the codec role's bearer token (decode/encode only)
-	EncryptionKeys    string        // CHECKOUT_ENCRYPTION_KEYS: key ring spec, see package keyring
-	TemporalUIOrigin  string        // TEMPORAL_UI_ORIGIN: the Temporal UI allowed to call the codec server
-	RolloutPercent    string        // ROLLOUT_PERCENT: share of buyers who see the Buy button, 0–100
-	RolloutAllow      string        // ROLLOUT_ALLOW: comma-separated buyer ids always in (dogfood)
-	RolloutDeny       string        // ROLLOUT_DENY: comma-separated buyer ids always out
-	RolloutOffFor     string        // ROLLOUT_DISABLED_MERCHANTS: comma-separated merchant ids whose button is off
+	ShipBy            time.Duration // SHIP_BY: how long after accepting the merchant has to ship
+	// PAYMENT_ACTION_TIMEOUT: how long a 3-D Secure purchase holds its stock
+	// waiting for the buyer's challenge.
+	PaymentActionTimeout time.Duration
+	// MAX_OPEN_UNPAID_PER_BUYER: how many orders one buyer may have waiting
+	// for payment (pending, requires_action) at once; 0 turns the cap off.
+	MaxOpenUnpaidPerBuyer int
+	AutoCompleteAfter     time.Duration // AUTO_COMPLETE_AFTER: a shipped order completes by itself this long after shipping
+	PayWait               time.Duration // PAY_WAIT: how long POST /v1/purchases waits for the payment answer
+	SandboxAddr           string        // SANDBOX_ADDR: where `checkout sandbox` and `checkout dev` serve the sandbox
+	LogLevel              string        // LOG_LEVEL: debug, info, warn, error
+	AdminToken            string        // ADMIN_TOKEN: the admin role's bearer token (merchants, keys, rollout)
+	CodecToken            string        // CODEC_TOKEN: the codec role's bearer token (decode/encode only)
+	EncryptionKeys        string        // CHECKOUT_ENCRYPTION_KEYS: key ring spec, see package keyring
+	TemporalUIOrigin      string        // TEMPORAL_UI_ORIGIN: the Temporal UI allowed to call the codec server
+	RolloutPercent        string        // ROLLOUT_PERCENT: share of buyers who see the Buy button, 0–100
+	RolloutAllow          string        // ROLLOUT_ALLOW: comma-separated buyer ids always in (dogfood)
+	RolloutDeny           string        // ROLLOUT_DENY: comma-separated buyer ids always out
+	RolloutOffFor         string        // ROLLOUT_DISABLED_MERCHANTS: comma-separated merchant ids whose button is off
 	// WebhookPrivateNetworks lets merchant webhooks reach loopback and private
 	// addresses (WEBHOOK_ALLOW_PRIVATE_NETWORKS=true); `checkout dev` sets it.
 	WebhookPrivateNetworks bool
@@ -64,6 +72,12 @@ const (
 	DefaultTaskQueue      = "checkout"
 	DefaultSandboxAddr    = "127.0.0.1:12111"
 	DefaultPayWait        = 5 * time.Second
+	// A 3-D Secure challenge takes a buyer a minute or two; holding the
+	// stock longer only lets abandoned purchases keep others from buying.
+	DefaultPaymentActionTimeout = 10 * time.Minute
+	// Enough for a buyer with a 3-D Secure card and a retry or two; too few
+	// to hold a product's stock with purchases that never finish.
+	DefaultMaxOpenUnpaidPerBuyer = 3
 	// SandboxSecretKey is the key the sandbox accepts; it is not a Stripe key.
 	SandboxSecretKey = "sk_test_sandbox"
 	// SandboxWebhookSecret signs the sandbox's webhooks in development.
@@ -112,6 +126,27 @@ func FromEnv() (Config, error) {
 	}
 	if c.AcceptTimeout <= 0 || c.AcceptTimeout > workflows.MaxAcceptTimeout {
 		return c, fmt.Errorf("MERCHANT_ACCEPT_TIMEOUT must be positive and at most %s (card authorizations lapse after about 7 days)", workflows.MaxAcceptTimeout)
+	}
+	if c.ShipBy, err = duration("SHIP_BY", workflows.DefaultShipBy); err != nil {
+		return c, err
+	}
+	if c.AutoCompleteAfter, err = duration("AUTO_COMPLETE_AFTER", workflows.DefaultAutoCompleteAfter); err != nil {
+		return c, err
+	}
+	if c.PaymentActionTimeout, err = duration("PAYMENT_ACTION_TIMEOUT", DefaultPaymentActionTimeout); err != nil {
+		return c, err
+	}
+	if c.PaymentActionTimeout <= 0 || c.PaymentActionTimeout > workflows.PaymentActionTimeout {
+		return c, fmt.Errorf("PAYMENT_ACTION_TIMEOUT must be positive and at most %s", workflows.PaymentActionTimeout)
+	}
+	if c.MaxOpenUnpaidPerBuyer, err = integer("MAX_OPEN_UNPAID_PER_BUYER", DefaultMaxOpenUnpaidPerBuyer); err != nil {
+		return c, err
+	}
+	if c.MaxOpenUnpaidPerBuyer < 0 {
+		return c, fmt.Errorf("MAX_OPEN_UNPAID_PER_BUYER must not be negative")
+	}
+	if c.ShipBy <= 0 || c.AutoCompleteAfter <= 0 {
+		return c, fmt.Errorf("SHIP_BY and AUTO_COMPLETE_AFTER must be positive")
 	}
 	if c.PayWait, err = duration("PAY_WAIT", DefaultPayWait); err != nil {
 		return c, err
@@ -185,4 +220,16 @@ func duration(key string, def time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("%s: %q is not a duration like 48h or 90s", key, v)
 	}
 	return d, nil
+}
+
+func integer(key string, def int) (int, error) {
+	v := os.Getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %q is not a whole number", key, v)
+	}
+	return n, nil
 }

@@ -33,6 +33,7 @@ type merchantEndpoint struct {
 	types    map[string]string // event id → type
 	bodies   map[string][]byte // event id → last raw body
 	headers  map[string]http.Header
+	arrived  []checkoutwebhook.Event // every verified event, in arrival order
 }
 
 func newMerchantEndpoint(t *testing.T, failFirst int) *merchantEndpoint {
@@ -59,6 +60,7 @@ func (m *merchantEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.received[ev.ID]++
+	m.arrived = append(m.arrived, ev)
 	m.types[ev.ID] = ev.Type
 	m.bodies[ev.ID] = body
 	m.headers[ev.ID] = r.Header.Clone()

@@ -50,9 +50,10 @@ type stack struct {
 	Metrics    *metrics.Set
 	MetricsURL string
 
-	taskQueue string
-	acts      *activities.Activities
-	worker    sdkworker.Worker
+	taskQueue  string
+	sandboxURL string
+	acts       *activities.Activities
+	worker     sdkworker.Worker
 }
 
 type stackOptions struct {
@@ -78,6 +79,14 @@ type stackOptions struct {
 	// logs, when set, receives every log line of the API, the activities and
 	// the Temporal SDK (client and worker), at debug level.
 	logs io.Writer
+	// workerDB, when set, carries the worker's database connections (the
+	// API keeps its own, direct), so a test can take the database away from
+	// the workflow's steps alone.
+	workerDB *tcpProxy
+	// apiDB, when set, carries the API's database connections likewise.
+	apiDB *tcpProxy
+	// maxOpenUnpaid caps each buyer's orders waiting for payment; 0: no cap.
+	maxOpenUnpaid int
 }
 
 // e2eWebhookSecret signs the sandbox's webhooks and verifies them in the API.
@@ -93,7 +102,16 @@ const (
 func newStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
 	ctx := context.Background()
-	st := storetest.Open(t, "postgres")
+	dbURL := storetest.NewPostgresDatabase(t)
+	storeRing := storetest.Ring(t)
+	st := storetest.OpenURL(t, dbURL, storeRing)
+	workerStore, apiStore := st, st
+	if o.apiDB != nil {
+		apiStore = storetest.OpenURL(t, o.apiDB.proxyURL(t, dbURL), storeRing)
+	}
+	if o.workerDB != nil {
+		workerStore = storetest.OpenURL(t, o.workerDB.proxyURL(t, dbURL), storeRing)
+	}
 
 	// The API's listener exists before the sandbox, so the sandbox can be
 	// told where to send webhooks; the API handler is set and served below.
@@ -135,11 +153,13 @@ func newStack(t *testing.T, o stackOptions) *stack {
 
 	taskQueue := "e2e-" + randomHex(6)
 	acts := &activities.Activities{
-		Store:      st,
+		Store:      workerStore,
 		Payments:   payments.New(payments.Config{SecretKey: "sk_test_e2e", APIBase: sbSrv.URL}),
 		Notifier:   notify.NewLocalSender(5 * time.Second),
 		Logger:     appLog,
-		Deliveries: st,
+		Deliveries: workerStore,
+
+		MaxOpenUnpaidPerBuyer: o.maxOpenUnpaid,
 	}
 	if o.notifyRetryInterval == 0 {
 		o.notifyRetryInterval = 100 * time.Millisecond
@@ -163,7 +183,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		webhookURLs = notify.URLPolicy{}
 	}
 	h := api.New(api.Config{
-		Store:               st,
+		Store:               apiStore,
 		Temporal:            tc,
 		TaskQueue:           taskQueue,
 		BuyerTokenSecret:    secret,
@@ -195,7 +215,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		t.Fatalf("create merchant: %v", err)
 	}
 	s := &stack{t: t, Ring: ring, Store: st, Sandbox: sb, Temporal: tc, API: srv, secret: secret, MerchantID: m.ID, MerchantKey: key,
-		Metrics: ms, MetricsURL: metricsSrv.URL, taskQueue: taskQueue, acts: acts}
+		Metrics: ms, MetricsURL: metricsSrv.URL, taskQueue: taskQueue, sandboxURL: sbSrv.URL, acts: acts}
 	s.startWorker()
 	t.Cleanup(func() { s.worker.Stop() })
 	return s
@@ -258,6 +278,7 @@ type response struct {
 	Status int
 	Body   map[string]any
 	Raw    string
+	Header http.Header
 }
 
 func (s *stack) do(method, path, bearer string, headers map[string]string, body any) response {
@@ -289,7 +310,7 @@ func (s *stack) do(method, path, bearer string, headers map[string]string, body 
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	out := response{t: s.t, Status: res.StatusCode, Raw: string(raw)}
+	out := response{t: s.t, Status: res.StatusCode, Raw: string(raw), Header: res.Header}
 	if len(raw) > 0 && strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
 		if err := json.Unmarshal(raw, &out.Body); err != nil {
 			s.t.Fatalf("%s %s: body is not a JSON object: %s", method, path, raw)

@@ -163,9 +163,15 @@ func TestErrorsOverHTTP(t *testing.T) {
 			if e.Kind != tc.kind || e.Code != tc.code {
 				t.Errorf("got %q/%q, want %q/%q (%v)", e.Kind, e.Code, tc.kind, tc.code, err)
 			}
+			// A Stripe answer is kept as its scrubbed form, never the
+			// *stripe.Error (which carries the intent).
 			var se *stripe.Error
-			if wantStripe := !tc.reply.hangup && tc.reply.status != 502; errors.As(err, &se) != wantStripe {
-				t.Errorf("stripe error kept as cause = %v, want %v", !wantStripe, wantStripe)
+			var sf *StripeFailure
+			if errors.As(err, &se) {
+				t.Errorf("the *stripe.Error itself is kept as the cause: %v", err)
+			}
+			if wantStripe := !tc.reply.hangup && tc.reply.status != 502; errors.As(err, &sf) != wantStripe {
+				t.Errorf("scrubbed Stripe failure kept as cause = %v, want %v", !wantStripe, wantStripe)
 			}
 			reqs := f.requests("POST /v1/payment_intents")
 			if len(reqs) != 1 {

@@ -138,6 +138,8 @@ func newActivities(cfg config.Config, st *store.Store) *activities.Activities {
 		Notifier:   newNotifier(cfg),
 		Logger:     slog.Default(),
 		Deliveries: st,
+
+		MaxOpenUnpaidPerBuyer: cfg.MaxOpenUnpaidPerBuyer,
 	}
 }
 
@@ -156,18 +158,21 @@ func buyerTokenPolicy(cfg config.Config) (api.BuyerTokenPolicy, error) {
 
 func newAPI(cfg config.Config, st *store.Store, tc client.Client, tokens api.BuyerTokenPolicy, trust apiTrust) http.Handler {
 	return api.New(api.Config{
-		Store:         st,
-		Temporal:      tc,
-		TaskQueue:     cfg.TaskQueue,
-		BuyerTokens:   tokens,
-		AcceptTimeout: cfg.AcceptTimeout,
-		PayWait:       cfg.PayWait,
-		Logger:        slog.Default(),
-		AdminToken:    cfg.AdminToken,
-		Registry:      processMetrics().Registry,
-		Rollout:       trust.rollout,
-		RateLimits:    trust.limits,
-		Codec:         trust.codec,
+		Store:                st,
+		Temporal:             tc,
+		TaskQueue:            cfg.TaskQueue,
+		BuyerTokens:          tokens,
+		AcceptTimeout:        cfg.AcceptTimeout,
+		PaymentActionTimeout: cfg.PaymentActionTimeout,
+		ShipBy:               cfg.ShipBy,
+		AutoCompleteAfter:    cfg.AutoCompleteAfter,
+		PayWait:              cfg.PayWait,
+		Logger:               slog.Default(),
+		AdminToken:           cfg.AdminToken,
+		Registry:             processMetrics().Registry,
+		Rollout:              trust.rollout,
+		RateLimits:           trust.limits,
+		Codec:                trust.codec,
 
 		// Stripe's webhooks (the sandbox's in development) are verified with it.
 		StripeWebhookSecret: cfg.WebhookSecret(),
