@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -70,6 +71,9 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 	// nothing else, and the dev server only listens on loopback.
 	if cfg.CodecToken, err = devToken(cfg.CodecToken, filepath.Join(dataDir, devCodecTokenFile), "codec_"); err != nil {
 		return err
+	}
+	if cfg.AdminToken == cfg.CodecToken {
+		return errors.New("ADMIN_TOKEN and CODEC_TOKEN must differ: Temporal UI is given the codec token")
 	}
 	// Merchants under development listen on localhost, over plain http.
 	cfg.WebhookPrivateNetworks, cfg.Development = true, true
