@@ -86,10 +86,10 @@ func (a *Activities) notifyMerchant(ctx context.Context, in NotifyInput) error {
 		attempt.Outcome = models.WebhookDelivered
 	case models.ErrorKind(err) == models.KindInvalid:
 		attempt.Outcome = models.WebhookRejected
-		attempt.Error = err.Error()
+		attempt.Error = notify.FailureReason(d, err)
 	default:
 		attempt.Outcome = models.WebhookFailed
-		attempt.Error = err.Error()
+		attempt.Error = notify.FailureReason(d, err)
 	}
 	a.countDelivery(ctx, attempt.Outcome)
 	if lerr := a.logAttempt(ctx, attempt); lerr != nil {

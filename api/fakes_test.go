@@ -53,14 +53,15 @@ func newFakeStore() *fakeStore {
 
 func (s *fakeStore) Ping(context.Context) error { s.mu.Lock(); defer s.mu.Unlock(); return s.pingErr }
 
-func (s *fakeStore) MerchantByAPIKey(_ context.Context, key string) (models.Merchant, error) {
+// AuthenticateMerchantKey knows only current keys.
+func (s *fakeStore) AuthenticateMerchantKey(_ context.Context, key string) (models.Merchant, models.MerchantKey, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m, ok := s.merchants[key]
 	if !ok {
-		return models.Merchant{}, models.NotFound("merchant")
+		return models.Merchant{}, models.MerchantKey{}, models.NotFound("merchant")
 	}
-	return m, nil
+	return m, models.MerchantKey{ID: "mkid_" + m.ID, Current: true}, nil
 }
 
 func (s *fakeStore) CreateProduct(_ context.Context, merchantID string, np models.NewProduct) (models.Product, error) {

@@ -45,8 +45,10 @@ type stack struct {
 	secret      []byte
 	MerchantID  string
 	MerchantKey string
-	// Metrics is what the stack's /metrics serves: API, SDK and checkout counters.
-	Metrics *metrics.Set
+	// Metrics is what the stack's /metrics serves: API, SDK and checkout
+	// counters; MetricsURL serves it on a listener of its own, as cmd does.
+	Metrics    *metrics.Set
+	MetricsURL string
 
 	taskQueue  string
 	sandboxURL string
@@ -74,6 +76,12 @@ type stackOptions struct {
 	// activityStore, when set, is the store the activities see, wrapping the
 	// worker's (to make one of its writes fail); the API keeps the real one.
 	activityStore func(*store.Store) activities.Store
+	// productionWebhooks applies production's webhook URL policy (https,
+	// public addresses) instead of the loopback-friendly one.
+	productionWebhooks bool
+	// logs, when set, receives every log line of the API, the activities and
+	// the Temporal SDK (client and worker), at debug level.
+	logs io.Writer
 	// workerDB, when set, carries the worker's database connections (the
 	// API keeps its own, direct), so a test can take the database away from
 	// the workflow's steps alone.
@@ -82,13 +90,20 @@ type stackOptions struct {
 	apiDB *tcpProxy
 	// maxOpenUnpaid caps each buyer's orders waiting for payment; 0: no cap.
 	maxOpenUnpaid int
+	// plainPayloads leaves Temporal payloads unencrypted, for histories
+	// recorded to replay without the stack's key ring.
+	plainPayloads bool
 }
 
 // e2eWebhookSecret signs the sandbox's webhooks and verifies them in the API.
 const e2eWebhookSecret = "whsec_e2e"
 
-// e2eOperatorToken opens /v1/admin and the codec server of every stack.
-const e2eOperatorToken = "op_e2e_operator_token"
+// e2eOperatorToken is the admin role's token of every stack (/v1/admin,
+// merchant creation); e2eCodecToken the codec role's (the codec server only).
+const (
+	e2eOperatorToken = "op_e2e_operator_token"
+	e2eCodecToken    = "codec_e2e_codec_token"
+)
 
 func newStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
@@ -126,11 +141,19 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		t.Fatal(err)
 	}
 	dc, fc := codec.ClientOptions(ring)
+	if o.plainPayloads {
+		dc, fc = nil, nil
+	}
 	ms, err := metrics.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc, err := client.Dial(client.Options{HostPort: devServer.FrontendHostPort(), Logger: quietTemporalLogger(),
+	appLog, sdkLog := slog.New(slog.NewTextHandler(io.Discard, nil)), quietTemporalLogger()
+	if o.logs != nil {
+		appLog = slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		sdkLog = tlog.NewStructuredLogger(appLog.With("component", "temporal"))
+	}
+	tc, err := client.Dial(client.Options{HostPort: devServer.FrontendHostPort(), Logger: sdkLog,
 		DataConverter: dc, FailureConverter: fc, MetricsHandler: ms.Temporal})
 	if err != nil {
 		t.Fatalf("dial temporal: %v", err)
@@ -146,7 +169,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		Store:      actStore,
 		Payments:   payments.New(payments.Config{SecretKey: "sk_test_e2e", APIBase: sbSrv.URL}),
 		Notifier:   notify.NewLocalSender(5 * time.Second),
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:     appLog,
 		Deliveries: workerStore,
 
 		MaxOpenUnpaidPerBuyer: o.maxOpenUnpaid,
@@ -167,6 +190,11 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if o.acceptTimeout == 0 {
 		o.acceptTimeout = time.Hour
 	}
+	// Test merchants listen on loopback over plain http.
+	webhookURLs := notify.URLPolicy{AllowPrivate: true, AllowHTTP: true}
+	if o.productionWebhooks {
+		webhookURLs = notify.URLPolicy{}
+	}
 	h := api.New(api.Config{
 		Store:               apiStore,
 		Temporal:            tc,
@@ -174,13 +202,14 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		BuyerTokenSecret:    secret,
 		AcceptTimeout:       o.acceptTimeout,
 		PayWait:             10 * time.Second,
-		Logger:              slog.New(slog.NewTextHandler(io.Discard, nil)),
-		OperatorToken:       e2eOperatorToken,
+		Logger:              appLog,
+		AdminToken:          e2eOperatorToken,
 		Rollout:             gate,
 		RateLimits:          o.rateLimits,
 		Registry:            ms.Registry,
 		NotifyRetryInterval: o.notifyRetryInterval,
-		Codec:               codec.NewServer(ring, codec.ServerOptions{OperatorToken: e2eOperatorToken}),
+		WebhookURLs:         webhookURLs,
+		Codec:               codec.NewServer(ring, codec.ServerOptions{Token: e2eCodecToken}),
 
 		StripeWebhookSecret:  e2eWebhookSecret,
 		PaymentActionTimeout: o.paymentActionTimeout,
@@ -191,12 +220,15 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	srv.Config.Handler = h
 	srv.Start()
 
+	metricsSrv := httptest.NewServer(ms.Handler())
+	t.Cleanup(metricsSrv.Close)
+
 	m, key, err := st.CreateMerchant(ctx, "Test Merchant", "")
 	if err != nil {
 		t.Fatalf("create merchant: %v", err)
 	}
 	s := &stack{t: t, Ring: ring, Store: st, Sandbox: sb, Temporal: tc, API: srv, secret: secret, MerchantID: m.ID, MerchantKey: key,
-		Metrics: ms, taskQueue: taskQueue, sandboxURL: sbSrv.URL, acts: acts}
+		Metrics: ms, MetricsURL: metricsSrv.URL, taskQueue: taskQueue, sandboxURL: sbSrv.URL, acts: acts}
 	s.startWorker()
 	t.Cleanup(func() { s.worker.Stop() })
 	return s

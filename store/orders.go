@@ -49,29 +49,38 @@ func (s *Store) CreateOpenOrder(ctx context.Context, o models.Order, maxOpenUnpa
 	if err != nil {
 		return models.Order{}, err
 	}
-	create := func(tx *gorm.DB) error { return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error }
-	if maxOpenUnpaid <= 0 {
-		err = create(s.db.WithContext(ctx))
-	} else {
-		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			if s.postgres {
-				if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", "open-orders:"+o.BuyerID).Error; err != nil {
-					return err
-				}
-			}
-			var open int64
-			err := tx.Model(&orderRow{}).Where("buyer_id = ? AND status IN ? AND id <> ?", o.BuyerID,
-				[]string{string(models.StatusPending), string(models.StatusRequiresAction)}, o.ID).Count(&open).Error
-			if err != nil {
+	// A one-tap purchase whose buyer erased their profile meanwhile ships to
+	// that address but does not keep it (see profile_uses.go): the use is
+	// consumed in the same transaction as the insert.
+	create := func(tx *gorm.DB) error {
+		erased, err := consumeProfileUse(tx, o.ID)
+		if err != nil {
+			return err
+		}
+		row.RedactShipping = row.RedactShipping || erased
+		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error
+	}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if maxOpenUnpaid <= 0 {
+			return create(tx)
+		}
+		if s.postgres {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", "open-orders:"+o.BuyerID).Error; err != nil {
 				return err
 			}
-			if open >= int64(maxOpenUnpaid) {
-				return models.Errorf(models.KindConflict, CodeTooManyOpenOrders,
-					"you have %d purchases waiting for payment; finish or cancel one first", open)
-			}
-			return create(tx)
-		})
-	}
+		}
+		var open int64
+		err := tx.Model(&orderRow{}).Where("buyer_id = ? AND status IN ? AND id <> ?", o.BuyerID,
+			[]string{string(models.StatusPending), string(models.StatusRequiresAction)}, o.ID).Count(&open).Error
+		if err != nil {
+			return err
+		}
+		if open >= int64(maxOpenUnpaid) {
+			return models.Errorf(models.KindConflict, CodeTooManyOpenOrders,
+				"you have %d purchases waiting for payment; finish or cancel one first", open)
+		}
+		return create(tx)
+	})
 	if err != nil {
 		return models.Order{}, dbError("create order", "order", err)
 	}

@@ -55,11 +55,22 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, o Optio
 // Register puts the workflow and activities on any registry (a worker, or the
 // SDK's test environment).
 func Register(r worker.Registry, acts *activities.Activities) {
+	RegisterWorkflows(r)
+	r.RegisterActivity(acts)
+}
+
+// WorkflowRegistry is where workflows are registered: a worker, the SDK's
+// test environment, or a replayer.
+type WorkflowRegistry interface {
+	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
+}
+
+// RegisterWorkflows registers every workflow under its name.
+func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(workflows.PurchaseWorkflow, workflow.RegisterOptions{Name: workflows.PurchaseWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.RefundWorkflow, workflow.RegisterOptions{Name: workflows.RefundWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.WebhookReplayWorkflow, workflow.RegisterOptions{Name: workflows.WebhookReplayWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.MerchantEventWorkflow, workflow.RegisterOptions{Name: workflows.MerchantEventWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.ProfileErasureWorkflow, workflow.RegisterOptions{Name: workflows.ProfileErasureWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.ProfileCardWorkflow, workflow.RegisterOptions{Name: workflows.ProfileCardWorkflowName})
-	r.RegisterActivity(acts)
 }
