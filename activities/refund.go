@@ -2,8 +2,6 @@ package activities
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 
 	"github.com/buybutton/checkout/failures"
@@ -95,8 +93,7 @@ func RefundStep(key string) string {
 	if key == RefundKeyCancel {
 		return key
 	}
-	sum := sha256.Sum256([]byte(key))
-	return "merchant:" + hex.EncodeToString(sum[:12])
+	return "merchant:" + models.TextID(key)
 }
 
 // RefundKeyCancel is the request key of the refund a buyer's cancel after

@@ -72,7 +72,7 @@ func (p *purchase) discardSavedCustomer(ctx workflow.Context) error {
 // saveProfile remembers the buyer once the payment is authorized: the card
 // is proven good and the buyer already has their answer. A failure costs
 // only the convenience and is logged. It gets the local attempts only, not
-// storeWrite's durable days of retries: the merchant hears of the order and
+// writeDurably's durable days of retries: the merchant hears of the order and
 // the acceptance clock starts after it, inside the authorization's life.
 func (p *purchase) saveProfile(ctx workflow.Context) {
 	if p.savedCard == nil {
@@ -81,7 +81,7 @@ func (p *purchase) saveProfile(ctx workflow.Context) {
 	// The customer now backs the buyer's profile: later endings (reject,
 	// cancel, expiry) must not delete it.
 	p.saga.replace(savedCardStep, savedCardStep, func(workflow.Context) error { return nil })
-	err := storeWriteOnce(ctx, acts.SaveBuyerProfile, activities.SaveProfileInput{
+	err := writeOnce(ctx, acts.SaveBuyerProfile, activities.SaveProfileInput{
 		OrderID:  p.order.ID,
 		BuyerID:  p.order.BuyerID,
 		Shipping: p.order.Shipping,
