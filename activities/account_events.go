@@ -17,7 +17,7 @@ type AccountEvents interface {
 
 // AccountEventPrefix starts the type of every account event a merchant
 // receives: "merchant.key.rotated", "merchant.key.revoked",
-// "merchant.keys.reset_by_operator", "merchant.webhook.updated".
+// "merchant.keys.reset_by_operator".
 const AccountEventPrefix = "merchant."
 
 // AnnounceAccountEvents tells the merchant's webhook of every key and webhook
@@ -43,7 +43,9 @@ func (a *Activities) announceAccountEvents(ctx context.Context, merchantID strin
 	log := a.log().With("merchant_id", merchantID)
 	sent := 0
 	for _, ev := range pending {
-		if m.WebhookURL != "" {
+		// Key changes are announced; a webhook change is only listed (the
+		// new endpoint learns nothing from being told it was set).
+		if m.WebhookURL != "" && ev.Type != models.AuditWebhookUpdated {
 			d, err := a.Notifier.Send(ctx, m.WebhookURL, m.WebhookSecret, notify.Event{
 				ID: ev.ID, Type: AccountEventPrefix + ev.Type, Created: ev.CreatedAt.Unix(), Data: ev,
 			})

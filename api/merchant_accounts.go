@@ -91,7 +91,6 @@ func (a *app) setMerchantWebhook(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	a.announceAccountChange(c.Request.Context(), m.ID)
 	c.JSON(http.StatusOK, gin.H{"webhook_url": m.WebhookURL, "signing_secret": secret})
 }
 
@@ -204,7 +203,7 @@ func (a *app) replayDelivery(c *gin.Context) {
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		Memo:                     map[string]any{"order_id": o.ID, "event_type": d.EventType},
 	}, workflows.WebhookReplayWorkflowName, workflows.WebhookReplayInput{
-		OrderID: o.ID, EventType: d.EventType, DeliveryID: d.ID, RetryInterval: a.cfg.NotifyRetryInterval,
+		OrderID: o.ID, EventType: d.EventType, DeliveryID: d.ID,
 	})
 	if err != nil {
 		writeError(c, fromTemporal(err))

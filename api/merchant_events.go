@@ -17,7 +17,6 @@ import (
 // event id, so a second start (Stripe redelivering, a retried request) joins
 // or finds the first instead of sending again.
 func (a *app) startMerchantEvent(ctx context.Context, log *slog.Logger, in workflows.MerchantEventInput) error {
-	in.RetryInterval = a.cfg.NotifyRetryInterval
 	run, err := a.cfg.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       workflows.MerchantEventWorkflowID(in.EventID()),
 		TaskQueue:                a.cfg.TaskQueue,

@@ -123,11 +123,7 @@ func (a *app) createPurchase(c *gin.Context) {
 		AcceptTimeout:        a.cfg.AcceptTimeout,
 		ShipBy:               a.cfg.ShipBy,
 		AutoCompleteAfter:    a.cfg.AutoCompleteAfter,
-		NotifyRetryInterval:  a.cfg.NotifyRetryInterval,
 		PaymentActionTimeout: a.cfg.PaymentActionTimeout,
-
-		AuthorizeTimeout:            a.cfg.AuthorizeTimeout,
-		AuthorizationSearchInterval: a.cfg.AuthorizationSearchInterval,
 	}
 	if err := a.applyProfile(ctx, &in, req); err != nil {
 		writeError(c, err)

@@ -64,7 +64,6 @@ func (a *app) refundOrder(c *gin.Context) {
 		WorkflowExecutionErrorWhenAlreadyStarted: false,
 	}, workflows.RefundWorkflowName, workflows.RefundInput{
 		OrderID: o.ID, Key: key, Amount: req.Amount, Reason: req.Reason, Actor: models.MerchantActor(m.ID),
-		NotifyRetryInterval: a.cfg.NotifyRetryInterval,
 	})
 	var res workflows.RefundResult
 	if err == nil {

@@ -96,14 +96,6 @@ type Config struct {
 	// WebhookURLs is which merchant webhook URLs are accepted when set: the
 	// zero value (https, public addresses) is production's.
 	WebhookURLs notify.URLPolicy
-	// NotifyRetryInterval is passed to new workflows as the first backoff of
-	// merchant webhook retries; zero keeps the workflow's default (5s).
-	NotifyRetryInterval time.Duration
-	// AuthorizeTimeout and AuthorizationSearchInterval are passed to new
-	// workflows (see workflows.PurchaseInput); zero keeps the production
-	// defaults. Only tests set them, to reach a lost authorization quickly.
-	AuthorizeTimeout            time.Duration
-	AuthorizationSearchInterval time.Duration
 }
 
 const (

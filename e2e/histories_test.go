@@ -80,7 +80,7 @@ func TestRecordedHistories(t *testing.T) {
 			s.waitWorkflowClosed(orderID)
 			h := s.history(workflows.WorkflowID(orderID))
 			r := sdkworker.NewWorkflowReplayer()
-			worker.RegisterWorkflows(r)
+			worker.RegisterWorkflows(r, workflows.Timing{})
 			if err := r.ReplayWorkflowHistory(nil, h); err != nil {
 				t.Fatalf("the history just made does not replay: %v", err)
 			}

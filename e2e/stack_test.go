@@ -30,6 +30,7 @@ import (
 	"github.com/buybutton/checkout/store"
 	"github.com/buybutton/checkout/store/storetest"
 	"github.com/buybutton/checkout/worker"
+	"github.com/buybutton/checkout/workflows"
 	sdkworker "go.temporal.io/sdk/worker"
 )
 
@@ -52,6 +53,7 @@ type stack struct {
 
 	taskQueue  string
 	sandboxURL string
+	timing     workflows.Timing // the worker's, from the stack options
 	acts       *activities.Activities
 	worker     sdkworker.Worker
 }
@@ -196,26 +198,22 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		webhookURLs = notify.URLPolicy{}
 	}
 	h := api.New(api.Config{
-		Store:               apiStore,
-		Temporal:            tc,
-		TaskQueue:           taskQueue,
-		BuyerTokenSecret:    secret,
-		AcceptTimeout:       o.acceptTimeout,
-		PayWait:             10 * time.Second,
-		Logger:              appLog,
-		AdminToken:          e2eOperatorToken,
-		Rollout:             gate,
-		RateLimits:          o.rateLimits,
-		Registry:            ms.Registry,
-		NotifyRetryInterval: o.notifyRetryInterval,
-		WebhookURLs:         webhookURLs,
-		Codec:               codec.NewServer(ring, codec.ServerOptions{Token: e2eCodecToken}),
+		Store:            apiStore,
+		Temporal:         tc,
+		TaskQueue:        taskQueue,
+		BuyerTokenSecret: secret,
+		AcceptTimeout:    o.acceptTimeout,
+		PayWait:          10 * time.Second,
+		Logger:           appLog,
+		AdminToken:       e2eOperatorToken,
+		Rollout:          gate,
+		RateLimits:       o.rateLimits,
+		Registry:         ms.Registry,
+		WebhookURLs:      webhookURLs,
+		Codec:            codec.NewServer(ring, codec.ServerOptions{Token: e2eCodecToken}),
 
 		StripeWebhookSecret:  e2eWebhookSecret,
 		PaymentActionTimeout: o.paymentActionTimeout,
-
-		AuthorizeTimeout:            o.authorizeTimeout,
-		AuthorizationSearchInterval: o.authorizationSearchInterval,
 	})
 	srv.Config.Handler = h
 	srv.Start()
@@ -228,7 +226,9 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		t.Fatalf("create merchant: %v", err)
 	}
 	s := &stack{t: t, Ring: ring, Store: st, Sandbox: sb, Temporal: tc, API: srv, secret: secret, MerchantID: m.ID, MerchantKey: key,
-		Metrics: ms, MetricsURL: metricsSrv.URL, taskQueue: taskQueue, sandboxURL: sbSrv.URL, acts: acts}
+		Metrics: ms, MetricsURL: metricsSrv.URL, taskQueue: taskQueue, sandboxURL: sbSrv.URL, acts: acts,
+		timing: workflows.Timing{NotifyRetryInterval: o.notifyRetryInterval, AuthorizeTimeout: o.authorizeTimeout,
+			AuthorizationSearchInterval: o.authorizationSearchInterval}}
 	s.startWorker()
 	t.Cleanup(func() { s.worker.Stop() })
 	return s
@@ -236,7 +236,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 
 func (s *stack) startWorker() {
 	s.t.Helper()
-	w, err := worker.New(s.Temporal, s.taskQueue, s.acts, worker.Options{})
+	w, err := worker.New(s.Temporal, s.taskQueue, s.acts, worker.Options{Timing: s.timing})
 	if err != nil {
 		s.t.Fatalf("worker: %v", err)
 	}

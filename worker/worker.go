@@ -19,6 +19,9 @@ type Options struct {
 	MaxConcurrentActivities int
 	// MaxConcurrentLocalActivities bounds database steps in flight.
 	MaxConcurrentLocalActivities int
+	// Timing shortens a few waits for tests on a real server; zero is
+	// production's.
+	Timing workflows.Timing
 }
 
 // On two cores the engine saturates at a few dozen purchases in flight
@@ -48,14 +51,15 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, o Optio
 		// stops hands its tasks back instead of dropping them.
 		WorkerStopTimeout: 10 * time.Second,
 	})
-	Register(w, acts)
+	RegisterWorkflows(w, o.Timing)
+	w.RegisterActivity(acts)
 	return w, nil
 }
 
 // Register puts the workflow and activities on any registry (a worker, or the
 // SDK's test environment).
 func Register(r worker.Registry, acts *activities.Activities) {
-	RegisterWorkflows(r)
+	RegisterWorkflows(r, workflows.Timing{})
 	r.RegisterActivity(acts)
 }
 
@@ -65,13 +69,14 @@ type WorkflowRegistry interface {
 	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
 }
 
-// RegisterWorkflows registers every workflow under its name.
-func RegisterWorkflows(r WorkflowRegistry) {
-	r.RegisterWorkflowWithOptions(workflows.PurchaseWorkflow, workflow.RegisterOptions{Name: workflows.PurchaseWorkflowName})
+// RegisterWorkflows registers every workflow under its name, with the
+// worker's timing.
+func RegisterWorkflows(r WorkflowRegistry, t workflows.Timing) {
+	r.RegisterWorkflowWithOptions(t.Purchase, workflow.RegisterOptions{Name: workflows.PurchaseWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.RefundWorkflow, workflow.RegisterOptions{Name: workflows.RefundWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.WebhookReplayWorkflow, workflow.RegisterOptions{Name: workflows.WebhookReplayWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.MerchantEventWorkflow, workflow.RegisterOptions{Name: workflows.MerchantEventWorkflowName})
+	r.RegisterWorkflowWithOptions(t.WebhookReplay, workflow.RegisterOptions{Name: workflows.WebhookReplayWorkflowName})
+	r.RegisterWorkflowWithOptions(t.MerchantEvent, workflow.RegisterOptions{Name: workflows.MerchantEventWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.ProfileErasureWorkflow, workflow.RegisterOptions{Name: workflows.ProfileErasureWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.ProfileCardWorkflow, workflow.RegisterOptions{Name: workflows.ProfileCardWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.AccountEventsWorkflow, workflow.RegisterOptions{Name: workflows.AccountEventsWorkflowName})
+	r.RegisterWorkflowWithOptions(t.AccountEvents, workflow.RegisterOptions{Name: workflows.AccountEventsWorkflowName})
 }

@@ -19,8 +19,13 @@ func AccountEventsWorkflowID(merchantID string) string { return "account-events-
 // then again for as long as changes keep being signalled meanwhile, so an
 // event written while a delivery was running is never left behind.
 func AccountEventsWorkflow(ctx workflow.Context, merchantID string) error {
+	return Timing{}.AccountEvents(ctx, merchantID)
+}
+
+// AccountEvents is AccountEventsWorkflow with the worker's timing.
+func (t Timing) AccountEvents(ctx workflow.Context, merchantID string) error {
 	changed := workflow.GetSignalChannel(ctx, SignalAccountChanged)
-	ctx = workflow.WithActivityOptions(ctx, notifyOptions)
+	ctx = workflow.WithActivityOptions(ctx, t.notifyOptions())
 	for {
 		for changed.ReceiveAsync(nil) {
 		}

@@ -32,28 +32,6 @@ var findAuthorizationOptions = workflow.ActivityOptions{
 	},
 }
 
-// authorizeOptionsFor is authorizeOptions with the input's give-up time, if
-// it sets one (tests do, to reach the unknown outcome quickly).
-func authorizeOptionsFor(in PurchaseInput) workflow.ActivityOptions {
-	o := authorizeOptions
-	if in.AuthorizeTimeout > 0 {
-		o.ScheduleToCloseTimeout = in.AuthorizeTimeout
-	}
-	return o
-}
-
-// findAuthorizationOptionsFor is findAuthorizationOptions with the input's
-// search interval, if it sets one; the number of searches stays.
-func findAuthorizationOptionsFor(in PurchaseInput) workflow.ActivityOptions {
-	o := findAuthorizationOptions
-	if d := in.AuthorizationSearchInterval; d > 0 {
-		rp := *o.RetryPolicy
-		rp.InitialInterval, rp.MaximumInterval = d, 4*d
-		o.RetryPolicy = &rp
-	}
-	return o
-}
-
 // authorizationUnknown is called when AuthorizePayment failed without
 // Stripe's word (retries ran out, or an attempt timed out): one attempt may
 // still have authorized, its answer lost, leaving a hold on the buyer's card
@@ -72,7 +50,7 @@ func (p *purchase) authorizationUnknown(ctx workflow.Context) {
 // returned, so the saga logs it as a failed compensation for an operator.
 func (p *purchase) findAndVoidAuthorization(ctx workflow.Context) error {
 	var r activities.AuthorizationRecovery
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, findAuthorizationOptionsFor(p.in)),
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, p.timing.findAuthorizationOptions()),
 		acts.FindAndVoidAuthorization, p.order.ID).Get(ctx, &r)
 	if err != nil {
 		var e *models.Error

@@ -123,15 +123,16 @@ func TestPurchaseWorkflowAuthorizationOutcomeUnknown(t *testing.T) {
 	}
 }
 
-// Test settings shorten the give-up and the searches without changing what happens.
-func TestAuthorizationRecoveryOverrides(t *testing.T) {
-	in := PurchaseInput{AuthorizeTimeout: 3 * time.Second, AuthorizationSearchInterval: 50 * time.Millisecond}
-	assert.Equal(t, 3*time.Second, authorizeOptionsFor(in).ScheduleToCloseTimeout)
-	rp := findAuthorizationOptionsFor(in).RetryPolicy
+// A worker's timing shortens the give-up and the searches without changing
+// what happens; the zero Timing is production's.
+func TestAuthorizationRecoveryTiming(t *testing.T) {
+	fast := Timing{AuthorizeTimeout: 3 * time.Second, AuthorizationSearchInterval: 50 * time.Millisecond}
+	assert.Equal(t, 3*time.Second, fast.authorizeOptions().ScheduleToCloseTimeout)
+	rp := fast.findAuthorizationOptions().RetryPolicy
 	assert.Equal(t, 50*time.Millisecond, rp.InitialInterval)
 	assert.Equal(t, findAuthorizationOptions.RetryPolicy.MaximumAttempts, rp.MaximumAttempts)
 
-	assert.Equal(t, authorizeOptions, authorizeOptionsFor(PurchaseInput{}))
-	assert.Equal(t, findAuthorizationOptions, findAuthorizationOptionsFor(PurchaseInput{}))
+	assert.Equal(t, authorizeOptions, Timing{}.authorizeOptions())
+	assert.Equal(t, findAuthorizationOptions, Timing{}.findAuthorizationOptions())
 	assert.Equal(t, 15*time.Second, findAuthorizationOptions.RetryPolicy.InitialInterval, "the default is not changed by an override")
 }

@@ -1,8 +1,6 @@
 package workflows
 
 import (
-	"time"
-
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -31,9 +29,6 @@ type MerchantEventInput struct {
 	OrderID   string `json:"order_id"`
 	EventType string `json:"event_type"`
 	Ref       string `json:"ref,omitempty"`
-	// RetryInterval overrides the first retry backoff, as PurchaseInput's
-	// NotifyRetryInterval does.
-	RetryInterval time.Duration `json:"retry_interval,omitempty"`
 }
 
 // EventID is the id the merchant sees (and the delivery log lists).
@@ -45,7 +40,12 @@ func (in MerchantEventInput) EventID() string {
 // retries (three days of backoff), so whoever starts it, the API or another
 // workflow, never waits on the merchant's endpoint.
 func MerchantEventWorkflow(ctx workflow.Context, in MerchantEventInput) error {
-	ctx = workflow.WithActivityOptions(ctx, notifyOptionsWithInterval(in.RetryInterval))
+	return Timing{}.MerchantEvent(ctx, in)
+}
+
+// MerchantEvent is MerchantEventWorkflow with the worker's timing.
+func (t Timing) MerchantEvent(ctx workflow.Context, in MerchantEventInput) error {
+	ctx = workflow.WithActivityOptions(ctx, t.notifyOptions())
 	return workflow.ExecuteActivity(ctx, acts.NotifyMerchant,
 		activities.NotifyInput{OrderID: in.OrderID, EventType: in.EventType, Ref: in.Ref}).Get(ctx, nil)
 }

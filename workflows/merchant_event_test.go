@@ -121,9 +121,7 @@ func TestMerchantEventWorkflowRetriesUntilDelivered(t *testing.T) {
 		}
 		return nil
 	})
-	in := DisputedEvent("ord_1", "dp_1")
-	in.RetryInterval = time.Millisecond
-	env.ExecuteWorkflow(MerchantEventWorkflow, in)
+	env.ExecuteWorkflow(Timing{NotifyRetryInterval: time.Millisecond}.MerchantEvent, DisputedEvent("ord_1", "dp_1"))
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	got := n.all()

@@ -80,15 +80,6 @@ type PurchaseInput struct {
 	AutoCompleteAfter time.Duration `json:"auto_complete_after,omitempty"`
 	// PaymentActionTimeout bounds the wait for 3-D Secure; zero means PaymentActionTimeout.
 	PaymentActionTimeout time.Duration `json:"payment_action_timeout,omitempty"`
-	// NotifyRetryInterval overrides the first backoff of merchant webhook
-	// retries (zero: notifyOptions' 5s); tests set it to keep retries fast.
-	NotifyRetryInterval time.Duration `json:"notify_retry_interval,omitempty"`
-	// AuthorizeTimeout overrides how long authorization is retried before
-	// its outcome is given up as unknown (zero: authorizeOptions' 2 minutes),
-	// and AuthorizationSearchInterval the first wait between searches for a
-	// lost authorization (zero: 15s). Tests set them; production never does.
-	AuthorizeTimeout            time.Duration `json:"authorize_timeout,omitempty"`
-	AuthorizationSearchInterval time.Duration `json:"authorization_search_interval,omitempty"`
 	// SaveDetails asks a first purchase to remember the buyer (Stripe
 	// customer, attached card, encrypted profile) for one-tap purchases.
 	SaveDetails bool   `json:"save_details,omitempty"`

@@ -27,7 +27,13 @@ const codeStoreUnavailable = "store_unavailable"
 // consistent end: every path that does not deliver gives the stock back and
 // voids or refunds the money.
 func PurchaseWorkflow(ctx workflow.Context, in PurchaseInput) (models.Order, error) {
+	return Timing{}.Purchase(ctx, in)
+}
+
+// Purchase is PurchaseWorkflow with the worker's timing.
+func (t Timing) Purchase(ctx workflow.Context, in PurchaseInput) (models.Order, error) {
 	p := newPurchase(ctx, in)
+	p.timing = t
 	if err := p.setup(ctx); err != nil {
 		return models.Order{}, err
 	}
@@ -39,6 +45,7 @@ func PurchaseWorkflow(ctx workflow.Context, in PurchaseInput) (models.Order, err
 // the status the previous one left.
 type purchase struct {
 	in     PurchaseInput
+	timing Timing
 	order  models.Order
 	lock   workflow.Mutex
 	saga   saga
@@ -263,7 +270,7 @@ func (p *purchase) pay(ctx workflow.Context) error {
 
 	paymentMethod, customer := p.paymentSource(dctx)
 	var intent payments.Intent
-	err = workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, authorizeOptionsFor(p.in)), acts.AuthorizePayment,
+	err = workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, p.timing.authorizeOptions()), acts.AuthorizePayment,
 		payments.AuthorizeRequest{
 			OrderID:       o.ID,
 			Amount:        o.Amount(),

@@ -68,7 +68,7 @@ func (b *outbox) deliver(ctx workflow.Context, p *purchase) {
 		b.queue = b.queue[1:]
 		sctx, stop := workflow.WithCancel(ctx)
 		b.sending, b.stop = &ev, stop
-		opts := notifyOptionsFor(p.in)
+		opts := p.timing.notifyOptions()
 		// Wait for a stopped attempt to end, so what follows cannot
 		// overtake it.
 		opts.WaitForCancellation = true

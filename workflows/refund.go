@@ -1,8 +1,6 @@
 package workflows
 
 import (
-	"time"
-
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/buybutton/checkout/activities"
@@ -35,9 +33,6 @@ type RefundInput struct {
 	Amount  int64  `json:"amount"`
 	Reason  string `json:"reason,omitempty"`
 	Actor   string `json:"actor"`
-	// NotifyRetryInterval overrides the first backoff of the order.refunded
-	// webhook's retries (zero: notifyOptions' 5s).
-	NotifyRetryInterval time.Duration `json:"notify_retry_interval,omitempty"`
 }
 
 // changeNotifyRefunded marks the version of RefundWorkflow that tells the
@@ -84,7 +79,6 @@ func RefundWorkflow(ctx workflow.Context, in RefundInput) (RefundResult, error) 
 		// The merchant hears of it without the refund's caller waiting on
 		// their endpoint; a failure to start is logged, the refund stands.
 		ev := RefundedEvent(in.OrderID, in.Key)
-		ev.RetryInterval = in.NotifyRetryInterval
 		err := startMerchantEvent(ctx, ev)
 		if err != nil {
 			logger.Warn("Starting the order.refunded webhook failed", "error", err)

@@ -1,8 +1,6 @@
 package workflows
 
 import (
-	"time"
-
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/buybutton/checkout/activities"
@@ -23,9 +21,6 @@ type WebhookReplayInput struct {
 	// DeliveryID is the event id to send again; it tells which refund or
 	// dispute a repeatable event is about. Empty: the order's one event of the type.
 	DeliveryID string `json:"delivery_id,omitempty"`
-	// RetryInterval overrides the first retry backoff, as PurchaseInput's
-	// NotifyRetryInterval does.
-	RetryInterval time.Duration `json:"retry_interval,omitempty"`
 }
 
 // WebhookReplayWorkflow delivers an event again, with the same event id (the
@@ -33,7 +28,12 @@ type WebhookReplayInput struct {
 // as the first delivery. It runs in Temporal rather than in the API process,
 // so a replay survives restarts and every attempt lands in the delivery log.
 func WebhookReplayWorkflow(ctx workflow.Context, in WebhookReplayInput) error {
-	ctx = workflow.WithActivityOptions(ctx, notifyOptionsWithInterval(in.RetryInterval))
+	return Timing{}.WebhookReplay(ctx, in)
+}
+
+// WebhookReplay is WebhookReplayWorkflow with the worker's timing.
+func (t Timing) WebhookReplay(ctx workflow.Context, in WebhookReplayInput) error {
+	ctx = workflow.WithActivityOptions(ctx, t.notifyOptions())
 	return workflow.ExecuteActivity(ctx, acts.NotifyMerchant,
 		activities.NotifyInput{OrderID: in.OrderID, EventType: in.EventType,
 			Ref: activities.RefFromEventID(in.OrderID, in.EventType, in.DeliveryID)}).Get(ctx, nil)

@@ -15,9 +15,9 @@ import (
 )
 
 func TestNotifyRetryIntervalOverridesOnlyTheFirstBackoff(t *testing.T) {
-	def := notifyOptionsWithInterval(0)
+	def := Timing{}.notifyOptions()
 	assert.Equal(t, 5*time.Second, def.RetryPolicy.InitialInterval)
-	fast := notifyOptionsWithInterval(100 * time.Millisecond)
+	fast := Timing{NotifyRetryInterval: 100 * time.Millisecond}.notifyOptions()
 	assert.Equal(t, 100*time.Millisecond, fast.RetryPolicy.InitialInterval)
 	assert.Equal(t, 72*time.Hour, fast.ScheduleToCloseTimeout, "the three-day budget stays")
 	assert.Equal(t, time.Hour, fast.RetryPolicy.MaximumInterval)
@@ -46,7 +46,7 @@ func TestWebhookReplaySendsTheSameEventWithRetries(t *testing.T) {
 		}
 		return nil
 	}, activity.RegisterOptions{Name: "NotifyMerchant"})
-	env.ExecuteWorkflow(WebhookReplayWorkflow, WebhookReplayInput{OrderID: "ord_1", EventType: EventOrderCreated, RetryInterval: time.Millisecond})
+	env.ExecuteWorkflow(Timing{NotifyRetryInterval: time.Millisecond}.WebhookReplay, WebhookReplayInput{OrderID: "ord_1", EventType: EventOrderCreated})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	require.Len(t, got, 3)
