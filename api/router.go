@@ -36,6 +36,7 @@ type Store interface {
 	merchantAccounts
 	ProfileStore
 	StripeEventStore
+	BuyerOrders
 }
 
 var _ Store = (*store.Store)(nil)
@@ -156,6 +157,7 @@ func New(cfg Config) http.Handler {
 	v1.GET("/me/profile", a.requireBuyer, a.getProfile)
 	v1.PUT("/me/profile", a.requireBuyer, a.putProfile)
 	v1.DELETE("/me/profile", a.requireBuyer, a.deleteProfile)
+	v1.GET("/me/orders", a.requireBuyer, a.listBuyerOrders)
 
 	v1.POST("/products", a.requireMerchant, a.createProduct)
 	v1.GET("/products/:id", a.getProduct)
