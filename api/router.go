@@ -17,6 +17,7 @@ import (
 	"github.com/buybutton/checkout/models"
 	"github.com/buybutton/checkout/rollout"
 	"github.com/buybutton/checkout/store"
+	"github.com/buybutton/checkout/web"
 )
 
 // Store is the part of the store the API uses. *store.Store satisfies it.
@@ -92,6 +93,11 @@ type Config struct {
 	// defaults. Only tests set them, to reach a lost authorization quickly.
 	AuthorizeTimeout            time.Duration
 	AuthorizationSearchInterval time.Duration
+	// Web serves the Buy button, the checkout sheet and the demo page under
+	// /embed/v1/ and /demo; nil answers 404 there.
+	Web *web.Site
+	// Demo, with Web, serves the demo post page at /demo (development only).
+	Demo *web.Demo
 }
 
 const (
@@ -160,7 +166,13 @@ func New(cfg Config) http.Handler {
 	v1.GET("/me/orders", a.requireBuyer, a.listBuyerOrders)
 
 	v1.POST("/products", a.requireMerchant, a.createProduct)
-	v1.GET("/products/:id", a.getProduct)
+	v1.GET("/products/:id", a.productCORS, a.getProduct)
+	v1.OPTIONS("/products/:id", a.productCORS)
+
+	r.GET(web.ElementPath, a.serveElement)
+	r.GET(web.AssetPrefix+":file", a.serveEmbedAsset)
+	r.GET(web.SheetPath, a.serveSheet)
+	r.GET("/demo", a.serveDemo)
 
 	m := v1.Group("/merchant", a.requireMerchant)
 	m.GET("/products", a.listMerchantProducts)

@@ -16,6 +16,7 @@ import (
 	"github.com/buybutton/checkout/config"
 	"github.com/buybutton/checkout/models"
 	"github.com/buybutton/checkout/store"
+	"github.com/buybutton/checkout/web"
 	"github.com/buybutton/checkout/worker"
 )
 
@@ -113,13 +114,20 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 	if err != nil {
 		return err
 	}
-	g.Go(func() error { return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, st, tc, cfg.BuyerTokenSecret, trust)) })
-
-	if err := waitReachable(ctx, localAddr(cfg.HTTPAddr), 10*time.Second); err != nil {
-		return err
-	}
 	token, err := api.MintBuyerToken([]byte(cfg.BuyerTokenSecret), demoBuyerID, 30*24*time.Hour)
 	if err != nil {
+		return err
+	}
+	site, err := newSite(cfg)
+	if err != nil {
+		return err
+	}
+	demo := &web.Demo{ProductID: seed.ProductID, BuyerToken: token}
+	g.Go(func() error {
+		return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, st, tc, cfg.BuyerTokenSecret, trust, site, demo))
+	})
+
+	if err := waitReachable(ctx, localAddr(cfg.HTTPAddr), 10*time.Second); err != nil {
 		return err
 	}
 	printBanner(cfg, seed, token, time.Since(started))
@@ -164,6 +172,8 @@ func seedDemoShop(ctx context.Context, st *store.Store) (devSeed, error) {
 func printBanner(cfg config.Config, seed devSeed, token string, took time.Duration) {
 	base := "http://" + localAddr(cfg.HTTPAddr)
 	fmt.Printf(`
+Open %s/demo and tap Buy
+
 Checkout is running (ready in %s).
 
   API          %s
@@ -186,7 +196,7 @@ curl -sS %s/v1/merchant/orders -H "Authorization: Bearer %s"
 curl -sS -X POST %s/v1/merchant/orders/ORDER_ID/accept -H "Authorization: Bearer %s"
 
 Stop with Ctrl-C; state is kept in %s/.
-`, took.Round(time.Millisecond), base, devUIPort, stripeTarget(cfg), seed.MerchantKey, token,
+`, base, took.Round(time.Millisecond), base, devUIPort, stripeTarget(cfg), seed.MerchantKey, token,
 		base, token, seed.ProductID, base, seed.MerchantKey, base, seed.MerchantKey, dataDir)
 }
 

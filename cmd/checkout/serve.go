@@ -26,8 +26,12 @@ func runAPI(ctx context.Context, cfg config.Config, _ []string) error {
 	if err != nil {
 		return err
 	}
+	site, err := newSite(cfg)
+	if err != nil {
+		return err
+	}
 	slog.Info("api listening", "addr", cfg.HTTPAddr)
-	return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, b.store, b.temporal, cfg.BuyerTokenSecret, trust))
+	return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, b.store, b.temporal, cfg.BuyerTokenSecret, trust, site, nil))
 }
 
 func runWorker(ctx context.Context, cfg config.Config, _ []string) error {

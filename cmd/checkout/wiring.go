@@ -21,6 +21,7 @@ import (
 	"github.com/buybutton/checkout/notify"
 	"github.com/buybutton/checkout/payments"
 	"github.com/buybutton/checkout/store"
+	"github.com/buybutton/checkout/web"
 )
 
 // devBuyerTokenSecret signs buyer tokens when BUYER_TOKEN_SECRET is unset in
@@ -138,8 +139,20 @@ func newActivities(cfg config.Config, st *store.Store) *activities.Activities {
 	}
 }
 
-func newAPI(cfg config.Config, st *store.Store, tc client.Client, secret string, trust apiTrust) http.Handler {
+// newSite builds the Buy button's pages from the configuration.
+func newSite(cfg config.Config) (*web.Site, error) {
+	return web.New(web.Options{
+		AllowedOrigins:  cfg.EmbedAllowedOrigins,
+		StripeJSURL:     cfg.StripeJS(),
+		StripeAPIOrigin: cfg.StripeAPIOrigin(),
+		PublishableKey:  cfg.PublishableKey(),
+	})
+}
+
+func newAPI(cfg config.Config, st *store.Store, tc client.Client, secret string, trust apiTrust, site *web.Site, demo *web.Demo) http.Handler {
 	return api.New(api.Config{
+		Web:              site,
+		Demo:             demo,
 		Store:            st,
 		Temporal:         tc,
 		TaskQueue:        cfg.TaskQueue,
