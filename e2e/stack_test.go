@@ -29,6 +29,7 @@ import (
 	"github.com/buybutton/checkout/sandbox"
 	"github.com/buybutton/checkout/store"
 	"github.com/buybutton/checkout/store/storetest"
+	"github.com/buybutton/checkout/web"
 	"github.com/buybutton/checkout/worker"
 	sdkworker "go.temporal.io/sdk/worker"
 )
@@ -45,6 +46,9 @@ type stack struct {
 	secret      []byte
 	MerchantID  string
 	MerchantKey string
+	// Host and Foreign serve host pages (see hostPage) when the stack has web.
+	Host, Foreign *hostServer
+	DemoProduct   string
 	// Metrics is what the stack's /metrics serves: API, SDK and checkout counters.
 	Metrics *metrics.Set
 
@@ -70,6 +74,12 @@ type stackOptions struct {
 	// on authorization and the searches for a lost one; zero: production's.
 	authorizeTimeout            time.Duration
 	authorizationSearchInterval time.Duration
+	// web serves the Buy button and sheet, with Host (an allowed origin)
+	// and Foreign (not allowed) as host pages on their own origins.
+	web bool
+	// demoBuyer, with web, serves /demo signed in as this buyer, selling
+	// DemoProduct.
+	demoBuyer string
 }
 
 // e2eWebhookSecret signs the sandbox's webhooks and verifies them in the API.
@@ -140,7 +150,34 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if o.acceptTimeout == 0 {
 		o.acceptTimeout = time.Hour
 	}
+	m, key, err := st.CreateMerchant(ctx, "Test Merchant", "")
+	if err != nil {
+		t.Fatalf("create merchant: %v", err)
+	}
+	var site *web.Site
+	var demo *web.Demo
+	var host, foreign *hostServer
+	if o.web {
+		host, foreign = newHostServer(t), newHostServer(t)
+		if site, err = web.New(web.Options{AllowedOrigins: []string{host.URL}, StripeJSURL: sbSrv.URL + sandbox.StripeJSPath,
+			StripeAPIOrigin: sbSrv.URL, PublishableKey: "pk_test_e2e"}); err != nil {
+			t.Fatal(err)
+		}
+		if o.demoBuyer != "" {
+			p, err := st.CreateProduct(ctx, m.ID, models.NewProduct{Title: "Demo T-shirt", Price: 2500, Currency: "usd", Stock: 100, MaxPerOrder: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := api.MintBuyerToken(secret, o.demoBuyer, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			demo = &web.Demo{ProductID: p.ID, BuyerToken: tok}
+		}
+	}
 	h := api.New(api.Config{
+		Web:                 site,
+		Demo:                demo,
 		Store:               st,
 		Temporal:            tc,
 		TaskQueue:           taskQueue,
@@ -164,12 +201,11 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	srv.Config.Handler = h
 	srv.Start()
 
-	m, key, err := st.CreateMerchant(ctx, "Test Merchant", "")
-	if err != nil {
-		t.Fatalf("create merchant: %v", err)
-	}
-	s := &stack{t: t, Ring: ring, Store: st, Sandbox: sb, Temporal: tc, API: srv, secret: secret, MerchantID: m.ID, MerchantKey: key,
+	s := &stack{t: t, Host: host, Foreign: foreign, Ring: ring, Store: st, Sandbox: sb, Temporal: tc, API: srv, secret: secret, MerchantID: m.ID, MerchantKey: key,
 		Metrics: ms, taskQueue: taskQueue, acts: acts}
+	if demo != nil {
+		s.DemoProduct = demo.ProductID
+	}
 	s.startWorker()
 	t.Cleanup(func() { s.worker.Stop() })
 	return s
