@@ -3,8 +3,13 @@ package e2e
 import (
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
 
 	"github.com/buybutton/checkout/models"
 	"github.com/buybutton/checkout/store"
@@ -181,5 +186,116 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestBrowserRefusalsAndALostAnswer(t *testing.T) {
+	t.Run("sold out", func(t *testing.T) {
+		s := newStack(t, stackOptions{web: true})
+		productID := s.product(1, 1250)
+		b := newBrowser(t)
+		b.open(s.Host.page(postPage(s.API.URL, productID, s.buyer("buyer_browser_late"))))
+		b.tapBuy()
+		b.fillAddress()
+		b.fillCard("4242 4242 4242 4242")
+		// Someone else takes the last one while this buyer types.
+		s.purchase(s.buyer("buyer_browser_early"), "last-one", purchaseBody(productID, 1, "pm_card_visa")).expect(http.StatusCreated)
+		b.tapSheet("#pay")
+		b.waitSheet(`document.getElementById("alert").textContent.includes("sold out")`, "the sold-out message")
+		var disabled bool
+		if err := b.sheetEval(`document.getElementById("pay").disabled`, &disabled); err != nil || !disabled {
+			t.Fatalf("Pay still enabled after sold out (%v)", err)
+		}
+		for _, o := range buyerOrders(t, s, "buyer_browser_late") {
+			if s.Sandbox.AuthorizationsFor(o.ID) != 0 {
+				t.Fatalf("a sold-out order was charged: %+v", o)
+			}
+		}
+	})
+	t.Run("not in rollout", func(t *testing.T) {
+		s := newStack(t, stackOptions{web: true})
+		productID := s.product(5, 1250)
+		b := newBrowser(t)
+		b.open(s.Host.page(postPage(s.API.URL, productID, s.buyer("buyer_browser_out"))))
+		b.tapBuy()
+		b.fillAddress()
+		b.fillCard("4242 4242 4242 4242")
+		// The operator closes the rollout while the sheet is open.
+		s.do("PUT", "/v1/admin/rollout", e2eOperatorToken, nil,
+			map[string]any{"percent": 0, "allow": []string{}, "deny": []string{}, "disabled_merchants": []string{}}).expect(http.StatusOK)
+		b.tapSheet("#pay")
+		b.waitSheet(`document.getElementById("alert").textContent.includes("isn't available on your account")`, "the rollout message")
+		if got := buyerOrders(t, s, "buyer_browser_out"); len(got) != 0 {
+			t.Fatalf("orders outside the rollout: %+v", got)
+		}
+		// Reloaded, the element offers no Buy button to this buyer.
+		b.open(s.Host.page(postPage(s.API.URL, productID, s.buyer("buyer_browser_out"))))
+		b.waitTop(`document.querySelector("buy-button").shadowRoot.querySelector(".title")`, "the product card")
+		var buttons int
+		b.eval(`document.querySelector("buy-button").shadowRoot.querySelectorAll("button").length`, &buttons)
+		if buttons != 0 {
+			t.Fatal("a buyer outside the rollout sees a Buy button")
+		}
+	})
+	t.Run("answer lost mid-pay", func(t *testing.T) {
+		s := newStack(t, stackOptions{web: true})
+		productID := s.product(5, 1250)
+		b := newBrowser(t)
+		b.open(s.Host.page(postPage(s.API.URL, productID, s.buyer("buyer_browser_flaky"))))
+		keys := b.loseFirstPurchaseAnswer()
+		b.tapBuy()
+		b.fillAddress()
+		b.fillCard("4242 4242 4242 4242")
+		b.tapSheet("#pay")
+		b.waitSheet(`!document.getElementById("view-done").hidden`, "the confirmation")
+		got := keys()
+		if len(got) < 2 || got[0] == "" || got[0] != got[1] {
+			t.Fatalf("Idempotency-Keys of the attempts: %q, want the same key retried", got)
+		}
+		orders := buyerOrders(t, s, "buyer_browser_flaky")
+		if len(orders) != 1 || orders[0].Status != models.StatusAuthorized || s.Sandbox.AuthorizationsFor(orders[0].ID) != 1 {
+			t.Fatalf("orders after a lost answer: %+v", orders)
+		}
+	})
+}
+
+// loseFirstPurchaseAnswer lets the first POST /v1/purchases reach the API,
+// then drops its answer as a broken connection would; later ones pass. It
+// returns the Idempotency-Keys the sheet sent.
+func (b *browser) loseFirstPurchaseAnswer() func() []string {
+	b.t.Helper()
+	var mu sync.Mutex
+	var keys []string
+	events := chromedp.Events(b.ctx, fetch.RequestPaused)
+	if _, err := chromedp.Call(b.ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{
+		{URLPattern: "*/v1/purchases", RequestStage: fetch.RequestStageResponse}}}); err != nil {
+		b.t.Fatal(err)
+	}
+	go func() {
+		for ev, err := range events {
+			if err != nil {
+				return
+			}
+			key := ""
+			for k, v := range ev.Request.Headers {
+				if strings.EqualFold(k, "Idempotency-Key") {
+					key, _ = v.(string)
+				}
+			}
+			mu.Lock()
+			keys = append(keys, key)
+			first := len(keys) == 1
+			mu.Unlock()
+			if first {
+				_, _ = chromedp.Call(b.ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonConnectionReset})
+				continue
+			}
+			_, _ = chromedp.Call(b.ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+		}
+	}()
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), keys...)
 	}
 }
