@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/buybutton/checkout/models"
 	"github.com/buybutton/checkout/store"
@@ -297,5 +298,98 @@ func (b *browser) loseFirstPurchaseAnswer() func() []string {
 		mu.Lock()
 		defer mu.Unlock()
 		return append([]string(nil), keys...)
+	}
+}
+
+// tabTo presses Tab until selector has the focus in the sheet.
+func (b *browser) tabTo(selector string) {
+	b.t.Helper()
+	for range 40 {
+		var ok bool
+		if err := b.sheetEval(`document.hasFocus() && document.activeElement.matches(`+jsString(selector)+`)`, &ok); err == nil && ok {
+			return
+		}
+		b.run(chromedp.KeyEvent(kb.Tab))
+	}
+	var at string
+	_ = b.sheetEval(`document.activeElement.outerHTML`, &at)
+	b.t.Fatalf("Tab never reached %s; focus is on %s", selector, at)
+}
+
+func TestBrowserKeyboardOnly(t *testing.T) {
+	s := newStack(t, stackOptions{web: true})
+	productID := s.product(5, 1250)
+	b := newBrowser(t)
+	b.open(s.Host.page(postPage(s.API.URL, productID, s.buyer("buyer_browser_keys"))))
+	b.waitTop(`document.querySelector("buy-button").shadowRoot.querySelector(".buy")`, "the Buy button")
+	buyFocused := `document.activeElement === document.querySelector("buy-button") && document.querySelector("buy-button").shadowRoot.activeElement === document.querySelector("buy-button").shadowRoot.querySelector(".buy")`
+	for i := 0; ; i++ {
+		var ok bool
+		b.eval(buyFocused, &ok)
+		if ok {
+			break
+		}
+		if i > 10 {
+			t.Fatal("Tab never reached the Buy button")
+		}
+		b.run(chromedp.KeyEvent(kb.Tab))
+	}
+	b.run(chromedp.KeyEvent(kb.Enter))
+	b.waitSheet(`!document.getElementById("view-form").hidden && document.hasFocus()`, "the form, focused")
+	b.tabTo("#qty-plus")
+	b.run(chromedp.KeyEvent(" ")) // two of them
+	for _, f := range [][2]string{{"name", "Grace Hopper"}, {"line1", "1 Navy Way"}, {"city", "Arlington"},
+		{"postal_code", "22202"}, {"country", "US"}} {
+		b.tabTo(`[name="` + f[0] + `"]`)
+		b.run(chromedp.KeyEvent(f[1]))
+	}
+	for _, f := range [][2]string{{"cardnumber", "4242424242424242"}, {"exp-date", "12/34"}, {"cvc", "123"}} {
+		b.tabTo(`[data-stripe="` + f[0] + `"]`)
+		b.run(chromedp.KeyEvent(f[1]))
+	}
+	b.tabTo("#pay")
+	b.run(chromedp.KeyEvent(kb.Enter))
+	b.waitSheet(`!document.getElementById("view-done").hidden`, "the confirmation")
+	o := s.order(b.sheetText("#done-order"))
+	if o.Status != models.StatusAuthorized || o.Quantity != 2 || o.Shipping.City != "Arlington" || o.Shipping.Country != "US" {
+		t.Fatalf("keyboard order: %+v", o)
+	}
+	b.run(chromedp.KeyEvent(kb.Escape))
+	b.waitTop(`!document.querySelector("buy-button").shadowRoot.querySelector("iframe")`, "the sheet to close")
+	b.waitTop(buyFocused, "focus back on the Buy button")
+	b.waitTop(`window.events.some(e => e.type === "close")`, "buybutton:close")
+}
+
+func TestBrowserYourOrders(t *testing.T) {
+	s := newStack(t, stackOptions{web: true})
+	productID := s.product(10, 1250)
+	mine := s.buyer("buyer_browser_mine")
+	kept := s.purchase(mine, "o-1", purchaseBody(productID, 1, "pm_card_visa")).expect(http.StatusCreated).str("order_id")
+	toCancel := s.purchase(mine, "o-2", purchaseBody(productID, 2, "pm_card_visa")).expect(http.StatusCreated).str("order_id")
+	theirs := s.purchase(s.buyer("buyer_browser_theirs"), "o-3", purchaseBody(productID, 1, "pm_card_visa")).expect(http.StatusCreated).str("order_id")
+
+	b := newBrowser(t)
+	b.open(s.Host.page(postPage(s.API.URL, productID, mine)))
+	b.tapBuy()
+	b.waitSheet(`document.getElementById("view-loading").hidden`, "the sheet to load")
+	b.tapSheet("#orders-link")
+	b.waitSheet(`document.querySelectorAll("#orders li").length === 2`, "two orders listed")
+	var listed []string
+	if err := b.sheetEval(`[...document.querySelectorAll("#orders li")].map(li => li.dataset.order)`, &listed); err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 2 || listed[0] != toCancel || listed[1] != kept {
+		t.Fatalf("listed %v, want [%s %s] newest first", listed, toCancel, kept)
+	}
+	if strings.Contains(b.sheetText("#orders"), theirs) {
+		t.Fatal("another buyer's order is listed")
+	}
+	b.tapSheet(`#orders li[data-order="` + toCancel + `"] button`)
+	b.waitSheet(`document.querySelector('#orders li[data-order="`+toCancel+`"] .order-status').textContent === "cancelled"`, "the cancelled status")
+	if o := s.order(toCancel); o.Status != models.StatusCancelled {
+		t.Fatalf("cancelled order is %s", o.Status)
+	}
+	if o := s.order(kept); o.Status != models.StatusAuthorized {
+		t.Fatalf("the other order is %s", o.Status)
 	}
 }

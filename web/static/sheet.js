@@ -457,6 +457,7 @@
     cancel(lastOrder.id, function (v) { $("done-status").textContent = v.status; $("done-cancel").hidden = true; $("done-next").textContent = ""; });
   });
   $("done-orders").addEventListener("click", function () { showOrders(false); });
+  $("orders-link").addEventListener("click", function () { if (token) showOrders(false); });
   $("orders-more").addEventListener("click", function () { showOrders(true); });
   $("orders-back").addEventListener("click", function () { show(lastOrder ? "view-done" : (profile ? "view-onetap" : "view-form")); });
   $("view-form").addEventListener("focusout", function (e) {
