@@ -393,3 +393,81 @@ func TestBrowserYourOrders(t *testing.T) {
 		t.Fatalf("the other order is %s", o.Status)
 	}
 }
+
+func TestBrowserOtherOrigins(t *testing.T) {
+	s := newStack(t, stackOptions{web: true})
+	productID := s.product(10, 1250)
+	mine, forged := s.buyer("buyer_browser_host"), s.buyer("buyer_browser_forged")
+	s.purchase(forged, "saved", purchaseBody(productID, 1, "pm_card_visa")).expect(http.StatusCreated)
+	waitProfile(t, s, "buyer_browser_forged")
+	b := newBrowser(t)
+
+	t.Run("an allowed host on another origin embeds it; forged messages are ignored", func(t *testing.T) {
+		// A frame from a foreign origin inside the host page keeps posting a
+		// token (of a buyer with a saved card) to every frame, and a fake
+		// purchase to the host.
+		spammer := s.Foreign.page(`<!doctype html><script>
+setInterval(function () {
+  for (var i = 0; i < parent.frames.length; i++) {
+    try { parent.frames[i].postMessage({type: "buybutton:init", token: ` + jsString(forged) + `}, "*"); } catch (e) {}
+  }
+  parent.postMessage({type: "buybutton:purchase", order_id: "ord_forged", status: "authorized"}, "*");
+  parent.postMessage({type: "buybutton:close"}, "*");
+}, 5);
+</script>`)
+		html := strings.Replace(postPage(s.API.URL, productID, mine), "<p>A post.</p>", `<p>A post.</p><iframe src="`+spammer+`"></iframe>`, 1)
+		b.open(s.Host.page(html))
+		b.tapBuy()
+		// The buyer's own token arrived: no saved card, so the full form.
+		b.waitSheet(`!document.getElementById("view-form").hidden`, "the first-purchase form for the host's buyer")
+		time.Sleep(300 * time.Millisecond)
+		var onetap, open bool
+		if err := b.sheetEval(`!document.getElementById("view-onetap").hidden`, &onetap); err != nil || onetap {
+			t.Fatalf("the sheet took a forged token (one-tap shown: %v, %v)", onetap, err)
+		}
+		b.eval(`!!document.querySelector("buy-button").shadowRoot.querySelector("iframe")`, &open)
+		if !open {
+			t.Fatal("a forged close message closed the sheet")
+		}
+		var events []map[string]any
+		b.eval(`window.events`, &events)
+		for _, e := range events {
+			if e["type"] == "purchase" || e["type"] == "close" {
+				t.Fatalf("the host heard a forged %v event: %v", e["type"], e)
+			}
+		}
+	})
+
+	sheetURL := s.API.URL + "/embed/v1/sheet?product=" + productID + "&host="
+	framed := func(page string) bool {
+		b.open(page)
+		time.Sleep(time.Second)
+		var loaded bool
+		err := b.sheetEval(`!!document.getElementById("sheet")`, &loaded)
+		return err == nil && loaded
+	}
+	t.Run("the sheet may be framed by an allowed host", func(t *testing.T) {
+		if !framed(s.Host.page(`<iframe src="` + sheetURL + s.Host.URL + `"></iframe>`)) {
+			t.Fatal("the allowed host could not frame the sheet")
+		}
+	})
+	t.Run("the sheet refuses a host not in the list", func(t *testing.T) {
+		// Claiming to be the allowed host does not help: frame-ancestors is checked by the browser.
+		if framed(s.Foreign.page(`<iframe src="` + sheetURL + s.Host.URL + `"></iframe>`)) {
+			t.Fatal("a foreign origin framed the sheet")
+		}
+		res := s.do("GET", "/embed/v1/sheet?product="+productID+"&host="+s.Foreign.URL, "", nil, nil)
+		if res.Status != http.StatusForbidden || res.errorCode() != "embed_origin_not_allowed" {
+			t.Fatalf("sheet for a foreign host: %d %s", res.Status, res.Raw)
+		}
+	})
+	t.Run("a foreign page gets no product card", func(t *testing.T) {
+		b.open(s.Foreign.page(postPage(s.API.URL, productID, mine)))
+		b.waitTop(`window.events.some(e => e.type === "error")`, "buybutton:error (CORS refused)")
+		var buttons int
+		b.eval(`document.querySelector("buy-button").shadowRoot.querySelectorAll("button").length`, &buttons)
+		if buttons != 0 {
+			t.Fatal("a foreign page shows a Buy button")
+		}
+	})
+}
