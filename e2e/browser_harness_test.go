@@ -145,7 +145,7 @@ func newBrowser(t *testing.T) *browser {
 }
 
 func (b *browser) screenshot(name string) string {
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Logf("screenshot: %v", err)
 		return ""

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +30,16 @@ func TestBrowserFirstPurchaseFromTheDemoPage(t *testing.T) {
 	b.fillAddress()
 	t.Logf("sheet interactive %s after tapping Buy (element measured %s ms)", time.Since(tapped).Round(time.Millisecond), b.interactiveMs())
 	b.fillCard("4242 4242 4242 4242")
+	// DOCS_SCREENSHOT=path keeps a picture of the filled sheet for the README.
+	if path := os.Getenv("DOCS_SCREENSHOT"); path != "" {
+		if err := b.sheetEval(`window.scrollTo(0, 0)`, nil); err != nil {
+			t.Fatal(err)
+		}
+		png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+		if err != nil || os.WriteFile(path, png, 0o644) != nil {
+			t.Fatalf("docs screenshot: %v", err)
+		}
+	}
 	if got := b.sheetText("#view-form [data-total]"); !strings.Contains(got, "25.00") {
 		t.Fatalf("total shown %q, want the API's 25.00", got)
 	}
