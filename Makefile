@@ -11,10 +11,15 @@ TOOLS_CACHE ?= $(HOME)/.cache/checkout
 BIN := $(CURDIR)/bin
 GO  ?= go
 
+# Tests and programs find each tool through these variables (then PATH), never
+# by searching folders: see toolpath/.
 export TEMPORAL_CLI := $(BIN)/temporal
 export STRIPE_MOCK  := $(BIN)/stripe-mock
+# Debian's chromium, for the browser tests (installed by .ci/run).
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
 
-.PHONY: dev test vet lint tools bench build clean
+.PHONY: dev test vet lint tools check-tools fresh-check bench build clean
 
 ## dev: run everything locally (Temporal dev server + UI, Stripe sandbox, SQLite, api, worker)
 dev: $(BIN)/temporal build
@@ -30,6 +35,30 @@ vet: $(BIN)/workflowcheck $(BIN)/staticcheck
 	$(BIN)/workflowcheck ./workflows/...
 
 tools: $(BIN)/temporal $(BIN)/stripe-mock $(BIN)/workflowcheck $(BIN)/staticcheck
+
+## check-tools: each tool the tests use resolves to the one this Makefile built (or the temporal on PATH)
+check-tools: tools
+	@fail=0; \
+	check() { want="$$1"; link="$(BIN)/$$2"; got="$$(readlink -f "$$link" || true)"; \
+	  if [ -x "$$got" ] && [ "$$got" = "$$(readlink -f "$$want")" ]; then echo "ok  $$2 -> $$got"; \
+	  else echo "BAD $$2: $$link resolves to '$$got', expected $$want" >&2; fail=1; fi; }; \
+	if command -v temporal >/dev/null 2>&1; then check "$$(command -v temporal)" temporal; \
+	else check $(TOOLS_CACHE)/temporal-$(TEMPORAL_CLI_VERSION)/temporal temporal; fi; \
+	check $(TOOLS_CACHE)/stripe-mock-$(STRIPE_MOCK_VERSION)/stripe-mock stripe-mock; \
+	check $(TOOLS_CACHE)/workflowcheck-$(WORKFLOWCHECK_VERSION)/workflowcheck workflowcheck; \
+	check $(TOOLS_CACHE)/staticcheck-$(STATICCHECK_VERSION)/staticcheck staticcheck; \
+	if [ -x "$(CHROMIUM)" ]; then echo "ok  chromium -> $(CHROMIUM)"; else echo "BAD chromium: $(CHROMIUM) is not installed (apt-get install -y chromium)" >&2; fail=1; fi; \
+	exit $$fail
+
+## fresh-check: clone this repository's HEAD into a temporary folder and time `make tools`, `make build` and `make test` there.
+## FRESH_TOOLS_CACHE=empty starts from an empty tool cache, as a machine that never built the tools.
+fresh-check:
+	@d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
+	git clone -q "$(CURDIR)" "$$d/checkout"; \
+	cache=$(TOOLS_CACHE); [ "$(FRESH_TOOLS_CACHE)" = empty ] && cache=$$d/tools; \
+	cd "$$d/checkout" && for step in tools build test; do \
+	  s=$$(date +%s); $(MAKE) --no-print-directory TOOLS_CACHE=$$cache $$step || exit 1; \
+	  echo "fresh-check: make $$step took $$(( $$(date +%s) - s )) s"; done
 
 build:
 	$(GO) build -o $(BIN)/checkout ./cmd/checkout

@@ -16,7 +16,7 @@ import (
 type Store interface {
 	Product(ctx context.Context, id string) (models.Product, error)
 	Merchant(ctx context.Context, id string) (models.Merchant, error)
-	CreateOrder(ctx context.Context, o models.Order) (models.Order, error)
+	CreateOpenOrder(ctx context.Context, o models.Order, maxOpenUnpaid int) (models.Order, error)
 	Order(ctx context.Context, id string) (models.Order, error)
 	ReserveStock(ctx context.Context, orderID, productID string, qty int) error
 	ReleaseStock(ctx context.Context, orderID string) error
@@ -52,6 +52,9 @@ type Activities struct {
 	// uses Payments and Store when they can (the gateway and store do).
 	Cards    SavedCards
 	Profiles Profiles
+	// MaxOpenUnpaidPerBuyer caps a buyer's orders waiting for payment
+	// (pending, requires_action); 0: no cap.
+	MaxOpenUnpaidPerBuyer int
 }
 
 func (a *Activities) log() *slog.Logger {

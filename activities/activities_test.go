@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -258,4 +259,23 @@ func TestNotifyMerchant(t *testing.T) {
 			assert.Equal(t, NewWebhookOrder(o), s.ev.Data, "the merchant gets the order, shipping address included")
 		})
 	}
+}
+
+// An outbox event carries the order as it was when the event happened, its
+// sequence number and its time, whatever the stored order says by delivery.
+func TestNotifyMerchantSendsTheSnapshot(t *testing.T) {
+	env, a, d := newEnv(t)
+	stored := models.Order{ID: "ord_1", MerchantID: "mer_1", Status: models.StatusCancelled}
+	d.store.orders[stored.ID] = stored
+	then := models.Order{ID: "ord_1", MerchantID: "mer_1", Status: models.StatusAuthorized, AmountMinor: 2000, Currency: "usd"}
+	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+
+	_, err := env.ExecuteActivity(a.NotifyMerchant, NotifyInput{OrderID: "ord_1", EventType: "order.created",
+		Sequence: 1, Order: &then, OccurredAt: at})
+	require.NoError(t, err)
+	require.Len(t, d.notifier.sent, 1)
+	ev := d.notifier.sent[0].ev
+	assert.Equal(t, NewWebhookOrder(then), ev.Data)
+	assert.Equal(t, 1, ev.Sequence)
+	assert.Equal(t, at.Unix(), ev.Created)
 }

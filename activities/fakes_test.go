@@ -62,7 +62,7 @@ func (s *fakeStore) Merchant(_ context.Context, id string) (models.Merchant, err
 	return m, nil
 }
 
-func (s *fakeStore) CreateOrder(_ context.Context, o models.Order) (models.Order, error) {
+func (s *fakeStore) CreateOpenOrder(_ context.Context, o models.Order, _ int) (models.Order, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {

@@ -18,6 +18,15 @@ type NotifyInput struct {
 	// Ref names which occurrence of a repeatable event this is (RefundRef,
 	// DisputeRef); "" for events that happen once per order.
 	Ref string `json:",omitempty"`
+	// Sequence numbers the order's events in the order they happened, from
+	// 1; zero for events sent outside the order's outbox (refunds and
+	// disputes after it, replays).
+	Sequence int `json:",omitempty"`
+	// Order is the order as it was when the event happened, which the event
+	// carries; nil reads the order from the store at delivery.
+	Order *models.Order `json:",omitempty"`
+	// OccurredAt is when the event happened; zero: at delivery.
+	OccurredAt time.Time `json:",omitempty"`
 }
 
 // DeliveryLog records every webhook attempt, so a merchant can see what was
@@ -38,7 +47,7 @@ func (a *Activities) NotifyMerchant(ctx context.Context, in NotifyInput) error {
 }
 
 func (a *Activities) notifyMerchant(ctx context.Context, in NotifyInput) error {
-	o, err := a.Store.Order(ctx, in.OrderID)
+	o, err := a.eventOrder(ctx, in)
 	if err != nil {
 		return err
 	}
@@ -59,11 +68,16 @@ func (a *Activities) notifyMerchant(ctx context.Context, in NotifyInput) error {
 	if err != nil {
 		return err
 	}
+	created := in.OccurredAt
+	if created.IsZero() {
+		created = time.Now()
+	}
 	ev := notify.Event{
-		ID:      attempt.DeliveryID,
-		Type:    in.EventType,
-		Created: time.Now().Unix(),
-		Data:    data,
+		ID:       attempt.DeliveryID,
+		Type:     in.EventType,
+		Created:  created.Unix(),
+		Sequence: in.Sequence,
+		Data:     data,
 	}
 	d, err := a.Notifier.Send(ctx, m.WebhookURL, m.WebhookSecret, ev)
 	attempt.StatusCode, attempt.Latency = d.StatusCode, d.Latency
@@ -72,10 +86,10 @@ func (a *Activities) notifyMerchant(ctx context.Context, in NotifyInput) error {
 		attempt.Outcome = models.WebhookDelivered
 	case models.ErrorKind(err) == models.KindInvalid:
 		attempt.Outcome = models.WebhookRejected
-		attempt.Error = err.Error()
+		attempt.Error = notify.FailureReason(d, err)
 	default:
 		attempt.Outcome = models.WebhookFailed
-		attempt.Error = err.Error()
+		attempt.Error = notify.FailureReason(d, err)
 	}
 	a.countDelivery(ctx, attempt.Outcome)
 	if lerr := a.logAttempt(ctx, attempt); lerr != nil {
@@ -89,6 +103,15 @@ func (a *Activities) notifyMerchant(ctx context.Context, in NotifyInput) error {
 	}
 	log.InfoContext(ctx, "merchant notified", "status", d.StatusCode, "latency", d.Latency)
 	return nil
+}
+
+// eventOrder is the order an event is about: the snapshot taken when it
+// happened, or the stored order for events sent without one.
+func (a *Activities) eventOrder(ctx context.Context, in NotifyInput) (models.Order, error) {
+	if in.Order != nil && in.Order.ID == in.OrderID && in.Order.MerchantID != "" {
+		return *in.Order, nil
+	}
+	return a.Store.Order(ctx, in.OrderID)
 }
 
 func (a *Activities) logAttempt(ctx context.Context, at models.WebhookAttempt) error {

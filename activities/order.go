@@ -71,7 +71,7 @@ func (a *Activities) validateOrder(ctx context.Context, in ValidateInput) (model
 	if err != nil {
 		return models.Order{}, err
 	}
-	return a.Store.CreateOrder(ctx, models.Order{
+	return a.Store.CreateOpenOrder(ctx, models.Order{
 		ID:             in.OrderID,
 		BuyerID:        in.BuyerID,
 		MerchantID:     p.MerchantID,
@@ -83,7 +83,7 @@ func (a *Activities) validateOrder(ctx context.Context, in ValidateInput) (model
 		Currency:       total.Currency,
 		Status:         models.StatusPending,
 		Shipping:       addr,
-	})
+	}, a.MaxOpenUnpaidPerBuyer)
 }
 
 // RecordStatus writes one status change and its audit event to the read model.

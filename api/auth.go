@@ -3,45 +3,20 @@ package api
 import (
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/buybutton/checkout/models"
 )
 
 const (
-	ctxBuyerID  = "api.buyer_id"
-	ctxMerchant = "api.merchant"
+	ctxBuyerID     = "api.buyer_id"
+	ctxMerchant    = "api.merchant"
+	ctxMerchantKey = "api.merchant_key"
 
 	merchantKeyPrefix = "mk_"
 	maxCredentialLen  = 4096
 )
-
-// tokenLeeway tolerates small clock differences with the platform that mints tokens.
-const tokenLeeway = 30 * time.Second
-
-// MintBuyerToken makes the token a platform hands to a signed-in buyer: an
-// HS256 JWT whose subject is the buyer id, valid for ttl.
-func MintBuyerToken(secret []byte, buyerID string, ttl time.Duration) (string, error) {
-	if len(secret) == 0 {
-		return "", errors.New("buyer token secret is empty")
-	}
-	if !models.ValidID(buyerID) {
-		return "", errors.New("buyer id is not a valid id")
-	}
-	if ttl <= 0 {
-		return "", errors.New("token ttl must be positive")
-	}
-	now := time.Now()
-	claims := jwt.RegisteredClaims{
-		Subject:   buyerID,
-		IssuedAt:  jwt.NewNumericDate(now),
-		ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
-	}
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
-}
 
 // bearer extracts the credential of an "Authorization: Bearer …" header.
 func bearer(c *gin.Context) (string, bool) {
@@ -59,44 +34,20 @@ func bearer(c *gin.Context) (string, bool) {
 
 var errUnauthenticated = models.Errorf(models.KindUnauthorized, "unauthorized", "missing or invalid credentials")
 
-// parseBuyerToken verifies a buyer JWT and returns its subject. The algorithm
-// is pinned so a token cannot choose its own verification (alg=none, RS/HS confusion).
-func (a *app) parseBuyerToken(raw string) (string, error) {
-	if len(a.cfg.BuyerTokenSecret) == 0 {
-		return "", errUnauthenticated
-	}
-	var claims jwt.RegisteredClaims
-	_, err := jwt.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) { return a.cfg.BuyerTokenSecret, nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-		jwt.WithExpirationRequired(),
-		jwt.WithLeeway(tokenLeeway),
-	)
-	if err != nil {
-		if errors.Is(err, jwt.ErrTokenExpired) {
-			return "", models.Errorf(models.KindUnauthorized, "token_expired", "token has expired")
-		}
-		return "", errUnauthenticated
-	}
-	if !models.ValidID(claims.Subject) {
-		return "", errUnauthenticated
-	}
-	return claims.Subject, nil
-}
-
 // merchantByKey resolves a merchant API key. Unknown keys and inactive
 // merchants are both just unauthorized: a key's existence is not disclosed.
-func (a *app) merchantByKey(c *gin.Context, key string) (models.Merchant, error) {
-	m, err := a.cfg.Store.MerchantByAPIKey(c.Request.Context(), key)
+func (a *app) merchantByKey(c *gin.Context, key string) (models.Merchant, models.MerchantKey, error) {
+	m, k, err := a.cfg.Store.AuthenticateMerchantKey(c.Request.Context(), key)
 	if err != nil {
 		if errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrUnauthorized) {
-			return models.Merchant{}, errUnauthenticated
+			return models.Merchant{}, models.MerchantKey{}, errUnauthenticated
 		}
-		return models.Merchant{}, err
+		return models.Merchant{}, models.MerchantKey{}, err
 	}
 	if !m.Active {
-		return models.Merchant{}, errUnauthenticated
+		return models.Merchant{}, models.MerchantKey{}, errUnauthenticated
 	}
-	return m, nil
+	return m, k, nil
 }
 
 // requireBuyer lets only requests with a valid buyer token through.
@@ -125,7 +76,7 @@ func (a *app) requireMerchant(c *gin.Context) {
 		writeError(c, errUnauthenticated)
 		return
 	}
-	m, err := a.merchantByKey(c, cred)
+	m, key, err := a.merchantByKey(c, cred)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -133,7 +84,12 @@ func (a *app) requireMerchant(c *gin.Context) {
 	if limited(c, a.limits.merchant, m.ID) {
 		return
 	}
+	if !key.Current && !retiredKeyMay(c.Request.Method, c.FullPath()) {
+		writeError(c, errRetiredKey)
+		return
+	}
 	c.Set(ctxMerchant, m)
+	c.Set(ctxMerchantKey, key)
 	c.Next()
 }
 
@@ -151,6 +107,13 @@ func buyerID(c *gin.Context) (string, bool) {
 	id, ok := c.Get(ctxBuyerID)
 	s, _ := id.(string)
 	return s, ok && s != ""
+}
+
+// merchantKey is the key the merchant authenticated with.
+func merchantKey(c *gin.Context) models.MerchantKey {
+	k, _ := c.Get(ctxMerchantKey)
+	key, _ := k.(models.MerchantKey)
+	return key
 }
 
 func merchant(c *gin.Context) (models.Merchant, bool) {

@@ -1,10 +1,16 @@
 package api
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/buybutton/checkout/models"
 )
@@ -12,7 +18,7 @@ import (
 // codecPrefix is where Config.Codec (Temporal's remote codec protocol) is
 // mounted. Two forms are accepted:
 //
-//	POST /codec/decode            Authorization: Bearer <operator token>
+//	POST /codec/decode            Authorization: Bearer <codec token>
 //	POST /codec/<token>/decode    the token as a path segment
 //
 // The second exists because Temporal UI cannot add a fixed header to its
@@ -70,7 +76,71 @@ func (a *app) serveCodec(w http.ResponseWriter, r *http.Request) {
 	}
 	r.URL.Path = codecPrefix + "/" + op
 	r.URL.RawPath = ""
-	a.cfg.Codec.ServeHTTP(w, r)
+	if r.Method == http.MethodOptions {
+		a.cfg.Codec.ServeHTTP(w, r)
+		return
+	}
+	a.serveAuditedCodec(w, r, op)
+}
+
+// maxCodecBody is the codec server's own request limit.
+const maxCodecBody = 16 << 20
+
+// serveAuditedCodec runs one codec call and leaves its trace: decode reveals
+// personal data, so every call is a log line (who by token fingerprint,
+// namespace, how many payloads, the answer) and counted in
+// checkout_codec_requests_total / checkout_codec_payloads_total. The codec
+// protocol names no workflow; Temporal UI sends the namespace only.
+func (a *app) serveAuditedCodec(w http.ResponseWriter, r *http.Request, op string) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxCodecBody+1))
+	if err != nil || len(body) > maxCodecBody {
+		writePlainError(w, models.Invalid(codeBodyTooLarge, "codec requests must be at most %d bytes", maxCodecBody))
+		return
+	}
+	var req struct {
+		Payloads []json.RawMessage `json:"payloads"`
+	}
+	_ = json.Unmarshal(body, &req)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	a.cfg.Codec.ServeHTTP(rec, r)
+
+	outcome := "ok"
+	switch {
+	case rec.status == http.StatusUnauthorized || rec.status == http.StatusForbidden:
+		outcome = "refused"
+	case rec.status >= 300:
+		outcome = "error"
+	}
+	a.codecMetrics.requests.WithLabelValues(op, outcome).Inc()
+	if outcome == "ok" {
+		a.codecMetrics.payloads.WithLabelValues(op).Add(float64(len(req.Payloads)))
+	}
+	a.cfg.Logger.InfoContext(r.Context(), "codec "+op,
+		slog.String("outcome", outcome), slog.Int("status", rec.status),
+		slog.Int("payloads", len(req.Payloads)), slog.String("namespace", r.Header.Get("X-Namespace")),
+		slog.String("token_fingerprint", tokenFingerprint(r.Header.Get("Authorization"))),
+		slog.String("client_ip", clientIP(r)), slog.Time("at", time.Now().UTC()))
+}
+
+// tokenFingerprint names a bearer credential in logs without revealing it.
+func tokenFingerprint(authorization string) string {
+	_, token, ok := strings.Cut(authorization, " ")
+	if !ok || strings.TrimSpace(token) == "" {
+		return "none"
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	return hex.EncodeToString(sum[:6])
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
 }
 
 // clientIP is the connection's address, as gin's ClientIP is with no

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -60,7 +61,75 @@ func decodeBytes(raw []byte, dst any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return models.Invalid(codeMalformedJSON, "request body must hold a single JSON object")
 	}
+	return checkText(reflect.ValueOf(dst), "", false)
+}
+
+// codeInvalidText refuses control characters in a request's text.
+const codeInvalidText = "invalid_text"
+
+// checkText walks every string of a decoded body and refuses control and
+// bidirectional-override characters (models.ForbiddenTextRune): all text a
+// client sends may end up in a merchant's terminal, a label printer, a log
+// or another person's screen. A field tagged text:"multiline" may hold line
+// breaks. Done here, every handler's body gets it, present and future.
+func checkText(v reflect.Value, path string, multiline bool) error {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return checkText(v.Elem(), path, multiline)
+	case reflect.String:
+		if _, bad := models.ForbiddenTextRune(v.String(), multiline); bad {
+			return models.Invalid(codeInvalidText, "%s must not contain control or bidirectional-override characters", fieldName(path))
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" {
+				name = f.Name
+			}
+			if err := checkText(v.Field(i), joinPath(path, name), f.Tag.Get("text") == "multiline"); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if err := checkText(v.Index(i), path, multiline); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			if err := checkText(iter.Key(), path, false); err != nil {
+				return err
+			}
+			if err := checkText(iter.Value(), path, multiline); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
+}
+
+func joinPath(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+func fieldName(path string) string {
+	if path == "" {
+		return "text"
+	}
+	return path
 }
 
 // jsonError explains a decoding failure without echoing the client's data.

@@ -17,11 +17,29 @@ func (s *fakeStore) CreateMerchant(context.Context, string, string) (models.Merc
 	return models.Merchant{}, "", models.Errorf(models.KindUnavailable, "fake", "not supported by the fake store")
 }
 
-func (s *fakeStore) RotateMerchantKey(context.Context, string, time.Duration) (string, time.Time, error) {
-	return "", time.Time{}, models.Errorf(models.KindUnavailable, "fake", "not supported by the fake store")
+func (s *fakeStore) RotateMerchantKey(context.Context, string, string, time.Duration) (string, time.Time, error) {
+	return "", time.Time{}, errFakeUnsupported
 }
 
-func (s *fakeStore) SetMerchantWebhook(context.Context, string, string) (models.Merchant, string, error) {
+func (s *fakeStore) RevokeMerchantKey(context.Context, string, string, string) ([]string, error) {
+	return nil, errFakeUnsupported
+}
+
+func (s *fakeStore) ResetMerchantKeys(context.Context, string) (string, error) {
+	return "", errFakeUnsupported
+}
+
+func (s *fakeStore) MerchantKeys(context.Context, string) ([]models.MerchantKey, error) {
+	return nil, errFakeUnsupported
+}
+
+func (s *fakeStore) MerchantAuditEvents(context.Context, string) ([]models.MerchantAuditEvent, error) {
+	return nil, errFakeUnsupported
+}
+
+var errFakeUnsupported = models.Errorf(models.KindUnavailable, "fake", "not supported by the fake store")
+
+func (s *fakeStore) SetMerchantWebhook(context.Context, string, string, string) (models.Merchant, string, error) {
 	return models.Merchant{}, "", models.Errorf(models.KindUnavailable, "fake", "not supported by the fake store")
 }
 
@@ -69,6 +87,10 @@ func (s *fakeStore) WebhookDelivery(context.Context, string, string) (models.Web
 
 func (s *fakeStore) Profile(context.Context, string) (models.Profile, error) {
 	return models.Profile{}, models.NotFound("profile")
+}
+
+func (s *fakeStore) ProfileForPurchase(ctx context.Context, buyerID, _ string) (models.Profile, error) {
+	return s.Profile(ctx, buyerID)
 }
 
 func (s *fakeStore) UpdateProfile(context.Context, models.Profile) (models.Profile, error) {

@@ -53,14 +53,15 @@ func newFakeStore() *fakeStore {
 
 func (s *fakeStore) Ping(context.Context) error { s.mu.Lock(); defer s.mu.Unlock(); return s.pingErr }
 
-func (s *fakeStore) MerchantByAPIKey(_ context.Context, key string) (models.Merchant, error) {
+// AuthenticateMerchantKey knows only current keys.
+func (s *fakeStore) AuthenticateMerchantKey(_ context.Context, key string) (models.Merchant, models.MerchantKey, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m, ok := s.merchants[key]
 	if !ok {
-		return models.Merchant{}, models.NotFound("merchant")
+		return models.Merchant{}, models.MerchantKey{}, models.NotFound("merchant")
 	}
-	return m, nil
+	return m, models.MerchantKey{ID: "mkid_" + m.ID, Current: true}, nil
 }
 
 func (s *fakeStore) CreateProduct(_ context.Context, merchantID string, np models.NewProduct) (models.Product, error) {
@@ -105,6 +106,18 @@ func (s *fakeStore) Order(_ context.Context, id string) (models.Order, error) {
 		return models.Order{}, models.NotFound("order")
 	}
 	return o, nil
+}
+
+func (s *fakeStore) ListOrdersInStatus(_ context.Context, status models.OrderStatus, limit int) ([]models.Order, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []models.Order
+	for _, o := range s.orders {
+		if o.Status == status {
+			out = append(out, o)
+		}
+	}
+	return out, nil
 }
 
 func (s *fakeStore) ListMerchantOrders(_ context.Context, merchantID string, status models.OrderStatus, limit int) ([]models.Order, error) {

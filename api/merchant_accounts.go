@@ -3,8 +3,8 @@ package api
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/notify"
 	"github.com/buybutton/checkout/store"
 	"github.com/buybutton/checkout/workflows"
 )
@@ -22,18 +23,19 @@ import (
 // of the store; part of Store.
 type merchantAccounts interface {
 	CreateMerchant(ctx context.Context, name, webhookURL string) (models.Merchant, string, error)
-	RotateMerchantKey(ctx context.Context, merchantID string, grace time.Duration) (string, time.Time, error)
-	SetMerchantWebhook(ctx context.Context, merchantID, webhookURL string) (models.Merchant, string, error)
+	AuthenticateMerchantKey(ctx context.Context, apiKey string) (models.Merchant, models.MerchantKey, error)
+	RotateMerchantKey(ctx context.Context, merchantID, callerKeyID string, grace time.Duration) (string, time.Time, error)
+	RevokeMerchantKey(ctx context.Context, merchantID, callerKeyID, keyID string) ([]string, error)
+	ResetMerchantKeys(ctx context.Context, merchantID string) (string, error)
+	MerchantKeys(ctx context.Context, merchantID string) ([]models.MerchantKey, error)
+	MerchantAuditEvents(ctx context.Context, merchantID string) ([]models.MerchantAuditEvent, error)
+	SetMerchantWebhook(ctx context.Context, merchantID, actorKeyID, webhookURL string) (models.Merchant, string, error)
 	MerchantOrdersPage(ctx context.Context, p store.OrderPage) ([]models.Order, bool, error)
 	WebhookDeliveries(ctx context.Context, orderID string) ([]models.WebhookDelivery, error)
 	WebhookDelivery(ctx context.Context, orderID, deliveryID string) (models.WebhookDelivery, error)
 }
 
 var _ merchantAccounts = (*store.Store)(nil)
-
-// defaultKeyGrace is how long a rotated-away API key keeps working when the
-// merchant does not say: a day covers a staged deploy of the new key.
-const defaultKeyGrace = 24 * time.Hour
 
 type createMerchantRequest struct {
 	Name string `json:"name"`
@@ -60,41 +62,6 @@ func (a *app) createMerchant(c *gin.Context) {
 	c.JSON(http.StatusCreated, gin.H{"merchant": m, "api_key": key})
 }
 
-type rotateKeyRequest struct {
-	// GracePeriodSeconds keeps the current key working this long (default a
-	// day, at most 30 days; 0 retires it at once).
-	GracePeriodSeconds *int64 `json:"grace_period_seconds,omitempty"`
-}
-
-// rotateMerchantKey issues a new API key; the one used for this call keeps
-// working for the grace period.
-func (a *app) rotateMerchantKey(c *gin.Context) {
-	acc := a.cfg.Store
-	m, _ := merchant(c)
-	var req rotateKeyRequest
-	if err := decodeOptionalJSON(c, &req); err != nil {
-		writeError(c, err)
-		return
-	}
-	grace := defaultKeyGrace
-	if req.GracePeriodSeconds != nil {
-		// Compared in seconds: converting a huge value to a Duration first
-		// would overflow into a negative grace that passes the bound.
-		s, maxSeconds := *req.GracePeriodSeconds, int64(store.MaxKeyGrace/time.Second)
-		if s < 0 || s > maxSeconds {
-			writeError(c, models.Invalid("invalid_grace_period", "grace_period_seconds must be between 0 and %d", maxSeconds))
-			return
-		}
-		grace = time.Duration(s) * time.Second
-	}
-	key, expires, err := acc.RotateMerchantKey(c.Request.Context(), m.ID, grace)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"api_key": key, "previous_key_expires_at": expires})
-}
-
 type webhookRequest struct {
 	URL string `json:"url"`
 }
@@ -110,12 +77,16 @@ func (a *app) setMerchantWebhook(c *gin.Context) {
 		return
 	}
 	req.URL = strings.TrimSpace(req.URL)
-	u, perr := url.Parse(req.URL)
-	if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || len(req.URL) > 2000 {
-		writeError(c, models.Invalid("invalid_webhook_url", "url must be an absolute http or https URL without credentials"))
+	if err := notify.CheckWebhookURL(req.URL, a.cfg.WebhookURLs); err != nil {
+		// Well-formed, but not a URL we deliver to: 422.
+		var e *models.Error
+		if errors.As(err, &e) && (e.Code == notify.CodeAddressForbidden || e.Code == notify.CodeWebhookHTTPS) {
+			err = asUnprocessable(e)
+		}
+		writeError(c, err)
 		return
 	}
-	m, secret, err := acc.SetMerchantWebhook(c.Request.Context(), m.ID, req.URL)
+	m, secret, err := acc.SetMerchantWebhook(c.Request.Context(), m.ID, merchantKey(c).ID, req.URL)
 	if err != nil {
 		writeError(c, err)
 		return

@@ -8,26 +8,18 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 type httpMetrics struct {
 	duration *prometheus.HistogramVec
 }
 
-// metricsRegistry picks where metrics go and what /metrics serves. A
-// Registerer that cannot be gathered is served through the default gatherer.
-func metricsRegistry(r prometheus.Registerer) (prometheus.Gatherer, prometheus.Registerer) {
+// metricsRegistry picks where metrics go.
+func metricsRegistry(r prometheus.Registerer) prometheus.Registerer {
 	if r == nil {
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-		return reg, reg
+		return prometheus.NewRegistry()
 	}
-	if g, ok := r.(prometheus.Gatherer); ok {
-		return g, r
-	}
-	return prometheus.DefaultGatherer, r
+	return r
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -36,17 +28,42 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 		Help:    "Duration of HTTP requests by method, route template and status.",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	}, []string{"method", "route", "status"})
-	// A second handler on the same registry (tests, a restart in-process)
-	// shares the collector instead of failing.
-	if err := reg.Register(h); err != nil {
+	return &httpMetrics{duration: registerOrReuse(reg, h)}
+}
+
+// registerOrReuse registers c, or returns the collector already registered
+// under its name: a second handler on the same registry (tests, a restart
+// in-process) shares the collector instead of failing.
+func registerOrReuse[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if err := reg.Register(c); err != nil {
 		var already prometheus.AlreadyRegisteredError
 		if errors.As(err, &already) {
-			if existing, ok := already.ExistingCollector.(*prometheus.HistogramVec); ok {
-				h = existing
+			if existing, ok := already.ExistingCollector.(C); ok {
+				return existing
 			}
 		}
 	}
-	return &httpMetrics{duration: h}
+	return c
+}
+
+// codecMetrics count the codec server's calls: every decode reveals
+// personal data, so how many and how often is watched.
+type codecMetrics struct {
+	requests *prometheus.CounterVec
+	payloads *prometheus.CounterVec
+}
+
+func newCodecMetrics(reg prometheus.Registerer) *codecMetrics {
+	return &codecMetrics{
+		requests: registerOrReuse(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "checkout_codec_requests_total",
+			Help: "Codec server calls by operation (decode, encode) and outcome (ok, refused, error).",
+		}, []string{"op", "outcome"})),
+		payloads: registerOrReuse(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "checkout_codec_payloads_total",
+			Help: "Payloads decoded or encoded by the codec server.",
+		}, []string{"op"})),
+	}
 }
 
 func (m *httpMetrics) observe() gin.HandlerFunc {
@@ -56,10 +73,6 @@ func (m *httpMetrics) observe() gin.HandlerFunc {
 		m.duration.WithLabelValues(methodLabel(c.Request.Method), routeLabel(c), strconv.Itoa(c.Writer.Status())).
 			Observe(time.Since(start).Seconds())
 	}
-}
-
-func metricsHandler(g prometheus.Gatherer) http.Handler {
-	return promhttp.HandlerFor(g, promhttp.HandlerOpts{})
 }
 
 // methodLabel keeps client-chosen method names from growing the label set.

@@ -107,7 +107,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		reached = append(reached, r.Method+" "+r.URL.Path)
 		w.WriteHeader(http.StatusOK)
 	})
-	e := newEnv(t, func(c *Config) { c.Codec = codecStub; c.OperatorToken = "op-token" })
+	e := newEnv(t, func(c *Config) { c.Codec = codecStub; c.AdminToken = "op-token" })
 	for _, key := range outside {
 		method, path, _ := strings.Cut(key, " ")
 		reached = nil

@@ -23,6 +23,10 @@ const codeProfileRequired = "profile_required"
 // ProfileStore is the saved-profile part of the store; *store.Store satisfies it.
 type ProfileStore interface {
 	Profile(ctx context.Context, buyerID string) (models.Profile, error)
+	// ProfileForPurchase is Profile for a one-tap purchase: it also records
+	// that the order takes its address from the profile, so an erasure
+	// racing the purchase does not leave the address on the order.
+	ProfileForPurchase(ctx context.Context, buyerID, orderID string) (models.Profile, error)
 	UpdateProfile(ctx context.Context, p models.Profile) (models.Profile, error)
 	EraseProfile(ctx context.Context, buyerID string) (store.ErasedProfile, error)
 }
@@ -60,7 +64,7 @@ func (a *app) applyProfile(ctx context.Context, in *workflows.PurchaseInput, req
 		}
 		return nil
 	}
-	p, err := profiles.Profile(ctx, in.BuyerID)
+	p, err := profiles.ProfileForPurchase(ctx, in.BuyerID, in.OrderID)
 	switch {
 	case err == nil:
 		in.Shipping, in.PaymentMethod, in.Customer = p.Shipping, p.PaymentMethodID, p.StripeCustomerID

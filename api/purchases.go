@@ -121,6 +121,8 @@ func (a *app) createPurchase(c *gin.Context) {
 		Shipping:             req.ShippingAddress,
 		PaymentMethod:        req.PaymentMethod,
 		AcceptTimeout:        a.cfg.AcceptTimeout,
+		ShipBy:               a.cfg.ShipBy,
+		AutoCompleteAfter:    a.cfg.AutoCompleteAfter,
 		NotifyRetryInterval:  a.cfg.NotifyRetryInterval,
 		PaymentActionTimeout: a.cfg.PaymentActionTimeout,
 

@@ -32,6 +32,11 @@ type RateLimits struct {
 	IP       RateLimit
 	Buyer    RateLimit
 	Merchant RateLimit
+	// StripeWebhookIP limits POST /v1/webhooks/stripe per source IP, instead
+	// of IP: Stripe delivers every event of the account from a handful of
+	// addresses and bursts after an outage, so it is far higher, but a
+	// flood of forged deliveries (each costing an HMAC) is still stopped.
+	StripeWebhookIP RateLimit
 }
 
 // The defaults leave room for a client firing a few dozen requests at once
@@ -40,6 +45,9 @@ var (
 	DefaultIPRateLimit       = RateLimit{PerSecond: 100, Burst: 200}
 	DefaultBuyerRateLimit    = RateLimit{PerSecond: 20, Burst: 40}
 	DefaultMerchantRateLimit = RateLimit{PerSecond: 50, Burst: 100}
+	// Well above what Stripe sends one account even when it catches up
+	// after an outage.
+	DefaultStripeWebhookIPRateLimit = RateLimit{PerSecond: 500, Burst: 2000}
 )
 
 // ParseRateLimit reads "RATE[,BURST]" (requests per second, e.g. "20,40"),
@@ -167,14 +175,15 @@ func (k *keyedLimiter) size() int {
 }
 
 type limiters struct {
-	ip, buyer, merchant *keyedLimiter
+	ip, buyer, merchant, stripeWebhookIP *keyedLimiter
 }
 
 func newLimiters(l RateLimits) limiters {
 	return limiters{
-		ip:       newKeyedLimiter(l.IP.orDefault(DefaultIPRateLimit), maxLimiterKeys),
-		buyer:    newKeyedLimiter(l.Buyer.orDefault(DefaultBuyerRateLimit), maxLimiterKeys),
-		merchant: newKeyedLimiter(l.Merchant.orDefault(DefaultMerchantRateLimit), maxLimiterKeys),
+		ip:              newKeyedLimiter(l.IP.orDefault(DefaultIPRateLimit), maxLimiterKeys),
+		buyer:           newKeyedLimiter(l.Buyer.orDefault(DefaultBuyerRateLimit), maxLimiterKeys),
+		merchant:        newKeyedLimiter(l.Merchant.orDefault(DefaultMerchantRateLimit), maxLimiterKeys),
+		stripeWebhookIP: newKeyedLimiter(l.StripeWebhookIP.orDefault(DefaultStripeWebhookIPRateLimit), maxLimiterKeys),
 	}
 }
 
@@ -194,21 +203,20 @@ func writeRateLimited(w http.ResponseWriter, wait time.Duration) {
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Max(1, math.Ceil(wait.Seconds())))))
 }
 
-// routeStripeWebhook is exempt from the per-IP limit: Stripe delivers every
-// event of the account from a handful of addresses, bursts after an outage,
-// and authenticates each delivery by signature, so a per-IP limit would only
-// throttle Stripe. The body limit still applies.
+// routeStripeWebhook has its own per-IP limit (RateLimits.StripeWebhookIP).
+// The body limit still applies.
 const routeStripeWebhook = "/v1/webhooks/stripe"
 
-// limitByIP applies the per-IP limit to every request but Stripe's.
-// ClientIP is the connection's address: the router trusts no proxy headers,
-// so a client cannot pick its own key with X-Forwarded-For.
+// limitByIP applies the per-IP limit: Stripe's route its own, every other
+// request the common one. ClientIP is the connection's address: the router
+// trusts no proxy headers, so a client cannot pick its own key with
+// X-Forwarded-For.
 func (a *app) limitByIP(c *gin.Context) {
+	k := a.limits.ip
 	if c.Request.Method == http.MethodPost && c.FullPath() == routeStripeWebhook {
-		c.Next()
-		return
+		k = a.limits.stripeWebhookIP
 	}
-	if limited(c, a.limits.ip, c.ClientIP()) {
+	if limited(c, k, c.ClientIP()) {
 		return
 	}
 	c.Next()

@@ -28,7 +28,7 @@ func withRollout(s rollout.Settings) func(*Config) {
 			panic(err)
 		}
 		c.Rollout = g
-		c.OperatorToken = operatorToken
+		c.AdminToken = operatorToken
 	}
 }
 
@@ -127,7 +127,7 @@ func TestAdminRolloutRefusals(t *testing.T) {
 	w := e.do(req{method: http.MethodGet, path: "/v1/admin/rollout", auth: op})
 	require.EqualValues(t, 7, decodeBody(t, w)["percent"])
 
-	closed := newEnv(t) // no OPERATOR_TOKEN: the endpoints are closed
+	closed := newEnv(t) // no ADMIN_TOKEN: the endpoints are closed
 	w = closed.do(req{method: http.MethodGet, path: "/v1/admin/rollout", auth: op})
 	requireError(t, w, http.StatusForbidden, "operator_disabled")
 }

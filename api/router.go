@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/notify"
 	"github.com/buybutton/checkout/rollout"
 	"github.com/buybutton/checkout/store"
 	"github.com/buybutton/checkout/web"
@@ -23,12 +24,12 @@ import (
 // Store is the part of the store the API uses. *store.Store satisfies it.
 type Store interface {
 	Ping(ctx context.Context) error
-	MerchantByAPIKey(ctx context.Context, apiKey string) (models.Merchant, error)
 	CreateProduct(ctx context.Context, merchantID string, p models.NewProduct) (models.Product, error)
 	ListProducts(ctx context.Context, merchantID string) ([]models.Product, error)
 	Product(ctx context.Context, id string) (models.Product, error)
 	Order(ctx context.Context, id string) (models.Order, error)
 	ListMerchantOrders(ctx context.Context, merchantID string, status models.OrderStatus, limit int) ([]models.Order, error)
+	ListOrdersInStatus(ctx context.Context, status models.OrderStatus, limit int) ([]models.Order, error)
 	OrderEvents(ctx context.Context, orderID string) ([]models.OrderEvent, error)
 	ClaimIdempotencyKey(ctx context.Context, scope, key, requestHash, orderID string) (store.IdempotencyRecord, bool, error)
 	// Part of the interface, not asserted at run time, so that a store
@@ -44,12 +45,19 @@ var _ Store = (*store.Store)(nil)
 
 // Config is everything the API depends on.
 type Config struct {
-	Store            Store
-	Temporal         client.Client
-	TaskQueue        string
+	Store     Store
+	Temporal  client.Client
+	TaskQueue string
+	// BuyerTokenSecret verifies buyer tokens without a kid; BuyerTokens adds
+	// keys by kid, issuer, audience and maximum lifetime (see buyer_tokens.go).
 	BuyerTokenSecret []byte
+	BuyerTokens      BuyerTokenPolicy
 	// AcceptTimeout is passed to new workflows; zero lets the workflow use its default.
 	AcceptTimeout time.Duration
+	// ShipBy and AutoCompleteAfter bound an order's life after accept and
+	// after shipping; zero lets the workflow use its defaults.
+	ShipBy            time.Duration
+	AutoCompleteAfter time.Duration
 	// PayWait is how long POST /v1/purchases waits for the payment outcome
 	// before answering 202 pending. Default 5s.
 	PayWait time.Duration
@@ -60,12 +68,14 @@ type Config struct {
 	// everyone, so extra purchases are refused fast (503) instead. Default 32.
 	MaxInFlightPurchases int
 	Logger               *slog.Logger
-	// Registry receives the API's metrics and, when it is also a Gatherer, is
-	// what /metrics serves. Nil: a private registry.
+	// Registry receives the API's metrics; the API does not serve them
+	// (cmd serves /metrics on METRICS_ADDR, its own listener). Nil: a
+	// private registry.
 	Registry prometheus.Registerer
-	// OperatorToken admits operators to /v1/admin and the codec server;
-	// empty closes those endpoints.
-	OperatorToken string
+	// AdminToken admits operators in the admin role to /v1/admin and
+	// merchant creation; empty closes those endpoints. It opens nothing in
+	// the codec server, whose own token (the codec role) is Codec's.
+	AdminToken string
 	// Profiles keeps saved buyer profiles; nil uses Store.
 	Profiles ProfileStore
 	// StripeWebhookSecret verifies POST /v1/webhooks/stripe (whsec_…);
@@ -85,6 +95,9 @@ type Config struct {
 	// Codec, when set, is served under /codec/ (see api/codec.go): the
 	// Temporal remote codec server, normally codec.NewServer.
 	Codec http.Handler
+	// WebhookURLs is which merchant webhook URLs are accepted when set: the
+	// zero value (https, public addresses) is production's.
+	WebhookURLs notify.URLPolicy
 	// NotifyRetryInterval is passed to new workflows as the first backoff of
 	// merchant webhook retries; zero keeps the workflow's default (5s).
 	NotifyRetryInterval time.Duration
@@ -109,8 +122,10 @@ const (
 type app struct {
 	cfg           Config
 	metrics       *httpMetrics
+	codecMetrics  *codecMetrics
 	purchaseSlots chan struct{}
 	limits        limiters
+	buyerTokens   BuyerTokenPolicy
 }
 
 // New builds the HTTP handler.
@@ -130,9 +145,13 @@ func New(cfg Config) http.Handler {
 	if cfg.Rollout == nil {
 		cfg.Rollout = &rollout.Gate{}
 	}
-	gatherer, registerer := metricsRegistry(cfg.Registry)
-	a := &app{cfg: cfg, metrics: newHTTPMetrics(registerer), purchaseSlots: make(chan struct{}, cfg.MaxInFlightPurchases),
+	registerer := metricsRegistry(cfg.Registry)
+	a := &app{cfg: cfg, metrics: newHTTPMetrics(registerer), codecMetrics: newCodecMetrics(registerer), purchaseSlots: make(chan struct{}, cfg.MaxInFlightPurchases),
 		limits: newLimiters(cfg.RateLimits)}
+	a.buyerTokens = cfg.BuyerTokens.withDefaults()
+	if a.buyerTokens.Secret == nil {
+		a.buyerTokens.Secret = cfg.BuyerTokenSecret
+	}
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -153,7 +172,6 @@ func New(cfg Config) http.Handler {
 
 	r.GET("/healthz", a.healthz)
 	r.GET("/readyz", a.readyz)
-	r.GET("/metrics", gin.WrapH(metricsHandler(gatherer)))
 	r.GET("/openapi.yaml", serveOpenAPI)
 
 	v1 := r.Group("/v1")
@@ -184,13 +202,19 @@ func New(cfg Config) http.Handler {
 	m.POST("/orders/:id/refund", a.refundOrder)
 	v1.POST("/webhooks/stripe", a.stripeWebhook)
 	m.POST("/keys/rotate", a.rotateMerchantKey)
+	m.POST("/keys/revoke", a.revokeMerchantKey)
+	m.GET("/keys", a.listMerchantKeys)
+	m.GET("/audit-events", a.listMerchantAuditEvents)
 	m.PUT("/webhook", a.setMerchantWebhook)
 	m.GET("/orders/:id/deliveries", a.listDeliveries)
 	m.POST("/orders/:id/deliveries/:delivery_id/replay", a.replayDelivery)
-	v1.POST("/merchants", a.requireOperator, a.createMerchant)
+	v1.POST("/merchants", a.requireAdmin, a.createMerchant)
 
-	admin := v1.Group("/admin", a.requireOperator)
+	admin := v1.Group("/admin", a.requireAdmin)
 	admin.GET("/rollout", a.getRollout)
 	admin.PUT("/rollout", a.putRollout)
+	admin.POST("/merchants/:id/keys/reset", a.resetMerchantKeys)
+	admin.GET("/orders/needs-attention", a.listAttention)
+	admin.POST("/orders/:id/resolve", a.resolveOrder)
 	return a.withCodec(r)
 }

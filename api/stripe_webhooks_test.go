@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/payments"
 	"github.com/buybutton/checkout/store"
 	"github.com/buybutton/checkout/workflows"
 )
@@ -158,6 +161,38 @@ func TestStripeWebhookRefusesBadSignatures(t *testing.T) {
 	// The Temporal mock fails the test on any call: no signal was sent.
 }
 
+// The age is read from the same single timestamp the MAC covers: a fresh
+// t= in front of an old signed one (t=NOW,t=OLD,v1=SIG) is refused, and an
+// old event is refused although its id was never recorded (a restored
+// database has forgotten the ids).
+func TestStripeWebhookRefusesReplays(t *testing.T) {
+	e, ev := newWebhookEnv(t)
+	body := capturableEvent("evt_never_seen")
+	old := time.Now().Add(-time.Hour)
+	oldHeader := signedHeader(body, testWebhookSecret, old)
+	for name, header := range map[string]string{
+		"fresh t before the signed one": fmt.Sprintf("t=%d,%s", time.Now().Unix(), oldHeader),
+		"fresh t after the signed one":  fmt.Sprintf("%s,t=%d", oldHeader, time.Now().Unix()),
+		"the signed t twice":            fmt.Sprintf("t=%d,%s", old.Unix(), oldHeader),
+	} {
+		t.Run(name, func(t *testing.T) {
+			requireError(t, e.do(req{method: http.MethodPost, path: "/v1/webhooks/stripe", body: body,
+				headers: map[string]string{"Stripe-Signature": header}}), http.StatusBadRequest, "invalid_signature")
+		})
+	}
+	t.Run("old and unseen", func(t *testing.T) {
+		requireError(t, e.do(req{method: http.MethodPost, path: "/v1/webhooks/stripe", body: body,
+			headers: map[string]string{"Stripe-Signature": oldHeader}}), http.StatusBadRequest, "stale_signature")
+	})
+	t.Run("just inside the tolerance", func(t *testing.T) {
+		e.temporal.On("SignalWorkflow", mock.Anything, workflows.WorkflowID("ord_1"), "", workflows.SignalPaymentIntent,
+			mock.Anything).Return(nil).Once()
+		header := signedHeader(body, testWebhookSecret, time.Now().Add(-payments.WebhookTolerance+5*time.Second))
+		require.Equal(t, http.StatusOK, e.deliver(body, header))
+	})
+	assert.Len(t, ev.claimed, 1, "only the delivery inside the tolerance was recorded")
+}
+
 func TestStripeWebhookSignalsTheOrderOnce(t *testing.T) {
 	e, ev := newWebhookEnv(t)
 	e.temporal.On("SignalWorkflow", mock.Anything, workflows.WorkflowID("ord_1"), "", workflows.SignalPaymentIntent,
@@ -273,18 +308,35 @@ func FuzzStripeWebhook(f *testing.F) {
 	f.Add(`not json`, false, "t=1,v1=00")
 	f.Add(capturableEvent("evt_1"), false, "t=99999999999999999999,v1=ab,v1=cd")
 	f.Add("", false, ",,,=")
+	f.Add(capturableEvent("evt_1"), true, "t=1")
+	f.Add(capturableEvent("evt_1"), true, "t=99999999999")
 	f.Fuzz(func(t *testing.T, body string, sign bool, header string) {
 		e, _ := newWebhookEnv(t)
 		e.temporal.On("SignalWorkflow", mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(nil).Maybe()
 		e.temporal.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.MerchantEventWorkflowName, mock.Anything).
 			Return(fakeRun{}, nil).Maybe()
+		// Signed: the fuzzed header is added to a valid signature, as an
+		// attacker holding one captured delivery would.
+		extraT := false
 		if sign {
+			extra := header
 			header = signedHeader(body, testWebhookSecret, time.Now())
+			if extra != "" {
+				header = extra + "," + header
+				for _, part := range strings.Split(extra, ",") {
+					if k, _, _ := strings.Cut(strings.TrimSpace(part), "="); k == "t" {
+						extraT = true
+					}
+				}
+			}
 		}
 		w := e.do(req{method: http.MethodPost, path: "/v1/webhooks/stripe", body: body,
 			headers: map[string]string{"Stripe-Signature": header}})
 		if w.Code >= 500 {
 			t.Fatalf("status %d for body %q header %q: %s", w.Code, body, header, w.Body.String())
+		}
+		if extraT && w.Code < 300 {
+			t.Fatalf("a header with a second t= was accepted: %q", header)
 		}
 	})
 }

@@ -41,10 +41,14 @@ var (
 // Event is a webhook body. Data is left raw: decode it into the type the
 // event's Type implies (every order.* event carries the order).
 type Event struct {
-	ID      string          `json:"id"`
-	Type    string          `json:"type"`
-	Created int64           `json:"created"`
-	Data    json.RawMessage `json:"data"`
+	ID      string `json:"id"`
+	Type    string `json:"type"`
+	Created int64  `json:"created"`
+	// Sequence orders one order's events as they happened (1, 2, …): apply
+	// an event only if it is newer than the last one applied for that order.
+	// Zero on events about refunds and disputes sent after the order closed.
+	Sequence int             `json:"sequence,omitempty"`
+	Data     json.RawMessage `json:"data"`
 }
 
 // Sign returns the Checkout-Signature value for body sent at t. The checkout

@@ -19,15 +19,16 @@ const maxRequestBytes = 16 << 20
 
 // ServerOptions configure NewServer.
 type ServerOptions struct {
-	// OperatorToken is the bearer token operators present. Empty means no
+	// Token is the codec role's bearer token (CODEC_TOKEN): it opens decode
+	// and encode and nothing else; it must never be the admin token. Empty means no
 	// static token is accepted (only AcceptToken, if set).
-	OperatorToken string
+	Token string
 	// AllowedOrigins are the exact browser origins (scheme://host[:port])
 	// allowed to call the server, typically Temporal UI's, e.g.
 	// "http://localhost:8233". Other origins get no CORS headers.
 	AllowedOrigins []string
 	// AcceptToken, if set, is asked about bearer tokens that are not
-	// OperatorToken, e.g. to verify the OIDC access token Temporal UI passes
+	// Token, e.g. to verify the OIDC access token Temporal UI passes
 	// when "Pass the user access token" is on. It must check that the token
 	// belongs to someone allowed to read PII, not just that it is valid.
 	AcceptToken func(r *http.Request, token string) bool
@@ -54,8 +55,8 @@ func NewServer(r *keyring.Ring, opts ServerOptions) http.Handler {
 		origins:     origins,
 		acceptToken: opts.AcceptToken,
 	}
-	if opts.OperatorToken != "" {
-		sum := sha256.Sum256([]byte(opts.OperatorToken))
+	if opts.Token != "" {
+		sum := sha256.Sum256([]byte(opts.Token))
 		s.tokenHash = sum[:]
 	}
 	return s

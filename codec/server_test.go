@@ -30,7 +30,7 @@ func newTestServer(t *testing.T, opts ServerOptions) *httptest.Server {
 }
 
 func defaultOpts() ServerOptions {
-	return ServerOptions{OperatorToken: operatorToken, AllowedOrigins: []string{uiOrigin + "/"}}
+	return ServerOptions{Token: operatorToken, AllowedOrigins: []string{uiOrigin + "/"}}
 }
 
 // encryptedBody is a decode request as Temporal UI sends it.
@@ -288,8 +288,8 @@ func TestServerTokenOptions(t *testing.T) {
 		{"no operator token configured rejects empty bearer", ServerOptions{}, "Bearer ", http.StatusUnauthorized},
 		{"no operator token configured rejects anything", ServerOptions{}, "Bearer x", http.StatusUnauthorized},
 		{"AcceptToken admits", ServerOptions{AcceptToken: func(_ *http.Request, tok string) bool { return tok == "oidc-jwt" }}, "Bearer oidc-jwt", http.StatusOK},
-		{"AcceptToken refuses", ServerOptions{OperatorToken: operatorToken, AcceptToken: func(*http.Request, string) bool { return false }}, "Bearer oidc-jwt", http.StatusUnauthorized},
-		{"operator token still works with AcceptToken", ServerOptions{OperatorToken: operatorToken, AcceptToken: func(*http.Request, string) bool { return false }}, "Bearer " + operatorToken, http.StatusOK},
+		{"AcceptToken refuses", ServerOptions{Token: operatorToken, AcceptToken: func(*http.Request, string) bool { return false }}, "Bearer oidc-jwt", http.StatusUnauthorized},
+		{"operator token still works with AcceptToken", ServerOptions{Token: operatorToken, AcceptToken: func(*http.Request, string) bool { return false }}, "Bearer " + operatorToken, http.StatusOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

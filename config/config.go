@@ -14,7 +14,7 @@ import (
 
 // Config is every setting of every subcommand.
 type Config struct {
-	HTTPAddr          string        // HTTP_ADDR
+	HTTPAddr          string        // HTTP_ADDR; empty: the command's default (see ListenAddr)
 	DatabaseURL       string        // DATABASE_URL; empty means the SQLite file data/checkout.db
 	TemporalAddress   string        // TEMPORAL_ADDRESS
 	TemporalNamespace string        // TEMPORAL_NAMESPACE
@@ -22,25 +22,42 @@ type Config struct {
 	StripeSecretKey   string        // STRIPE_SECRET_KEY; empty means the local sandbox
 	StripeAPIBase     string        // STRIPE_API_BASE
 	StripeWebhookKey  string        // STRIPE_WEBHOOK_SECRET
-	BuyerTokenSecret  string        // BUYER_TOKEN_SECRET
+	BuyerTokenSecret  string        // BUYER_TOKEN_SECRET: verifies buyer tokens without a kid
+	BuyerTokenKeys    string        // BUYER_TOKEN_KEYS: "kid=secret;kid2=secret2", buyer tokens by kid
+	BuyerTokenIssuer  string        // BUYER_TOKEN_ISSUER: required iss ("" = the API's default)
+	BuyerTokenAud     string        // BUYER_TOKEN_AUDIENCE: required aud ("" = the API's default)
+	BuyerTokenMaxLife time.Duration // BUYER_TOKEN_MAX_LIFETIME: longest exp - iat accepted (0 = the API's default)
 	AcceptTimeout     time.Duration // MERCHANT_ACCEPT_TIMEOUT
-	PayWait           time.Duration // PAY_WAIT: how long POST /v1/purchases waits for the payment answer
-	SandboxAddr       string        // SANDBOX_ADDR: where `checkout sandbox` and `checkout dev` serve the sandbox
-	LogLevel          string        // LOG_LEVEL: debug, info, warn, error
-	OperatorToken     string        // OPERATOR_TOKEN: operators' bearer token (admin endpoints, codec server)
-	EncryptionKeys    string        // CHECKOUT_ENCRYPTION_KEYS: key ring spec, see package keyring
-	TemporalUIOrigin  string        // TEMPORAL_UI_ORIGIN: the Temporal UI allowed to call the codec server
-	RolloutPercent    string        // ROLLOUT_PERCENT: share of buyers who see the Buy button, 0–100
-	RolloutAllow      string        // ROLLOUT_ALLOW: comma-separated buyer ids always in (dogfood)
-	RolloutDeny       string        // ROLLOUT_DENY: comma-separated buyer ids always out
-	RolloutOffFor     string        // ROLLOUT_DISABLED_MERCHANTS: comma-separated merchant ids whose button is off
+	ShipBy            time.Duration // SHIP_BY: how long after accepting the merchant has to ship
+	// PAYMENT_ACTION_TIMEOUT: how long a 3-D Secure purchase holds its stock
+	// waiting for the buyer's challenge.
+	PaymentActionTimeout time.Duration
+	// MAX_OPEN_UNPAID_PER_BUYER: how many orders one buyer may have waiting
+	// for payment (pending, requires_action) at once; 0 turns the cap off.
+	MaxOpenUnpaidPerBuyer int
+	AutoCompleteAfter     time.Duration // AUTO_COMPLETE_AFTER: a shipped order completes by itself this long after shipping
+	PayWait               time.Duration // PAY_WAIT: how long POST /v1/purchases waits for the payment answer
+	SandboxAddr           string        // SANDBOX_ADDR: where `checkout sandbox` and `checkout dev` serve the sandbox
+	LogLevel              string        // LOG_LEVEL: debug, info, warn, error
+	AdminToken            string        // ADMIN_TOKEN: the admin role's bearer token (merchants, keys, rollout)
+	CodecToken            string        // CODEC_TOKEN: the codec role's bearer token (decode/encode only)
+	EncryptionKeys        string        // CHECKOUT_ENCRYPTION_KEYS: key ring spec, see package keyring
+	TemporalUIOrigin      string        // TEMPORAL_UI_ORIGIN: the Temporal UI allowed to call the codec server
+	RolloutPercent        string        // ROLLOUT_PERCENT: share of buyers who see the Buy button, 0–100
+	RolloutAllow          string        // ROLLOUT_ALLOW: comma-separated buyer ids always in (dogfood)
+	RolloutDeny           string        // ROLLOUT_DENY: comma-separated buyer ids always out
+	RolloutOffFor         string        // ROLLOUT_DISABLED_MERCHANTS: comma-separated merchant ids whose button is off
 	// WebhookPrivateNetworks lets merchant webhooks reach loopback and private
 	// addresses (WEBHOOK_ALLOW_PRIVATE_NETWORKS=true); `checkout dev` sets it.
 	WebhookPrivateNetworks bool
-	RateLimitIP            string // RATE_LIMIT_IP: "RATE[,BURST]" requests/s per client IP, or "off"
-	RateLimitBuyer         string // RATE_LIMIT_BUYER: same, per buyer
-	RateLimitMerchant      string // RATE_LIMIT_MERCHANT: same, per merchant
-	MetricsAddr            string // METRICS_ADDR: where `checkout worker` serves /metrics; empty: not served
+	// Development is set by `checkout dev` only (no variable): merchant
+	// webhooks may then use plain http.
+	Development       bool
+	RateLimitIP       string // RATE_LIMIT_IP: "RATE[,BURST]" requests/s per client IP, or "off"
+	RateLimitBuyer    string // RATE_LIMIT_BUYER: same, per buyer
+	RateLimitMerchant string // RATE_LIMIT_MERCHANT: same, per merchant
+	RateLimitStripe   string // RATE_LIMIT_STRIPE_WEBHOOK_IP: same, per IP on the Stripe webhook route
+	MetricsAddr       string // METRICS_ADDR: where `checkout api` and `worker` serve /metrics (own listener); empty: not served
 	// StripePublishableKey (STRIPE_PUBLISHABLE_KEY) is the pk_… the checkout
 	// sheet hands to Stripe.js; empty with the sandbox.
 	StripePublishableKey string
@@ -51,12 +68,23 @@ type Config struct {
 
 // Defaults that are not secrets.
 const (
-	DefaultHTTPAddr    = ":8080"
-	DefaultTemporal    = "localhost:7233"
-	DefaultNamespace   = "default"
-	DefaultTaskQueue   = "checkout"
-	DefaultSandboxAddr = "127.0.0.1:12111"
-	DefaultPayWait     = 5 * time.Second
+	DefaultHTTPAddr = ":8080"
+	// DefaultDevHTTPAddr is where `checkout dev` listens: loopback only, as
+	// development secrets are not secret to anyone on the network.
+	DefaultDevHTTPAddr = "127.0.0.1:8080"
+	// DefaultDevMetricsAddr is where `checkout dev` serves /metrics.
+	DefaultDevMetricsAddr = "127.0.0.1:9090"
+	DefaultTemporal       = "localhost:7233"
+	DefaultNamespace      = "default"
+	DefaultTaskQueue      = "checkout"
+	DefaultSandboxAddr    = "127.0.0.1:12111"
+	DefaultPayWait        = 5 * time.Second
+	// A 3-D Secure challenge takes a buyer a minute or two; holding the
+	// stock longer only lets abandoned purchases keep others from buying.
+	DefaultPaymentActionTimeout = 10 * time.Minute
+	// Enough for a buyer with a 3-D Secure card and a retry or two; too few
+	// to hold a product's stock with purchases that never finish.
+	DefaultMaxOpenUnpaidPerBuyer = 3
 	// SandboxSecretKey is the key the sandbox accepts; it is not a Stripe key.
 	SandboxSecretKey = "sk_test_sandbox"
 	// SandboxWebhookSecret signs the sandbox's webhooks in development.
@@ -71,7 +99,7 @@ const (
 // silently using a default.
 func FromEnv() (Config, error) {
 	c := Config{
-		HTTPAddr:               env("HTTP_ADDR", DefaultHTTPAddr),
+		HTTPAddr:               os.Getenv("HTTP_ADDR"),
 		DatabaseURL:            os.Getenv("DATABASE_URL"),
 		TemporalAddress:        env("TEMPORAL_ADDRESS", DefaultTemporal),
 		TemporalNamespace:      env("TEMPORAL_NAMESPACE", DefaultNamespace),
@@ -80,9 +108,13 @@ func FromEnv() (Config, error) {
 		StripeAPIBase:          os.Getenv("STRIPE_API_BASE"),
 		StripeWebhookKey:       os.Getenv("STRIPE_WEBHOOK_SECRET"),
 		BuyerTokenSecret:       os.Getenv("BUYER_TOKEN_SECRET"),
+		BuyerTokenKeys:         os.Getenv("BUYER_TOKEN_KEYS"),
+		BuyerTokenIssuer:       os.Getenv("BUYER_TOKEN_ISSUER"),
+		BuyerTokenAud:          os.Getenv("BUYER_TOKEN_AUDIENCE"),
 		SandboxAddr:            env("SANDBOX_ADDR", DefaultSandboxAddr),
 		LogLevel:               env("LOG_LEVEL", "info"),
-		OperatorToken:          os.Getenv("OPERATOR_TOKEN"),
+		AdminToken:             os.Getenv("ADMIN_TOKEN"),
+		CodecToken:             os.Getenv("CODEC_TOKEN"),
 		EncryptionKeys:         os.Getenv("CHECKOUT_ENCRYPTION_KEYS"),
 		TemporalUIOrigin:       env("TEMPORAL_UI_ORIGIN", "http://localhost:8233"),
 		RolloutPercent:         env("ROLLOUT_PERCENT", "0"),
@@ -93,9 +125,13 @@ func FromEnv() (Config, error) {
 		RateLimitIP:            os.Getenv("RATE_LIMIT_IP"),
 		RateLimitBuyer:         os.Getenv("RATE_LIMIT_BUYER"),
 		RateLimitMerchant:      os.Getenv("RATE_LIMIT_MERCHANT"),
+		RateLimitStripe:        os.Getenv("RATE_LIMIT_STRIPE_WEBHOOK_IP"),
 		MetricsAddr:            os.Getenv("METRICS_ADDR"),
 		StripePublishableKey:   os.Getenv("STRIPE_PUBLISHABLE_KEY"),
 		EmbedAllowedOrigins:    splitList(os.Getenv("EMBED_ALLOWED_ORIGINS")),
+	}
+	if os.Getenv("OPERATOR_TOKEN") != "" {
+		return c, fmt.Errorf("OPERATOR_TOKEN is no longer read: it was split into ADMIN_TOKEN (admin endpoints) and CODEC_TOKEN (the codec server), which must differ")
 	}
 	var err error
 	if c.AcceptTimeout, err = duration("MERCHANT_ACCEPT_TIMEOUT", workflows.DefaultAcceptTimeout); err != nil {
@@ -104,8 +140,35 @@ func FromEnv() (Config, error) {
 	if c.AcceptTimeout <= 0 || c.AcceptTimeout > workflows.MaxAcceptTimeout {
 		return c, fmt.Errorf("MERCHANT_ACCEPT_TIMEOUT must be positive and at most %s (card authorizations lapse after about 7 days)", workflows.MaxAcceptTimeout)
 	}
+	if c.ShipBy, err = duration("SHIP_BY", workflows.DefaultShipBy); err != nil {
+		return c, err
+	}
+	if c.AutoCompleteAfter, err = duration("AUTO_COMPLETE_AFTER", workflows.DefaultAutoCompleteAfter); err != nil {
+		return c, err
+	}
+	if c.PaymentActionTimeout, err = duration("PAYMENT_ACTION_TIMEOUT", DefaultPaymentActionTimeout); err != nil {
+		return c, err
+	}
+	if c.PaymentActionTimeout <= 0 || c.PaymentActionTimeout > workflows.PaymentActionTimeout {
+		return c, fmt.Errorf("PAYMENT_ACTION_TIMEOUT must be positive and at most %s", workflows.PaymentActionTimeout)
+	}
+	if c.MaxOpenUnpaidPerBuyer, err = integer("MAX_OPEN_UNPAID_PER_BUYER", DefaultMaxOpenUnpaidPerBuyer); err != nil {
+		return c, err
+	}
+	if c.MaxOpenUnpaidPerBuyer < 0 {
+		return c, fmt.Errorf("MAX_OPEN_UNPAID_PER_BUYER must not be negative")
+	}
+	if c.ShipBy <= 0 || c.AutoCompleteAfter <= 0 {
+		return c, fmt.Errorf("SHIP_BY and AUTO_COMPLETE_AFTER must be positive")
+	}
 	if c.PayWait, err = duration("PAY_WAIT", DefaultPayWait); err != nil {
 		return c, err
+	}
+	if c.BuyerTokenMaxLife, err = duration("BUYER_TOKEN_MAX_LIFETIME", 0); err != nil {
+		return c, err
+	}
+	if c.BuyerTokenMaxLife < 0 {
+		return c, fmt.Errorf("BUYER_TOKEN_MAX_LIFETIME must be positive")
 	}
 	if c.UsesSandbox() != (c.StripePublishableKey == "") {
 		return c, fmt.Errorf("STRIPE_PUBLISHABLE_KEY and STRIPE_SECRET_KEY go together: set both, or neither for the sandbox")
@@ -146,6 +209,19 @@ func splitList(v string) []string {
 		}
 	}
 	return out
+}
+
+// ListenAddr is HTTP_ADDR, or else every interface for `checkout api` (it
+// runs in a container behind a load balancer) and loopback only for
+// `checkout dev`.
+func (c Config) ListenAddr(dev bool) string {
+	switch {
+	case c.HTTPAddr != "":
+		return c.HTTPAddr
+	case dev:
+		return DefaultDevHTTPAddr
+	}
+	return DefaultHTTPAddr
 }
 
 // UsesSandbox reports whether payments go to the local Stripe-protocol sandbox.
@@ -195,4 +271,16 @@ func duration(key string, def time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("%s: %q is not a duration like 48h or 90s", key, v)
 	}
 	return d, nil
+}
+
+func integer(key string, def int) (int, error) {
+	v := os.Getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %q is not a whole number", key, v)
+	}
+	return n, nil
 }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +17,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/buybutton/checkout/toolpath"
 )
 
 // hostServer is a page on its own origin embedding the Buy button, as a
@@ -81,18 +82,14 @@ func jsString(s string) string {
 // findChromium is $CHROMIUM, then chromium on PATH. Missing in CI fails.
 func findChromium(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
+	p, err := toolpath.Find("CHROMIUM", "chromium")
+	if err == nil {
 		return p
 	}
 	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium not found: set CHROMIUM or install Debian's chromium")
+		t.Fatalf("browser tests: %v", err)
 	}
-	t.Skip("chromium not found (set CHROMIUM or apt-get install chromium); browser tests skipped outside CI")
+	t.Skipf("browser tests skipped outside CI: %v", err)
 	return ""
 }
 
@@ -334,12 +331,4 @@ func (b *browser) fillCard(number string) {
 	b.typeSheet(`[data-stripe="cardnumber"]`, number)
 	b.typeSheet(`[data-stripe="exp-date"]`, "12/34")
 	b.typeSheet(`[data-stripe="cvc"]`, "123")
-}
-
-// hostEvents are the element's events the host page recorded.
-func (b *browser) hostEvents() []map[string]any {
-	b.t.Helper()
-	var ev []map[string]any
-	b.eval(`window.events || []`, &ev)
-	return ev
 }

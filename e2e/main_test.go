@@ -8,13 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/buybutton/checkout/toolpath"
 	"github.com/buybutton/checkout/workflows"
 )
 
@@ -26,9 +25,9 @@ import (
 var devServer *testsuite.DevServer
 
 func TestMain(m *testing.M) {
-	cli := findTemporalCLI()
-	if cli == "" {
-		msg := "e2e: the temporal CLI was not found (set TEMPORAL_CLI, put it on PATH, or run `make tools`)"
+	cli, err := toolpath.Find("TEMPORAL_CLI", "temporal")
+	if err != nil {
+		msg := "e2e: " + err.Error()
 		if os.Getenv("CI") == "true" {
 			fmt.Fprintln(os.Stderr, "FAIL:", msg)
 			os.Exit(1)
@@ -37,7 +36,6 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	var err error
 	devServer, err = testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:     cli,
 		LogLevel:         "error",
@@ -53,23 +51,4 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	_ = devServer.Stop()
 	os.Exit(code)
-}
-
-func findTemporalCLI() string {
-	if p := os.Getenv("TEMPORAL_CLI"); p != "" {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("temporal"); err == nil {
-		return p
-	}
-	home, _ := os.UserHomeDir()
-	for _, p := range []string{filepath.Join("..", "bin", "temporal"), filepath.Join(home, ".cache", "checkout", "bin", "temporal")} {
-		if _, err := os.Stat(p); err == nil {
-			abs, _ := filepath.Abs(p)
-			return abs
-		}
-	}
-	return ""
 }

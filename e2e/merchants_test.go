@@ -33,6 +33,7 @@ type merchantEndpoint struct {
 	types    map[string]string // event id → type
 	bodies   map[string][]byte // event id → last raw body
 	headers  map[string]http.Header
+	arrived  []checkoutwebhook.Event // every verified event, in arrival order
 }
 
 func newMerchantEndpoint(t *testing.T, failFirst int) *merchantEndpoint {
@@ -59,6 +60,7 @@ func (m *merchantEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.received[ev.ID]++
+	m.arrived = append(m.arrived, ev)
 	m.types[ev.ID] = ev.Type
 	m.bodies[ev.ID] = body
 	m.headers[ev.ID] = r.Header.Clone()
@@ -402,7 +404,15 @@ func TestMetricsCountPurchasesAndDeliveries(t *testing.T) {
 	s.purchase(s.buyer("buyer-metrics-3"), "key-declined-2", purchaseBody(other, 1, "pm_card_chargeDeclined")).expect(http.StatusPaymentRequired)
 	s.waitDelivery(orderID, "order.created", func(d models.WebhookDelivery) bool { return d.Status == models.WebhookDelivered })
 
-	res := s.do("GET", "/metrics", "", nil, nil).expect(http.StatusOK)
+	s.do("GET", "/metrics", "", nil, nil).expect(http.StatusNotFound) // not on the public listener
+	scrape, err := http.Get(s.MetricsURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(scrape.Body)
+	scrape.Body.Close()
+	res := response{t: t, Status: scrape.StatusCode, Raw: string(raw)}
+	res.expect(http.StatusOK)
 	want := map[string]float64{"started": 3, "authorized": 1, "sold_out": 1, "declined": 1}
 	for event, n := range want {
 		if got := metricValue(res.Raw, "checkout_purchases_total", map[string]string{"event": event}); got != n {

@@ -49,12 +49,15 @@ type stack struct {
 	// Host and Foreign serve host pages (see hostPage) when the stack has web.
 	Host, Foreign *hostServer
 	DemoProduct   string
-	// Metrics is what the stack's /metrics serves: API, SDK and checkout counters.
-	Metrics *metrics.Set
+	// Metrics is what the stack's /metrics serves: API, SDK and checkout
+	// counters; MetricsURL serves it on a listener of its own, as cmd does.
+	Metrics    *metrics.Set
+	MetricsURL string
 
-	taskQueue string
-	acts      *activities.Activities
-	worker    sdkworker.Worker
+	taskQueue  string
+	sandboxURL string
+	acts       *activities.Activities
+	worker     sdkworker.Worker
 }
 
 type stackOptions struct {
@@ -74,6 +77,23 @@ type stackOptions struct {
 	// on authorization and the searches for a lost one; zero: production's.
 	authorizeTimeout            time.Duration
 	authorizationSearchInterval time.Duration
+	// productionWebhooks applies production's webhook URL policy (https,
+	// public addresses) instead of the loopback-friendly one.
+	productionWebhooks bool
+	// logs, when set, receives every log line of the API, the activities and
+	// the Temporal SDK (client and worker), at debug level.
+	logs io.Writer
+	// workerDB, when set, carries the worker's database connections (the
+	// API keeps its own, direct), so a test can take the database away from
+	// the workflow's steps alone.
+	workerDB *tcpProxy
+	// apiDB, when set, carries the API's database connections likewise.
+	apiDB *tcpProxy
+	// maxOpenUnpaid caps each buyer's orders waiting for payment; 0: no cap.
+	maxOpenUnpaid int
+	// plainPayloads leaves Temporal payloads unencrypted, for histories
+	// recorded to replay without the stack's key ring.
+	plainPayloads bool
 	// web serves the Buy button and sheet, with Host (an allowed origin)
 	// and Foreign (not allowed) as host pages on their own origins.
 	web bool
@@ -85,13 +105,26 @@ type stackOptions struct {
 // e2eWebhookSecret signs the sandbox's webhooks and verifies them in the API.
 const e2eWebhookSecret = "whsec_e2e"
 
-// e2eOperatorToken opens /v1/admin and the codec server of every stack.
-const e2eOperatorToken = "op_e2e_operator_token"
+// e2eOperatorToken is the admin role's token of every stack (/v1/admin,
+// merchant creation); e2eCodecToken the codec role's (the codec server only).
+const (
+	e2eOperatorToken = "op_e2e_operator_token"
+	e2eCodecToken    = "codec_e2e_codec_token"
+)
 
 func newStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
 	ctx := context.Background()
-	st := storetest.Open(t, "postgres")
+	dbURL := storetest.NewPostgresDatabase(t)
+	storeRing := storetest.Ring(t)
+	st := storetest.OpenURL(t, dbURL, storeRing)
+	workerStore, apiStore := st, st
+	if o.apiDB != nil {
+		apiStore = storetest.OpenURL(t, o.apiDB.proxyURL(t, dbURL), storeRing)
+	}
+	if o.workerDB != nil {
+		workerStore = storetest.OpenURL(t, o.workerDB.proxyURL(t, dbURL), storeRing)
+	}
 
 	// The API's listener exists before the sandbox, so the sandbox can be
 	// told where to send webhooks; the API handler is set and served below.
@@ -115,11 +148,19 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		t.Fatal(err)
 	}
 	dc, fc := codec.ClientOptions(ring)
+	if o.plainPayloads {
+		dc, fc = nil, nil
+	}
 	ms, err := metrics.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc, err := client.Dial(client.Options{HostPort: devServer.FrontendHostPort(), Logger: quietTemporalLogger(),
+	appLog, sdkLog := slog.New(slog.NewTextHandler(io.Discard, nil)), quietTemporalLogger()
+	if o.logs != nil {
+		appLog = slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		sdkLog = tlog.NewStructuredLogger(appLog.With("component", "temporal"))
+	}
+	tc, err := client.Dial(client.Options{HostPort: devServer.FrontendHostPort(), Logger: sdkLog,
 		DataConverter: dc, FailureConverter: fc, MetricsHandler: ms.Temporal})
 	if err != nil {
 		t.Fatalf("dial temporal: %v", err)
@@ -128,11 +169,13 @@ func newStack(t *testing.T, o stackOptions) *stack {
 
 	taskQueue := "e2e-" + randomHex(6)
 	acts := &activities.Activities{
-		Store:      st,
+		Store:      workerStore,
 		Payments:   payments.New(payments.Config{SecretKey: "sk_test_e2e", APIBase: sbSrv.URL}),
 		Notifier:   notify.NewLocalSender(5 * time.Second),
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Deliveries: st,
+		Logger:     appLog,
+		Deliveries: workerStore,
+
+		MaxOpenUnpaidPerBuyer: o.maxOpenUnpaid,
 	}
 	if o.notifyRetryInterval == 0 {
 		o.notifyRetryInterval = 100 * time.Millisecond
@@ -175,22 +218,28 @@ func newStack(t *testing.T, o stackOptions) *stack {
 			demo = &web.Demo{ProductID: p.ID, BuyerToken: tok}
 		}
 	}
+	// Test merchants listen on loopback over plain http.
+	webhookURLs := notify.URLPolicy{AllowPrivate: true, AllowHTTP: true}
+	if o.productionWebhooks {
+		webhookURLs = notify.URLPolicy{}
+	}
 	h := api.New(api.Config{
 		Web:                 site,
 		Demo:                demo,
-		Store:               st,
+		Store:               apiStore,
 		Temporal:            tc,
 		TaskQueue:           taskQueue,
 		BuyerTokenSecret:    secret,
 		AcceptTimeout:       o.acceptTimeout,
 		PayWait:             10 * time.Second,
-		Logger:              slog.New(slog.NewTextHandler(io.Discard, nil)),
-		OperatorToken:       e2eOperatorToken,
+		Logger:              appLog,
+		AdminToken:          e2eOperatorToken,
 		Rollout:             gate,
 		RateLimits:          o.rateLimits,
 		Registry:            ms.Registry,
 		NotifyRetryInterval: o.notifyRetryInterval,
-		Codec:               codec.NewServer(ring, codec.ServerOptions{OperatorToken: e2eOperatorToken}),
+		WebhookURLs:         webhookURLs,
+		Codec:               codec.NewServer(ring, codec.ServerOptions{Token: e2eCodecToken}),
 
 		StripeWebhookSecret:  e2eWebhookSecret,
 		PaymentActionTimeout: o.paymentActionTimeout,
@@ -201,8 +250,11 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	srv.Config.Handler = h
 	srv.Start()
 
+	metricsSrv := httptest.NewServer(ms.Handler())
+	t.Cleanup(metricsSrv.Close)
+
 	s := &stack{t: t, Host: host, Foreign: foreign, Ring: ring, Store: st, Sandbox: sb, Temporal: tc, API: srv, secret: secret, MerchantID: m.ID, MerchantKey: key,
-		Metrics: ms, taskQueue: taskQueue, acts: acts}
+		Metrics: ms, MetricsURL: metricsSrv.URL, taskQueue: taskQueue, sandboxURL: sbSrv.URL, acts: acts}
 	if demo != nil {
 		s.DemoProduct = demo.ProductID
 	}
@@ -213,7 +265,11 @@ func newStack(t *testing.T, o stackOptions) *stack {
 
 func (s *stack) startWorker() {
 	s.t.Helper()
-	s.worker = worker.New(s.Temporal, s.taskQueue, s.acts, worker.Options{})
+	w, err := worker.New(s.Temporal, s.taskQueue, s.acts, worker.Options{})
+	if err != nil {
+		s.t.Fatalf("worker: %v", err)
+	}
+	s.worker = w
 	if err := s.worker.Start(); err != nil {
 		s.t.Fatalf("start worker: %v", err)
 	}
@@ -268,6 +324,7 @@ type response struct {
 	Status int
 	Body   map[string]any
 	Raw    string
+	Header http.Header
 }
 
 func (s *stack) do(method, path, bearer string, headers map[string]string, body any) response {
@@ -299,7 +356,7 @@ func (s *stack) do(method, path, bearer string, headers map[string]string, body 
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	out := response{t: s.t, Status: res.StatusCode, Raw: string(raw)}
+	out := response{t: s.t, Status: res.StatusCode, Raw: string(raw), Header: res.Header}
 	if len(raw) > 0 && strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
 		if err := json.Unmarshal(raw, &out.Body); err != nil {
 			s.t.Fatalf("%s %s: body is not a JSON object: %s", method, path, raw)

@@ -121,10 +121,10 @@ func TestTemporalHistoryHoldsNoPII(t *testing.T) {
 	if status, _ := s.codecPost("/codec/decode", "Bearer not-the-token", inputJSON); status != http.StatusUnauthorized {
 		t.Fatalf("decode with a wrong token: %d, want 401", status)
 	}
-	for _, path := range []string{"/codec/decode", "/codec/" + e2eOperatorToken + "/decode"} {
+	for _, path := range []string{"/codec/decode", "/codec/" + e2eCodecToken + "/decode"} {
 		auth := ""
 		if path == "/codec/decode" {
-			auth = "Bearer " + e2eOperatorToken
+			auth = "Bearer " + e2eCodecToken
 		}
 		status, out := s.codecPost(path, auth, inputJSON)
 		if status != http.StatusOK {
@@ -143,14 +143,21 @@ func TestTemporalHistoryHoldsNoPII(t *testing.T) {
 		}
 	}
 
+	// The roles do not stand in for each other.
+	if status, _ := s.codecPost("/codec/decode", "Bearer "+e2eOperatorToken, inputJSON); status != http.StatusUnauthorized {
+		t.Fatalf("decode with the admin token: %d, want 401", status)
+	}
+	s.do("GET", "/v1/admin/rollout", e2eCodecToken, nil, nil).expect(http.StatusUnauthorized)
+	s.do("POST", "/v1/merchants", e2eCodecToken, nil, map[string]any{"name": "Codec's shop"}).expect(http.StatusUnauthorized)
+
 	// And encode → decode round-trips a payload of our own.
 	plain, _ := protojson.Marshal(&commonpb.Payloads{Payloads: []*commonpb.Payload{{
 		Metadata: map[string][]byte{"encoding": []byte("json/plain")}, Data: []byte(`"` + name + `"`)}}})
-	status, sealed := s.codecPost("/codec/encode", "Bearer "+e2eOperatorToken, plain)
+	status, sealed := s.codecPost("/codec/encode", "Bearer "+e2eCodecToken, plain)
 	if status != http.StatusOK || bytes.Contains(sealed, []byte(name)) {
 		t.Fatalf("encode: %d %s", status, sealed)
 	}
-	status, opened := s.codecPost("/codec/decode", "Bearer "+e2eOperatorToken, sealed)
+	status, opened := s.codecPost("/codec/decode", "Bearer "+e2eCodecToken, sealed)
 	var back commonpb.Payloads
 	if status != http.StatusOK || protojson.Unmarshal(opened, &back) != nil || string(back.Payloads[0].Data) != `"`+name+`"` {
 		t.Fatalf("round trip: %d %s", status, opened)

@@ -58,7 +58,7 @@ func (p Product) CheckQuantity(q int) error {
 // NewProduct is what a merchant sends to create a product.
 type NewProduct struct {
 	Title       string `json:"title"`
-	Description string `json:"description"`
+	Description string `json:"description" text:"multiline"`
 	Price       int64  `json:"price"`
 	Currency    string `json:"currency"`
 	Stock       int    `json:"stock"`

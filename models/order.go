@@ -10,20 +10,23 @@ import (
 // Order is one purchase of one product by one buyer. Its life is driven by a
 // PurchaseWorkflow; the stored row is the read model of that workflow.
 type Order struct {
-	ID              string      `json:"id"`
-	BuyerID         string      `json:"buyer_id"`
-	MerchantID      string      `json:"merchant_id"`
-	ProductID       string      `json:"product_id"`
-	ProductTitle    string      `json:"product_title"`
-	Quantity        int         `json:"quantity"`
-	UnitPriceMinor  int64       `json:"unit_price"`
-	AmountMinor     int64       `json:"amount"`
-	Currency        string      `json:"currency"`
-	Status          OrderStatus `json:"status"`
-	FailureCode     string      `json:"failure_code,omitempty"`
-	PaymentIntentID string      `json:"payment_intent_id,omitempty"`
-	CapturedMinor   int64       `json:"captured_amount"`
-	RefundedMinor   int64       `json:"refunded_amount"`
+	ID             string      `json:"id"`
+	BuyerID        string      `json:"buyer_id"`
+	MerchantID     string      `json:"merchant_id"`
+	ProductID      string      `json:"product_id"`
+	ProductTitle   string      `json:"product_title"`
+	Quantity       int         `json:"quantity"`
+	UnitPriceMinor int64       `json:"unit_price"`
+	AmountMinor    int64       `json:"amount"`
+	Currency       string      `json:"currency"`
+	Status         OrderStatus `json:"status"`
+	FailureCode    string      `json:"failure_code,omitempty"`
+	// ClearFailureCode empties the failure code (FailureCode "" keeps it):
+	// an order back from needs_attention to an ending that had none.
+	ClearFailureCode bool   `json:"clear_failure_code,omitempty"`
+	PaymentIntentID  string `json:"payment_intent_id,omitempty"`
+	CapturedMinor    int64  `json:"captured_amount"`
+	RefundedMinor    int64  `json:"refunded_amount"`
 	// Disputed is set when the buyer's bank opened a chargeback (Stripe's
 	// charge.dispute.created); the order's status is left as it was.
 	Disputed       bool      `json:"disputed"`
@@ -50,7 +53,10 @@ type OrderEvent struct {
 }
 
 // Actor names for the audit log.
-const ActorSystem = "system"
+const (
+	ActorSystem   = "system"
+	ActorOperator = "operator"
+)
 
 // BuyerActor and MerchantActor name who did something, for the audit log.
 func BuyerActor(id string) string    { return "buyer:" + id }
@@ -92,15 +98,18 @@ func CheckPaymentMethod(pm string) error {
 // way. The store applies it atomically with its audit event; applying the same
 // change twice is a no-op, so retried activities are safe.
 type StatusChange struct {
-	OrderID         string      `json:"order_id"`
-	To              OrderStatus `json:"to"`
-	Actor           string      `json:"actor"`
-	Detail          string      `json:"detail,omitempty"`
-	FailureCode     string      `json:"failure_code,omitempty"`
-	PaymentIntentID string      `json:"payment_intent_id,omitempty"`
-	CapturedMinor   *int64      `json:"captured_amount,omitempty"`
-	RefundedMinor   *int64      `json:"refunded_amount,omitempty"`
-	Carrier         string      `json:"carrier,omitempty"`
-	TrackingNumber  string      `json:"tracking_number,omitempty"`
-	TrackingURL     string      `json:"tracking_url,omitempty"`
+	OrderID     string      `json:"order_id"`
+	To          OrderStatus `json:"to"`
+	Actor       string      `json:"actor"`
+	Detail      string      `json:"detail,omitempty"`
+	FailureCode string      `json:"failure_code,omitempty"`
+	// ClearFailureCode empties the failure code (FailureCode "" keeps it):
+	// an order back from needs_attention to an ending that had none.
+	ClearFailureCode bool   `json:"clear_failure_code,omitempty"`
+	PaymentIntentID  string `json:"payment_intent_id,omitempty"`
+	CapturedMinor    *int64 `json:"captured_amount,omitempty"`
+	RefundedMinor    *int64 `json:"refunded_amount,omitempty"`
+	Carrier          string `json:"carrier,omitempty"`
+	TrackingNumber   string `json:"tracking_number,omitempty"`
+	TrackingURL      string `json:"tracking_url,omitempty"`
 }

@@ -1,5 +1,7 @@
 package models
 
+import "slices"
+
 // OrderStatus is where an order is in its life.
 type OrderStatus string
 
@@ -16,7 +18,15 @@ const (
 	StatusRejected       OrderStatus = "rejected" // merchant refused it
 	StatusExpired        OrderStatus = "expired"  // nobody acted before a deadline
 	StatusCancelled      OrderStatus = "cancelled"
+	// StatusNeedsAttention: the order ended (cancelled, rejected, expired or
+	// payment_failed) but giving the money back failed for good; an operator
+	// retries or resolves it, and it returns to the status it ended in.
+	StatusNeedsAttention OrderStatus = "needs_attention"
 )
+
+// endings are the statuses whose giving-back can fail and so lead to
+// needs_attention.
+var endings = []OrderStatus{StatusPaymentFailed, StatusRejected, StatusExpired, StatusCancelled}
 
 // transitions is the order state machine as data: from → allowed targets.
 // Every status change in the system is checked against it (CheckTransition).
@@ -26,6 +36,11 @@ var transitions = map[OrderStatus][]OrderStatus{
 	StatusAuthorized:     {StatusAccepted, StatusRejected, StatusExpired, StatusCancelled, StatusPaymentFailed},
 	StatusAccepted:       {StatusShipped, StatusCancelled},
 	StatusShipped:        {StatusDelivered},
+	StatusPaymentFailed:  {StatusNeedsAttention},
+	StatusRejected:       {StatusNeedsAttention},
+	StatusExpired:        {StatusNeedsAttention},
+	StatusCancelled:      {StatusNeedsAttention},
+	StatusNeedsAttention: endings,
 }
 
 // CanTransition reports whether an order may go from one status to another.
@@ -46,14 +61,24 @@ func CheckTransition(from, to OrderStatus) error {
 	return nil
 }
 
-// Terminal reports whether no further transition is possible.
-func (s OrderStatus) Terminal() bool { return len(transitions[s]) == 0 }
+// Terminal reports whether the order's outcome is settled: no buyer or
+// merchant action can change it. An ending may still turn needs_attention
+// (and back) when its money could not be given back; needs_attention itself
+// is not terminal, since an operator must act.
+func (s OrderStatus) Terminal() bool {
+	switch s {
+	case StatusDelivered, StatusSoldOut, StatusInvalid:
+		return true
+	}
+	return slices.Contains(endings, s)
+}
 
 // Valid reports whether s is a known status.
 func (s OrderStatus) Valid() bool {
 	switch s {
 	case StatusPending, StatusRequiresAction, StatusAuthorized, StatusAccepted, StatusShipped, StatusDelivered,
-		StatusPaymentFailed, StatusSoldOut, StatusInvalid, StatusRejected, StatusExpired, StatusCancelled:
+		StatusPaymentFailed, StatusSoldOut, StatusInvalid, StatusRejected, StatusExpired, StatusCancelled,
+		StatusNeedsAttention:
 		return true
 	}
 	return false

@@ -8,6 +8,9 @@ package notify
 type Event struct {
 	ID      string `json:"id"`
 	Type    string `json:"type"`    // e.g. "order.paid"
-	Created int64  `json:"created"` // unix seconds
-	Data    any    `json:"data"`
+	Created int64  `json:"created"` // unix seconds: when it happened
+	// Sequence orders one order's events as they happened (1, 2, …); a
+	// merchant applies an event only if it is newer than the last one seen.
+	Sequence int `json:"sequence,omitempty"`
+	Data     any `json:"data"`
 }

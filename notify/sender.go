@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/buybutton/checkout/checkoutwebhook"
@@ -26,6 +25,9 @@ const userAgent = "BuyButton-Checkout-Webhooks/1.0"
 type Sender struct {
 	Client *http.Client
 	Now    func() time.Time
+	// URLs is which webhook URLs are delivered to; the zero value (https,
+	// public addresses) is production's.
+	URLs URLPolicy
 }
 
 // Delivery describes one attempt, successful or not.
@@ -43,9 +45,10 @@ func NewSender(timeout time.Duration) *Sender {
 }
 
 // NewLocalSender is NewSender that also delivers to loopback and private
-// addresses, for development and tests whose merchants listen on localhost.
+// addresses and over plain http, for development and tests whose merchants
+// listen on localhost.
 func NewLocalSender(timeout time.Duration) *Sender {
-	return &Sender{Client: newClient(timeout, true), Now: time.Now}
+	return &Sender{Client: newClient(timeout, true), Now: time.Now, URLs: URLPolicy{AllowPrivate: true, AllowHTTP: true}}
 }
 
 func newClient(timeout time.Duration, allowPrivate bool) *http.Client {
@@ -67,11 +70,11 @@ func newClient(timeout time.Duration, allowPrivate bool) *http.Client {
 // (network failure, timeout, 408, 429, 5xx) is KindUnavailable
 // "webhook_failed" and worth retrying with the same event.
 func (s *Sender) Send(ctx context.Context, endpoint, secret string, ev Event) (Delivery, error) {
-	if err := checkEndpoint(endpoint); err != nil {
+	if err := CheckWebhookURL(endpoint, s.URLs); err != nil {
 		return Delivery{}, err
 	}
 	if secret == "" {
-		return Delivery{}, models.Invalid("webhook_secret_missing", "webhook secret is required")
+		return Delivery{}, models.Invalid(webhookSecretMissingErr, "webhook secret is required")
 	}
 	if ev.ID == "" {
 		return Delivery{}, models.Invalid("invalid_event", "event id is required")
@@ -91,7 +94,7 @@ func (s *Sender) Send(ctx context.Context, endpoint, secret string, ev Event) (D
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
-		return Delivery{}, models.Invalid("invalid_webhook_url", "webhook url is invalid")
+		return Delivery{}, models.Invalid(CodeInvalidWebhookURL, "webhook url is invalid")
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", userAgent)
@@ -102,7 +105,7 @@ func (s *Sender) Send(ctx context.Context, endpoint, secret string, ev Event) (D
 	resp, err := client.Do(req)
 	d := Delivery{Latency: time.Since(start)}
 	if errors.Is(err, errForbiddenAddress) {
-		return d, &models.Error{Kind: models.KindInvalid, Code: "webhook_address_forbidden",
+		return d, &models.Error{Kind: models.KindInvalid, Code: CodeAddressForbidden,
 			Message: "webhook url does not resolve to a public internet address", Err: err}
 	}
 	if err != nil {
@@ -128,16 +131,4 @@ func classifyStatus(status int) error {
 	}
 	return &models.Error{Kind: models.KindUnavailable, Code: "webhook_failed",
 		Message: fmt.Sprintf("webhook endpoint answered status %d", status)}
-}
-
-func checkEndpoint(endpoint string) error {
-	u, err := url.Parse(endpoint)
-	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
-		return nil
-	}
-	if err == nil {
-		err = errors.New("not an absolute http(s) url")
-	}
-	return &models.Error{Kind: models.KindInvalid, Code: "invalid_webhook_url",
-		Message: "webhook url must be an absolute http or https url", Err: err}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -156,12 +157,26 @@ func TestSendRefuses(t *testing.T) {
 // points into our own network is refused, not retried, and nothing is sent.
 func TestSenderRefusesPrivateAddresses(t *testing.T) {
 	url, got := merchant(t, 200)
-	for name, s := range map[string]*Sender{"zero": {}, "NewSender": NewSender(time.Second)} {
-		_, err := s.Send(context.Background(), url, "whsec", testEvent)
+	httpsURL := strings.Replace(url, "http://", "https://", 1)
+	// The dial-time check alone: a sender whose URL policy lets the address
+	// through still refuses it when connecting, as it would for a host
+	// name resolving there.
+	dialOnly := &Sender{Client: newClient(time.Second, false), URLs: URLPolicy{AllowPrivate: true, AllowHTTP: true}}
+	for name, c := range map[string]struct {
+		s   *Sender
+		url string
+	}{"zero": {&Sender{}, httpsURL}, "NewSender": {NewSender(time.Second), httpsURL}, "dial check": {dialOnly, url}} {
+		d, err := c.s.Send(context.Background(), c.url, "whsec", testEvent)
 		var e *models.Error
 		if !errors.As(err, &e) || e.Kind != models.KindInvalid || e.Code != "webhook_address_forbidden" {
 			t.Errorf("%s: err = %v, want invalid webhook_address_forbidden", name, err)
 		}
+		if r := FailureReason(d, err); r != "address_forbidden" {
+			t.Errorf("%s: reason %q", name, r)
+		}
+	}
+	if _, err := NewSender(time.Second).Send(context.Background(), "http://shop.example/hook", "whsec", testEvent); models.ErrorKind(err) != models.KindInvalid {
+		t.Errorf("plain http delivered in production: %v", err)
 	}
 	if n := len(got()); n != 0 {
 		t.Errorf("%d requests reached a loopback merchant", n)

@@ -2,6 +2,7 @@ package payments
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/stripe/stripe-go/v76"
@@ -13,9 +14,41 @@ import (
 // status does not allow, such as capturing a canceled intent.
 const errUnexpectedState = "payment_intent_unexpected_state"
 
+// StripeFailure is what a domain error keeps of a *stripe.Error as its
+// cause: codes, Stripe's message and ids. The *stripe.Error itself must not
+// travel further: it holds the PaymentIntent (client_secret, the card's
+// fingerprint, last 4 and expiry, billing details), and whatever carries the
+// cause ends up in logs (the Temporal SDK logs failed activities with it)
+// and in workflow histories.
+type StripeFailure struct {
+	Type        string
+	Code        string
+	DeclineCode string
+	Message     string
+	Param       string
+	RequestID   string
+	Status      int
+	IntentID    string
+	ChargeID    string
+}
+
+func (f *StripeFailure) Error() string {
+	return fmt.Sprintf("stripe %s error (status %d, code %q, decline_code %q, param %q, request %s, payment_intent %s, charge %s): %s",
+		f.Type, f.Status, f.Code, f.DeclineCode, f.Param, f.RequestID, f.IntentID, f.ChargeID, f.Message)
+}
+
+func scrubStripeError(se *stripe.Error) *StripeFailure {
+	f := &StripeFailure{Type: string(se.Type), Code: string(se.Code), DeclineCode: string(se.DeclineCode),
+		Message: se.Msg, Param: se.Param, RequestID: se.RequestID, Status: se.HTTPStatusCode, ChargeID: se.ChargeID}
+	if se.PaymentIntent != nil {
+		f.IntentID = se.PaymentIntent.ID
+	}
+	return f
+}
+
 // classify turns whatever stripe-go returned into a domain error whose kind
 // tells the caller whether a retry can help (see failures.ToTemporal). The
-// original error stays as the cause for logs; Message is safe to show.
+// cause kept for logs is the scrubbed StripeFailure; Message is safe to show.
 func classify(err error) error {
 	if err == nil {
 		return nil
@@ -27,6 +60,7 @@ func classify(err error) error {
 		return &models.Error{Kind: models.KindUnavailable, Code: "stripe_unavailable",
 			Message: "the payment provider could not be reached", Err: err}
 	}
+	cause := scrubStripeError(se)
 	status := se.HTTPStatusCode
 	switch {
 	case se.Type == stripe.ErrorTypeCard:
@@ -37,31 +71,31 @@ func classify(err error) error {
 		if code == "" {
 			code = "card_declined"
 		}
-		return &models.Error{Kind: models.KindPaymentDeclined, Code: code, Message: declineMessage(code), Err: err}
+		return &models.Error{Kind: models.KindPaymentDeclined, Code: code, Message: declineMessage(code), Err: cause}
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		// Our key is wrong or lacks a permission: retrying cannot fix it.
 		return &models.Error{Kind: models.KindInvalid, Code: "stripe_auth",
-			Message: "the payment provider rejected our credentials", Err: err}
+			Message: "the payment provider rejected our credentials", Err: cause}
 	case se.Type == stripe.ErrorTypeIdempotency:
 		return &models.Error{Kind: models.KindConflict, Code: "idempotency_conflict",
-			Message: "this payment step was already sent with different parameters", Err: err}
+			Message: "this payment step was already sent with different parameters", Err: cause}
 	case status == http.StatusConflict || status == http.StatusTooManyRequests ||
 		status >= http.StatusInternalServerError || se.Type == stripe.ErrorTypeAPI:
 		return &models.Error{Kind: models.KindUnavailable, Code: "stripe_unavailable",
-			Message: "the payment provider is temporarily unavailable", Err: err}
+			Message: "the payment provider is temporarily unavailable", Err: cause}
 	case string(se.Code) == errUnexpectedState:
 		return &models.Error{Kind: models.KindConflict, Code: errUnexpectedState,
-			Message: "the payment is not in a state that allows this", Err: err}
+			Message: "the payment is not in a state that allows this", Err: cause}
 	case status >= 400 && status < 500:
 		code := string(se.Code)
 		if code == "" {
 			code = "stripe_invalid_request"
 		}
 		return &models.Error{Kind: models.KindInvalid, Code: code,
-			Message: "the payment provider rejected the request", Err: err}
+			Message: "the payment provider rejected the request", Err: cause}
 	default:
 		return &models.Error{Kind: models.KindInternal, Code: "stripe_error",
-			Message: "unexpected answer from the payment provider", Err: err}
+			Message: "unexpected answer from the payment provider", Err: cause}
 	}
 }
 

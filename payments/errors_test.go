@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stripe/stripe-go/v76"
@@ -68,7 +69,13 @@ func TestClassify(t *testing.T) {
 			if retryable(got) != tc.retrying {
 				t.Errorf("retryable = %v, want %v", retryable(got), tc.retrying)
 			}
-			if !errors.Is(got, tc.err) {
+			var se *stripe.Error
+			if errors.As(tc.err, &se) {
+				var f *StripeFailure
+				if errors.As(got, &se) || !errors.As(got, &f) || f.Code != string(se.Code) || f.Status != se.HTTPStatusCode {
+					t.Errorf("cause is not the scrubbed Stripe failure: %#v", got)
+				}
+			} else if !errors.Is(got, tc.err) {
 				t.Errorf("cause lost: %v", got)
 			}
 			if e.Message == "" {
@@ -78,6 +85,29 @@ func TestClassify(t *testing.T) {
 	}
 	if classify(nil) != nil {
 		t.Error("classify(nil) != nil")
+	}
+}
+
+// A decline's error carries codes, message and ids, never the intent Stripe
+// attaches (client_secret, card fingerprint, last 4, expiry, billing details).
+func TestClassifiedDeclineCarriesNoCardData(t *testing.T) {
+	pi := &stripe.PaymentIntent{ID: "pi_123", ClientSecret: "pi_123_secret_abcdef",
+		PaymentMethod: &stripe.PaymentMethod{ID: "pm_1",
+			BillingDetails: &stripe.PaymentMethodBillingDetails{Name: "Ada Lovelace", Email: "ada@example.com", Phone: "+44 20 7946 0000",
+				Address: &stripe.Address{Line1: "12 St James Square", PostalCode: "SW1Y 4JH"}},
+			Card: &stripe.PaymentMethodCard{Fingerprint: "fpXyZ123", Last4: "0002", ExpMonth: 12, ExpYear: 2034}}}
+	err := classify(&stripe.Error{Type: stripe.ErrorTypeCard, HTTPStatusCode: 402, Code: "card_declined", DeclineCode: "generic_decline",
+		Msg: "Your card was declined.", RequestID: "req_1", PaymentIntent: pi, ChargeID: "ch_1"})
+	text := fmt.Sprintf("%v %+v %#v", err, err, errors.Unwrap(err))
+	for _, secret := range []string{"pi_123_secret", "fpXyZ123", "0002", "2034", "Ada", "ada@example.com", "7946", "St James", "SW1Y"} {
+		if strings.Contains(text, secret) {
+			t.Errorf("classified error shows %q: %s", secret, text)
+		}
+	}
+	for _, keep := range []string{"generic_decline", "card_declined", "pi_123", "ch_1", "req_1"} {
+		if !strings.Contains(text, keep) {
+			t.Errorf("classified error lost %q: %s", keep, text)
+		}
 	}
 }
 
@@ -133,9 +163,15 @@ func TestErrorsOverHTTP(t *testing.T) {
 			if e.Kind != tc.kind || e.Code != tc.code {
 				t.Errorf("got %q/%q, want %q/%q (%v)", e.Kind, e.Code, tc.kind, tc.code, err)
 			}
+			// A Stripe answer is kept as its scrubbed form, never the
+			// *stripe.Error (which carries the intent).
 			var se *stripe.Error
-			if wantStripe := !tc.reply.hangup && tc.reply.status != 502; errors.As(err, &se) != wantStripe {
-				t.Errorf("stripe error kept as cause = %v, want %v", !wantStripe, wantStripe)
+			var sf *StripeFailure
+			if errors.As(err, &se) {
+				t.Errorf("the *stripe.Error itself is kept as the cause: %v", err)
+			}
+			if wantStripe := !tc.reply.hangup && tc.reply.status != 502; errors.As(err, &sf) != wantStripe {
+				t.Errorf("scrubbed Stripe failure kept as cause = %v, want %v", !wantStripe, wantStripe)
 			}
 			reqs := f.requests("POST /v1/payment_intents")
 			if len(reqs) != 1 {

@@ -6,9 +6,10 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/buybutton/checkout/toolpath"
 )
 
 // stripeMock is the base URL of the stripe-mock started by TestMain, or ""
@@ -25,22 +26,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func stripeMockBinary() (string, error) {
-	if home, err := os.UserHomeDir(); err == nil {
-		p := filepath.Join(home, ".cache", "checkout", "bin", "stripe-mock")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return exec.LookPath("stripe-mock")
-}
-
 // startStripeMock runs stripe-mock on a free loopback port. It retries a few
 // times because another process may grab the port between probe and start.
 func startStripeMock() (stop func()) {
-	bin, err := stripeMockBinary()
+	bin, err := toolpath.Find("STRIPE_MOCK", "stripe-mock")
 	if err != nil {
-		stripeMockErr = fmt.Errorf("stripe-mock not found in $HOME/.cache/checkout/bin or PATH: %w", err)
+		stripeMockErr = err
 		return func() {}
 	}
 	for attempt := 0; attempt < 3; attempt++ {
@@ -101,7 +92,7 @@ func needStripeMock(t *testing.T) *Gateway {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("stripe-mock is required in CI: %v", stripeMockErr)
 		}
-		t.Skipf("SKIPPING stripe-mock contract test: %v (install: GOBIN=$HOME/.cache/checkout/bin go install github.com/stripe/stripe-mock@v0.203.0)", stripeMockErr)
+		t.Skipf("SKIPPING stripe-mock contract test: %v", stripeMockErr)
 	}
 	return New(Config{SecretKey: "sk_test_123", APIBase: stripeMock})
 }

@@ -1,12 +1,13 @@
 package payments
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
-	"errors"
+	"strconv"
 	"strings"
 	"time"
-
-	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/buybutton/checkout/models"
 )
@@ -23,9 +24,11 @@ const (
 	EventChargeDisputeCreated          = "charge.dispute.created"
 )
 
-// WebhookTolerance is how old a signature may be: older deliveries are
-// refused as possible replays, as Stripe's libraries do by default.
-const WebhookTolerance = webhook.DefaultTolerance
+// WebhookTolerance is how far a signature's timestamp may be from our clock:
+// older deliveries are refused as possible replays whether or not their
+// event id was seen, so a replay does not depend on the event table
+// surviving (a restore loses it). Stripe's libraries use the same 300 s.
+const WebhookTolerance = 300 * time.Second
 
 // WebhookEvent is what the checkout needs of a verified Stripe event.
 type WebhookEvent struct {
@@ -54,11 +57,14 @@ func ParseWebhook(payload []byte, signature, secret string, now time.Time) (Webh
 	if err := verifySignature(payload, signature, secret, now); err != nil {
 		return WebhookEvent{}, err
 	}
-	ev, err := webhook.ConstructEventWithOptions(payload, signature, secret, webhook.ConstructEventOptions{
-		// The timestamp was checked against now above.
-		IgnoreTolerance:          true,
-		IgnoreAPIVersionMismatch: true,
-	})
+	var ev struct {
+		ID   string `json:"id"`
+		Type string `json:"type"`
+		Data *struct {
+			Object json.RawMessage `json:"object"`
+		} `json:"data"`
+	}
+	err := json.Unmarshal(payload, &ev)
 	// Ids and types are bounded like the columns that keep them.
 	if err != nil || ev.ID == "" || len(ev.ID) > 255 || ev.Type == "" || len(ev.Type) > 128 || ev.Data == nil {
 		return WebhookEvent{}, models.Invalid("invalid_event", "the body is not a Stripe event")
@@ -73,11 +79,11 @@ func ParseWebhook(payload []byte, signature, secret string, now time.Time) (Webh
 		AmountRefunded int64             `json:"amount_refunded"`
 		Reason         string            `json:"reason"`
 	}
-	if err := json.Unmarshal(ev.Data.Raw, &obj); err != nil {
+	if err := json.Unmarshal(ev.Data.Object, &obj); err != nil {
 		return WebhookEvent{}, models.Invalid("invalid_event", "the event's object is malformed")
 	}
 	out := WebhookEvent{
-		ID: ev.ID, Type: string(ev.Type), ObjectID: obj.ID, OrderID: obj.Metadata["order_id"],
+		ID: ev.ID, Type: ev.Type, ObjectID: obj.ID, OrderID: obj.Metadata["order_id"],
 		Status: obj.Status, Amount: obj.Amount, Refunded: obj.AmountRefunded, Reason: obj.Reason,
 	}
 	if obj.Object == "payment_intent" {
@@ -88,38 +94,103 @@ func ParseWebhook(payload []byte, signature, secret string, now time.Time) (Webh
 	return out, nil
 }
 
-// verifySignature checks the signature and its age with our clock, so
-// tests can fix "now" and a stale signature is told apart from a wrong one.
-func verifySignature(payload []byte, header, secret string, now time.Time) error {
-	err := webhook.ValidatePayloadIgnoringTolerance(payload, header, secret)
-	if err != nil {
-		if errors.Is(err, webhook.ErrNotSigned) {
-			return models.Invalid("missing_signature", "the Stripe-Signature header is missing")
-		}
-		return models.Invalid("invalid_signature", "the Stripe-Signature does not match the body")
-	}
-	ts, ok := signatureTime(header)
-	if !ok || now.Sub(ts) > WebhookTolerance || ts.Sub(now) > WebhookTolerance {
-		return models.Invalid("stale_signature", "the Stripe-Signature is too old")
-	}
-	return nil
+// StripeSignature is a parsed Stripe-Signature header: one timestamp and
+// the v1 (HMAC-SHA256) signatures; other schemes are ignored.
+type StripeSignature struct {
+	Timestamp int64
+	V1        [][]byte
 }
 
-func signatureTime(header string) (time.Time, bool) {
+const maxSignatures = 8
+
+var (
+	errSignatureMissing = models.Invalid("missing_signature", "the Stripe-Signature header is missing")
+	errSignatureInvalid = models.Invalid("invalid_signature", "the Stripe-Signature does not match the body")
+	errSignatureStale   = models.Invalid("stale_signature", "the Stripe-Signature is too old or from the future")
+)
+
+// ParseStripeSignature is the one reader of the header. The timestamp the
+// age is checked on must be the one the MAC covers, so a header naming
+// more than one timestamp is refused rather than read one way for the age
+// and another for the MAC.
+func ParseStripeSignature(header string) (StripeSignature, error) {
+	if strings.TrimSpace(header) == "" {
+		return StripeSignature{}, errSignatureMissing
+	}
+	var sig StripeSignature
+	seenT := false
 	for _, part := range strings.Split(header, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if ok && k == "t" {
-			var sec int64
-			for _, r := range v {
-				if r < '0' || r > '9' || sec > 1<<40 {
-					return time.Time{}, false
-				}
-				sec = sec*10 + int64(r-'0')
+		if !ok {
+			return StripeSignature{}, errSignatureInvalid
+		}
+		switch k {
+		case "t":
+			ts, ok := parseUnixSeconds(v)
+			if seenT || !ok {
+				return StripeSignature{}, errSignatureInvalid
 			}
-			return time.Unix(sec, 0), v != ""
+			sig.Timestamp, seenT = ts, true
+		case "v1":
+			mac, err := hex.DecodeString(v)
+			if err != nil || len(mac) != sha256.Size || len(sig.V1) == maxSignatures {
+				return StripeSignature{}, errSignatureInvalid
+			}
+			sig.V1 = append(sig.V1, mac)
 		}
 	}
-	return time.Time{}, false
+	if !seenT || len(sig.V1) == 0 {
+		return StripeSignature{}, errSignatureInvalid
+	}
+	return sig, nil
+}
+
+// parseUnixSeconds reads a plain decimal Unix time of at most 12 digits.
+func parseUnixSeconds(v string) (int64, bool) {
+	if v == "" || len(v) > 12 {
+		return 0, false
+	}
+	var sec int64
+	for _, r := range v {
+		if r < '0' || r > '9' {
+			return 0, false
+		}
+		sec = sec*10 + int64(r-'0')
+	}
+	return sec, true
+}
+
+// SignStripePayload is the v1 signature of payload at timestamp t.
+func SignStripePayload(payload []byte, secret string, t int64) []byte {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(strconv.FormatInt(t, 10)))
+	mac.Write([]byte("."))
+	mac.Write(payload)
+	return mac.Sum(nil)
+}
+
+// verifySignature checks the signature, then its age against our clock, so
+// tests can fix "now" and a stale signature is told apart from a wrong one.
+func verifySignature(payload []byte, header, secret string, now time.Time) error {
+	sig, err := ParseStripeSignature(header)
+	if err != nil {
+		return err
+	}
+	want := SignStripePayload(payload, secret, sig.Timestamp)
+	matched := false
+	for _, got := range sig.V1 {
+		if hmac.Equal(got, want) {
+			matched = true
+		}
+	}
+	if !matched {
+		return errSignatureInvalid
+	}
+	age := now.Sub(time.Unix(sig.Timestamp, 0))
+	if age > WebhookTolerance || age < -WebhookTolerance {
+		return errSignatureStale
+	}
+	return nil
 }
 
 // expandableID reads a Stripe reference that is either an id or an expanded object.

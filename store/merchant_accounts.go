@@ -11,22 +11,6 @@ import (
 	"github.com/buybutton/checkout/models"
 )
 
-// merchantKeyRow is an API key that still opens the account after it was
-// rotated away: the merchant's current key lives in merchants.api_key_hash,
-// retired ones here until expires_at, so a deploy of the new key can roll out
-// while the old one still works.
-type merchantKeyRow struct {
-	KeyHash    string    `gorm:"primaryKey;size:64"`
-	MerchantID string    `gorm:"size:64;not null;index:idx_merchant_keys_merchant"`
-	CreatedAt  time.Time `gorm:"not null"`
-	ExpiresAt  time.Time `gorm:"not null"`
-}
-
-func (merchantKeyRow) TableName() string { return "merchant_keys" }
-
-// MaxKeyGrace bounds how long a rotated-away key keeps working.
-const MaxKeyGrace = 30 * 24 * time.Hour
-
 // webhookSecretAD binds a sealed webhook secret to its merchant, so a value
 // copied onto another merchant's row does not open.
 func webhookSecretAD(merchantID string) string { return "merchant:" + merchantID + ":webhook_secret" }
@@ -60,70 +44,29 @@ func (s *Store) merchantFromRow(r merchantRow) (models.Merchant, error) {
 	return m, nil
 }
 
-// retiredKeyMerchant finds the merchant of a rotated-away key still inside
-// its grace period.
-func (s *Store) retiredKeyMerchant(ctx context.Context, keyHash string) (merchantRow, error) {
-	var k merchantKeyRow
-	err := s.db.WithContext(ctx).Where("key_hash = ? AND expires_at > ?", keyHash, now()).Take(&k).Error
-	if err != nil {
-		return merchantRow{}, dbError("merchant key", "merchant", err)
-	}
-	var row merchantRow
-	if err := s.db.WithContext(ctx).Where("id = ?", k.MerchantID).Take(&row).Error; err != nil {
-		return merchantRow{}, dbError("merchant", "merchant", err)
-	}
-	return row, nil
-}
-
-// RotateMerchantKey issues a new API key for the merchant and keeps the
-// current one valid for grace (capped at MaxKeyGrace; 0 retires it at once).
-// The new key is returned this once; only its hash is stored.
-func (s *Store) RotateMerchantKey(ctx context.Context, merchantID string, grace time.Duration) (string, time.Time, error) {
-	grace = min(max(grace, 0), MaxKeyGrace)
-	key := newAPIKey()
-	t := now()
-	expires := t.Add(grace)
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var row merchantRow
-		if err := tx.Where("id = ?", merchantID).Take(&row).Error; err != nil {
-			return dbError("rotate key", "merchant", err)
-		}
-		if grace > 0 {
-			if err := tx.Create(&merchantKeyRow{KeyHash: row.APIKeyHash, MerchantID: merchantID, CreatedAt: t, ExpiresAt: expires}).Error; err != nil {
-				return dbError("retire key", "merchant", err)
-			}
-		}
-		res := tx.Model(&merchantRow{}).Where("id = ? AND api_key_hash = ?", merchantID, row.APIKeyHash).
-			Update("api_key_hash", hashAPIKey(key))
-		if res.Error != nil {
-			return dbError("rotate key", "merchant", res.Error)
-		}
-		if res.RowsAffected != 1 {
-			return models.Conflict("key_rotation_conflict", "the key was rotated concurrently; try again")
-		}
-		return nil
-	})
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	return key, expires, nil
-}
-
 // SetMerchantWebhook sets the merchant's webhook URL and issues a new signing
-// secret, stored encrypted. The secret is returned this once.
-func (s *Store) SetMerchantWebhook(ctx context.Context, merchantID, webhookURL string) (models.Merchant, string, error) {
+// secret, stored encrypted, and records the change in the merchant's audit
+// trail as made by actorKeyID. The secret is returned this once.
+func (s *Store) SetMerchantWebhook(ctx context.Context, merchantID, actorKeyID, webhookURL string) (models.Merchant, string, error) {
 	secret := newWebhookSecret()
 	sealed, err := s.sealWebhookSecret(merchantID, secret)
 	if err != nil {
 		return models.Merchant{}, "", err
 	}
-	res := s.db.WithContext(ctx).Model(&merchantRow{}).Where("id = ?", merchantID).
-		Updates(map[string]any{"webhook_url": webhookURL, "webhook_secret": sealed})
-	if res.Error != nil {
-		return models.Merchant{}, "", dbError("set webhook", "merchant", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return models.Merchant{}, "", models.NotFound("merchant")
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&merchantRow{}).Where("id = ?", merchantID).
+			Updates(map[string]any{"webhook_url": webhookURL, "webhook_secret": sealed})
+		if res.Error != nil {
+			return dbError("set webhook", "merchant", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return models.NotFound("merchant")
+		}
+		return addMerchantAudit(tx, merchantID, models.MerchantAuditEvent{Type: models.AuditWebhookUpdated,
+			Actor: models.AuditActorMerchant, ActorKeyID: actorKeyID, Detail: "new webhook URL and signing secret"})
+	})
+	if err != nil {
+		return models.Merchant{}, "", err
 	}
 	m, err := s.Merchant(ctx, merchantID)
 	return m, secret, err

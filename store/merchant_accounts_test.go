@@ -13,13 +13,21 @@ import (
 	"github.com/buybutton/checkout/store/storetest"
 )
 
+func keyID(t *testing.T, s *store.Store, key string) string {
+	t.Helper()
+	_, k, err := s.AuthenticateMerchantKey(ctxT(t), key)
+	require.NoError(t, err)
+	return k.ID
+}
+
 func TestRotateMerchantKeyKeepsOldKeyForGrace(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := ctxT(t)
 		m, key1, err := s.CreateMerchant(ctx, "Shop", "")
 		require.NoError(t, err)
+		id1 := keyID(t, s, key1)
 
-		key2, expires, err := s.RotateMerchantKey(ctx, m.ID, time.Hour)
+		key2, expires, err := s.RotateMerchantKey(ctx, m.ID, id1, time.Hour)
 		require.NoError(t, err)
 		assert.WithinDuration(t, time.Now().Add(time.Hour), expires, time.Minute)
 		for _, k := range []string{key1, key2} {
@@ -27,9 +35,17 @@ func TestRotateMerchantKeyKeepsOldKeyForGrace(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, m.ID, got.ID)
 		}
+		_, k1, err := s.AuthenticateMerchantKey(ctx, key1)
+		require.NoError(t, err)
+		assert.False(t, k1.Current, "a rotated-away key is not current")
+		require.NotNil(t, k1.ExpiresAt)
+
+		// Only the current key rotates.
+		_, _, err = s.RotateMerchantKey(ctx, m.ID, id1, 0)
+		assert.ErrorIs(t, err, models.ErrForbidden)
 
 		// A grace already over: the key no longer opens the account.
-		key3, _, err := s.RotateMerchantKey(ctx, m.ID, 0)
+		key3, _, err := s.RotateMerchantKey(ctx, m.ID, keyID(t, s, key2), 0)
 		require.NoError(t, err)
 		_, err = s.MerchantByAPIKey(ctx, key2)
 		assert.ErrorIs(t, err, models.ErrNotFound)
@@ -39,8 +55,48 @@ func TestRotateMerchantKeyKeepsOldKeyForGrace(t *testing.T) {
 		_, err = s.MerchantByAPIKey(ctx, key3)
 		assert.NoError(t, err)
 
-		_, _, err = s.RotateMerchantKey(ctx, "mer_unknown", time.Hour)
+		_, _, err = s.RotateMerchantKey(ctx, "mer_unknown", id1, time.Hour)
 		assert.ErrorIs(t, err, models.ErrNotFound)
+	})
+}
+
+func TestRevokeAndResetMerchantKeys(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := ctxT(t)
+		m, key1, err := s.CreateMerchant(ctx, "Shop", "")
+		require.NoError(t, err)
+		id1 := keyID(t, s, key1)
+		key2, _, err := s.RotateMerchantKey(ctx, m.ID, id1, time.Hour)
+		require.NoError(t, err)
+		id2 := keyID(t, s, key2)
+
+		_, err = s.RevokeMerchantKey(ctx, m.ID, id1, id1)
+		assert.ErrorIs(t, err, models.ErrForbidden, "a retired key cannot revoke")
+		_, err = s.RevokeMerchantKey(ctx, m.ID, id2, id2)
+		assert.ErrorIs(t, err, models.ErrConflict, "the current key is not revoked")
+		revoked, err := s.RevokeMerchantKey(ctx, m.ID, id2, id1)
+		require.NoError(t, err)
+		assert.Equal(t, []string{id1}, revoked)
+		_, err = s.MerchantByAPIKey(ctx, key1)
+		assert.ErrorIs(t, err, models.ErrNotFound)
+		_, err = s.RevokeMerchantKey(ctx, m.ID, id2, id1)
+		assert.ErrorIs(t, err, models.ErrNotFound)
+
+		key3, err := s.ResetMerchantKeys(ctx, m.ID)
+		require.NoError(t, err)
+		_, err = s.MerchantByAPIKey(ctx, key2)
+		assert.ErrorIs(t, err, models.ErrNotFound)
+		keys, err := s.MerchantKeys(ctx, m.ID)
+		require.NoError(t, err)
+		assert.Equal(t, []models.MerchantKey{{ID: keyID(t, s, key3), Current: true}}, keys)
+
+		events, err := s.MerchantAuditEvents(ctx, m.ID)
+		require.NoError(t, err)
+		var types []string
+		for _, e := range events {
+			types = append(types, e.Type)
+		}
+		assert.Equal(t, []string{models.AuditKeysReset, models.AuditKeyRevoked, models.AuditKeyRotated}, types)
 	})
 }
 
@@ -49,7 +105,7 @@ func TestWebhookSecretIsStoredEncrypted(t *testing.T) {
 		ctx := ctxT(t)
 		m, _, err := s.CreateMerchant(ctx, "Shop", "")
 		require.NoError(t, err)
-		got, secret, err := s.SetMerchantWebhook(ctx, m.ID, "https://shop.example/hooks")
+		got, secret, err := s.SetMerchantWebhook(ctx, m.ID, "", "https://shop.example/hooks")
 		require.NoError(t, err)
 		assert.True(t, strings.HasPrefix(secret, "whsec_"))
 		assert.Equal(t, secret, got.WebhookSecret)
@@ -67,7 +123,7 @@ func TestWebhookSecretIsStoredEncrypted(t *testing.T) {
 		_, err = s.Merchant(ctx, other.ID)
 		assert.Error(t, err)
 
-		_, _, err = s.SetMerchantWebhook(ctx, "mer_unknown", "https://x.example")
+		_, _, err = s.SetMerchantWebhook(ctx, "mer_unknown", "", "https://x.example")
 		assert.ErrorIs(t, err, models.ErrNotFound)
 	})
 }

@@ -2,10 +2,7 @@ package store
 
 import (
 	"context"
-	"errors"
 	"strings"
-
-	"gorm.io/gorm"
 
 	"github.com/buybutton/checkout/models"
 )
@@ -35,23 +32,15 @@ func (s *Store) CreateMerchant(ctx context.Context, name, webhookURL string) (mo
 	return m, key, err
 }
 
-// MerchantByAPIKey finds the merchant owning apiKey. A wrong, malformed or
-// unknown key is a not-found, so callers cannot tell them apart.
+// MerchantByAPIKey finds the merchant owning apiKey, current or in its grace
+// period (see AuthenticateMerchantKey).
 func (s *Store) MerchantByAPIKey(ctx context.Context, apiKey string) (models.Merchant, error) {
-	if !strings.HasPrefix(apiKey, apiKeyPrefix) || len(apiKey) > 128 {
-		return models.Merchant{}, models.NotFound("merchant")
-	}
-	var row merchantRow
-	hash := hashAPIKey(apiKey)
-	err := s.db.WithContext(ctx).Where("api_key_hash = ?", hash).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		// A key rotated away still opens the account during its grace period.
-		row, err = s.retiredKeyMerchant(ctx, hash)
-	}
-	if err != nil {
-		return models.Merchant{}, dbError("merchant by api key", "merchant", err)
-	}
-	return s.merchantFromRow(row)
+	m, _, err := s.AuthenticateMerchantKey(ctx, apiKey)
+	return m, err
+}
+
+func validAPIKeyShape(apiKey string) bool {
+	return strings.HasPrefix(apiKey, apiKeyPrefix) && len(apiKey) <= 128
 }
 
 // Merchant returns the merchant with the given id.

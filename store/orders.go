@@ -19,6 +19,20 @@ const (
 // the stored order unchanged, so a retried activity is harmless. An empty
 // status means pending; zero timestamps mean now.
 func (s *Store) CreateOrder(ctx context.Context, o models.Order) (models.Order, error) {
+	return s.CreateOpenOrder(ctx, o, 0)
+}
+
+// CodeTooManyOpenOrders refuses a purchase from a buyer who already has the
+// most unpaid orders (pending, requires_action) allowed.
+const CodeTooManyOpenOrders = "too_many_open_orders"
+
+// CreateOpenOrder is CreateOrder for a new purchase: it refuses the order
+// when its buyer already has maxOpenUnpaid orders waiting for payment
+// (pending or requires_action; 0: no cap), so one buyer cannot hold a
+// product's stock with purchases that never finish. The count and the
+// insert are one transaction under a per-buyer lock, so concurrent
+// purchases cannot both pass. Creating an order that exists changes nothing.
+func (s *Store) CreateOpenOrder(ctx context.Context, o models.Order, maxOpenUnpaid int) (models.Order, error) {
 	if !models.ValidID(o.ID) {
 		return models.Order{}, models.Invalid("invalid_order_id", "order id %q is malformed", o.ID)
 	}
@@ -35,8 +49,39 @@ func (s *Store) CreateOrder(ctx context.Context, o models.Order) (models.Order, 
 	if err != nil {
 		return models.Order{}, err
 	}
-	db := s.db.WithContext(ctx)
-	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+	// A one-tap purchase whose buyer erased their profile meanwhile ships to
+	// that address but does not keep it (see profile_uses.go): the use is
+	// consumed in the same transaction as the insert.
+	create := func(tx *gorm.DB) error {
+		erased, err := consumeProfileUse(tx, o.ID)
+		if err != nil {
+			return err
+		}
+		row.RedactShipping = row.RedactShipping || erased
+		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error
+	}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if maxOpenUnpaid <= 0 {
+			return create(tx)
+		}
+		if s.postgres {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", "open-orders:"+o.BuyerID).Error; err != nil {
+				return err
+			}
+		}
+		var open int64
+		err := tx.Model(&orderRow{}).Where("buyer_id = ? AND status IN ? AND id <> ?", o.BuyerID,
+			[]string{string(models.StatusPending), string(models.StatusRequiresAction)}, o.ID).Count(&open).Error
+		if err != nil {
+			return err
+		}
+		if open >= int64(maxOpenUnpaid) {
+			return models.Errorf(models.KindConflict, CodeTooManyOpenOrders,
+				"you have %d purchases waiting for payment; finish or cancel one first", open)
+		}
+		return create(tx)
+	})
+	if err != nil {
 		return models.Order{}, dbError("create order", "order", err)
 	}
 	return s.Order(ctx, o.ID)
@@ -120,6 +165,9 @@ func statusChangeFields(c models.StatusChange) map[string]any {
 		}
 	}
 	set("failure_code", c.FailureCode)
+	if c.ClearFailureCode {
+		f["failure_code"] = ""
+	}
 	set("payment_intent_id", c.PaymentIntentID)
 	set("carrier", c.Carrier)
 	set("tracking_number", c.TrackingNumber)
@@ -136,17 +184,27 @@ func statusChangeFields(c models.StatusChange) map[string]any {
 // ListMerchantOrders returns a merchant's orders, newest first, optionally
 // only those in one status. limit ≤ 0 means a default page; it is capped.
 func (s *Store) ListMerchantOrders(ctx context.Context, merchantID string, status models.OrderStatus, limit int) ([]models.Order, error) {
-	if limit <= 0 {
-		limit = defaultListLimit
-	}
-	limit = min(limit, maxListLimit)
 	q := s.db.WithContext(ctx).Where("merchant_id = ?", merchantID)
 	if status != "" {
 		q = q.Where("status = ?", string(status))
 	}
+	return s.listOrders(q, "list merchant orders", limit)
+}
+
+// ListOrdersInStatus returns every merchant's orders in one status, newest
+// first: what operators work through (needs_attention).
+func (s *Store) ListOrdersInStatus(ctx context.Context, status models.OrderStatus, limit int) ([]models.Order, error) {
+	return s.listOrders(s.db.WithContext(ctx).Where("status = ?", string(status)), "list orders in status", limit)
+}
+
+func (s *Store) listOrders(q *gorm.DB, op string, limit int) ([]models.Order, error) {
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	limit = min(limit, maxListLimit)
 	var rows []orderRow
 	if err := q.Order("created_at DESC").Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
-		return nil, dbError("list merchant orders", "order", err)
+		return nil, dbError(op, "order", err)
 	}
 	out := make([]models.Order, 0, len(rows))
 	for _, r := range rows {

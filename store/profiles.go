@@ -108,7 +108,7 @@ func (s *Store) EraseProfile(ctx context.Context, buyerID string) (ErasedProfile
 	ended := endedStatuses()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var row buyerProfileRow
-		err := tx.Where("buyer_id = ?", buyerID).Take(&row).Error
+		err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Where("buyer_id = ?", buyerID).Take(&row).Error
 		switch {
 		case err == nil:
 			out.Found, out.ProfileID = true, row.ID
@@ -117,6 +117,13 @@ func (s *Store) EraseProfile(ctx context.Context, buyerID string) (ErasedProfile
 				return err
 			}
 		case !errors.Is(err, gorm.ErrRecordNotFound):
+			return err
+		}
+		// One-tap purchases that read the profile before this erasure and
+		// have no order row yet: their order is created flagged. First, so
+		// that an order being created right now is waited for (its use row
+		// is locked) and then seen by the updates below.
+		if err := markProfileUsesErased(tx, buyerID); err != nil {
 			return err
 		}
 		res := tx.Model(&orderRow{}).Where("buyer_id = ? AND status IN ? AND shipping_address <> ''", buyerID, ended).

@@ -107,7 +107,7 @@ func allRows() []any {
 	return []any{
 		&merchantRow{}, &productRow{}, &orderRow{}, &orderEventRow{}, &stockReservationRow{}, &idempotencyKeyRow{},
 		&stripeEventRow{}, &refundRow{},
-		&merchantKeyRow{}, &webhookAttemptRow{},
-		&buyerProfileRow{},
+		&merchantKeyRow{}, &merchantAuditRow{}, &webhookAttemptRow{},
+		&buyerProfileRow{}, &profileUseRow{},
 	}
 }

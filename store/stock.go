@@ -54,11 +54,17 @@ func (s *Store) ReserveStock(ctx context.Context, orderID, productID string, qty
 }
 
 // sameReservation accepts a repeated reservation only if it asks for what the
-// order already holds; anything else is a caller bug that must not pass as done.
+// order still holds; anything else (a released reservation included) is a
+// caller bug that must not pass as done.
 func sameReservation(tx *gorm.DB, orderID, productID string, qty int) error {
 	var held stockReservationRow
 	if err := tx.Where("order_id = ?", orderID).Take(&held).Error; err != nil {
 		return err
+	}
+	if held.Released {
+		// The order's stock went back already (it was cancelled or gave
+		// up): answering "reserved" would let it go on holding nothing.
+		return models.Conflict("reservation_released", "the order's reservation was already released")
 	}
 	if held.ProductID != productID || held.Quantity != int64(qty) {
 		return models.Conflict("reservation_mismatch",

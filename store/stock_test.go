@@ -87,7 +87,8 @@ func TestReserveAndReleaseStock(t *testing.T) {
 		require.NoError(t, s.ReleaseStock(ctx, "ord_unknown"))
 		require.Equal(t, 2, stockOf(t, s, p.ID))
 
-		require.NoError(t, s.ReserveStock(ctx, "ord_a", p.ID, 2), "a released order does not reserve again")
+		// A released order cannot reserve again, and must not be told it holds stock.
+		requireKind(t, s.ReserveStock(ctx, "ord_a", p.ID, 2), models.KindConflict, "reservation_released")
 		require.Equal(t, 2, stockOf(t, s, p.ID))
 	})
 }

@@ -2,12 +2,17 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
+	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/buybutton/checkout/models"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
+	"gorm.io/gorm"
 
 	"github.com/buybutton/checkout/keyring"
 )
@@ -100,4 +105,34 @@ func TestAddressCodecRoundTrip(t *testing.T) {
 	require.Equal(t, "B", a.Line1)
 	require.True(t, c.needsReseal(legacy))
 	require.False(t, c.needsReseal(sealed))
+}
+
+func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	cases := []struct {
+		name        string
+		err         error
+		unavailable bool
+	}{
+		{"dial refused", refused, true},
+		{"bad connection", driver.ErrBadConn, true},
+		{"deadline", context.DeadlineExceeded, true},
+		{"admin shutdown", &pgconn.PgError{Code: "57P01"}, true},
+		{"connection failure", &pgconn.PgError{Code: "08006"}, true},
+		{"unique violation", &pgconn.PgError{Code: "23505"}, false},
+		{"plain", errors.New("syntax error"), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := dbError("op", "thing", c.err)
+			var e *models.Error
+			got := errors.As(err, &e) && e.Kind == models.KindUnavailable && e.Code == CodeUnavailable
+			if got != c.unavailable {
+				t.Fatalf("dbError(%v) = %v; unavailable %v, want %v", c.err, err, got, c.unavailable)
+			}
+		})
+	}
+	if err := dbError("op", "order", gorm.ErrRecordNotFound); !errors.Is(err, models.ErrNotFound) {
+		t.Fatalf("not found became %v", err)
+	}
 }

@@ -28,8 +28,13 @@ const (
 	defaultMaxLocalActivities = 64
 )
 
-// New builds a worker for the task queue with everything registered.
-func New(c client.Client, taskQueue string, acts *activities.Activities, o Options) worker.Worker {
+// New builds a worker for the task queue with everything registered. It
+// refuses activities that lack a dependency (activities.Check): a wiring
+// mistake stops the start-up, not a refund days later.
+func New(c client.Client, taskQueue string, acts *activities.Activities, o Options) (worker.Worker, error) {
+	if err := acts.Check(); err != nil {
+		return nil, err
+	}
 	if o.MaxConcurrentActivities == 0 {
 		o.MaxConcurrentActivities = defaultMaxActivities
 	}
@@ -44,17 +49,28 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, o Optio
 		WorkerStopTimeout: 10 * time.Second,
 	})
 	Register(w, acts)
-	return w
+	return w, nil
 }
 
 // Register puts the workflow and activities on any registry (a worker, or the
 // SDK's test environment).
 func Register(r worker.Registry, acts *activities.Activities) {
+	RegisterWorkflows(r)
+	r.RegisterActivity(acts)
+}
+
+// WorkflowRegistry is where workflows are registered: a worker, the SDK's
+// test environment, or a replayer.
+type WorkflowRegistry interface {
+	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
+}
+
+// RegisterWorkflows registers every workflow under its name.
+func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(workflows.PurchaseWorkflow, workflow.RegisterOptions{Name: workflows.PurchaseWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.RefundWorkflow, workflow.RegisterOptions{Name: workflows.RefundWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.WebhookReplayWorkflow, workflow.RegisterOptions{Name: workflows.WebhookReplayWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.MerchantEventWorkflow, workflow.RegisterOptions{Name: workflows.MerchantEventWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.ProfileErasureWorkflow, workflow.RegisterOptions{Name: workflows.ProfileErasureWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.ProfileCardWorkflow, workflow.RegisterOptions{Name: workflows.ProfileCardWorkflowName})
-	r.RegisterActivity(acts)
 }

@@ -63,7 +63,7 @@ func (p *purchase) authorizationUnknown(ctx workflow.Context) {
 	if workflow.GetVersion(ctx, changeRecoverLostAuthorization, workflow.DefaultVersion, 1) < 1 {
 		return
 	}
-	p.saga.add("payment", p.findAndVoidAuthorization)
+	p.saga.add(stepVoid, p.findAndVoidAuthorization)
 }
 
 // findAndVoidAuthorization is the compensation of an authorization whose
@@ -82,9 +82,17 @@ func (p *purchase) findAndVoidAuthorization(ctx workflow.Context) error {
 		}
 		return err
 	}
-	p.intentID = r.IntentID
 	if r.Voided {
 		p.logger.Warn("Voided an authorization whose answer was lost", "IntentID", r.IntentID)
 	}
+	// The order ended before the search finished (it runs in the
+	// background); once the ending is recorded (the lock), name the intent
+	// on it.
+	if err := p.lock.Lock(ctx); err != nil {
+		return err
+	}
+	defer p.lock.Unlock()
+	p.intentID = r.IntentID
+	p.record(ctx, models.StatusChange{To: p.order.Status, Actor: models.ActorSystem, PaymentIntentID: r.IntentID})
 	return nil
 }

@@ -18,6 +18,7 @@ const (
 	UpdateShip    = "ship"    // merchant ships: carrier and tracking
 	UpdateDeliver = "deliver" // merchant confirms delivery: completes the order
 	UpdateCancel  = "cancel"  // buyer cancels until shipped: void or refund, release
+	UpdateResolve = "resolve" // operator settles an order that needs attention: retry, or resolved by hand
 
 	QueryStatus = "status" // the order view
 
@@ -47,6 +48,14 @@ const (
 // order. Card authorizations lapse after about 7 days, so it must stay below that.
 const DefaultAcceptTimeout = 48 * time.Hour
 
+// DefaultShipBy is how long a merchant has to ship an accepted order before
+// the buyer is refunded and the order cancelled.
+const DefaultShipBy = 7 * 24 * time.Hour
+
+// DefaultAutoCompleteAfter is how long after shipping an order with no
+// delivery confirmation completes by itself (delivered), ending its workflow.
+const DefaultAutoCompleteAfter = 21 * 24 * time.Hour
+
 // MaxAcceptTimeout keeps the capture safely inside the authorization's life.
 const MaxAcceptTimeout = 6 * 24 * time.Hour
 
@@ -64,6 +73,11 @@ type PurchaseInput struct {
 	PaymentMethod string         `json:"payment_method"`
 	// AcceptTimeout bounds the wait for the merchant; zero means DefaultAcceptTimeout.
 	AcceptTimeout time.Duration `json:"accept_timeout"`
+	// ShipBy bounds the wait for shipping once accepted; zero means DefaultShipBy.
+	ShipBy time.Duration `json:"ship_by,omitempty"`
+	// AutoCompleteAfter is how long after shipping the order completes
+	// without a delivery confirmation; zero means DefaultAutoCompleteAfter.
+	AutoCompleteAfter time.Duration `json:"auto_complete_after,omitempty"`
 	// PaymentActionTimeout bounds the wait for 3-D Secure; zero means PaymentActionTimeout.
 	PaymentActionTimeout time.Duration `json:"payment_action_timeout,omitempty"`
 	// NotifyRetryInterval overrides the first backoff of merchant webhook
@@ -122,6 +136,20 @@ type (
 		Actor  string `json:"actor"`
 		Reason string `json:"reason"`
 	}
+	// ResolveInput settles an order in needs_attention: ResolveRetry gives
+	// the money back again, ResolveResolved records that an operator did it
+	// by other means (Note says how).
+	ResolveInput struct {
+		Actor  string `json:"actor"`
+		Action string `json:"action"`
+		Note   string `json:"note,omitempty"`
+	}
+)
+
+// Actions of ResolveInput.
+const (
+	ResolveRetry    = "retry"
+	ResolveResolved = "resolved"
 )
 
 // Every update other than pay answers with the order's new state (models.Order).

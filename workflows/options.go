@@ -39,6 +39,21 @@ var durableStoreOptions = workflow.ActivityOptions{
 	},
 }
 
+// purchaseStoreOptions take over validation and reservation when their local
+// attempts ran out: a database outage of up to an hour delays the purchase
+// (the buyer is answered 202 pending after PAY_WAIT and the order finishes
+// later) instead of failing it. Past the hour the purchase gives up, with
+// the stock released and a terminal status recorded.
+var purchaseStoreOptions = workflow.ActivityOptions{
+	StartToCloseTimeout:    10 * time.Second,
+	ScheduleToCloseTimeout: time.Hour,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    30 * time.Second,
+	},
+}
+
 // authorizeOptions: the buyer is waiting on the pay update, so after two
 // minutes of Stripe trouble we answer payment_failed rather than hang. The
 // idempotency key makes every attempt the same PaymentIntent.

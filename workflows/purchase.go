@@ -19,6 +19,10 @@ import (
 // dependency.
 var acts *activities.Activities
 
+// codeStoreUnavailable is the failure code of a purchase that gave up
+// because the store stayed unreachable through every retry.
+const codeStoreUnavailable = "store_unavailable"
+
 // PurchaseWorkflow drives one order from the Buy tap to delivery or to a
 // consistent end: every path that does not deliver gives the stock back and
 // voids or refunds the money.
@@ -50,7 +54,19 @@ type purchase struct {
 
 	merchantNotified bool               // order.created was sent: later endings are news to the merchant
 	counted          models.OrderStatus // the last status counted in the purchase metrics
-	notifying        int                // notifications in flight, awaited before returning
+
+	givingBack int        // money compensations running in the background, awaited before returning
+	attention  *attention // set while the order needs an operator: giving the money back failed for good
+
+	outbox outbox // the merchant's events, delivered one at a time in order
+}
+
+// attention is what an operator must settle: the step that failed and the
+// ending the order returns to once it is retried or resolved.
+type attention struct {
+	step        compensation
+	ending      models.OrderStatus
+	failureCode string
 }
 
 func newPurchase(ctx workflow.Context, in PurchaseInput) *purchase {
@@ -77,11 +93,11 @@ func (p *purchase) run(ctx workflow.Context) (models.Order, error) {
 		p.cancelled(ctx)
 		err = ctx.Err()
 	case err != nil:
-		// Only the store being unreachable for longer than the local
-		// attempts gets here; give back whatever was taken and fail, so an
+		// Nothing but a bug gets here (the store's outages are ridden out
+		// or end the order): give back whatever was taken and fail, so an
 		// operator sees why in Temporal UI.
 		p.logger.Error("Purchase failed", "error", err)
-		p.saga.compensate(ctx, p.logger)
+		p.compensate(ctx)
 	}
 	if p.paid == nil {
 		p.payErr = err
@@ -128,7 +144,71 @@ func (p *purchase) process(ctx workflow.Context) error {
 	if err := p.awaitMerchant(ctx); err != nil {
 		return err
 	}
+	if err := p.awaitShipment(ctx); err != nil {
+		return err
+	}
+	if err := p.awaitDelivery(ctx); err != nil {
+		return err
+	}
 	return workflow.Await(ctx, p.terminal)
+}
+
+// awaitShipment gives an accepted order until the ship-by deadline; past
+// it the buyer is refunded, the stock released and the merchant told.
+func (p *purchase) awaitShipment(ctx workflow.Context) error {
+	if p.order.Status != models.StatusAccepted {
+		return nil
+	}
+	shipped, err := workflow.AwaitWithTimeout(ctx, orDefault(p.in.ShipBy, DefaultShipBy), func() bool {
+		return p.order.Status != models.StatusAccepted
+	})
+	if err != nil || shipped {
+		return err
+	}
+	if err := p.lock.Lock(ctx); err != nil {
+		return err
+	}
+	defer p.lock.Unlock()
+	if p.order.Status != models.StatusAccepted {
+		return nil // a handler holding the lock decided first
+	}
+	p.end(disconnected(ctx), models.StatusCancelled, models.ActorSystem, "ship_by_expired", "the merchant did not ship in time; the buyer was refunded")
+	p.notify(ctx, EventOrderCancelled)
+	return nil
+}
+
+// awaitDelivery completes a shipped order by itself once the auto-complete
+// period has passed without a delivery confirmation, so no order workflow
+// lives for ever; later refunds and disputes run in workflows of their own.
+func (p *purchase) awaitDelivery(ctx workflow.Context) error {
+	if p.order.Status != models.StatusShipped {
+		return nil
+	}
+	delivered, err := workflow.AwaitWithTimeout(ctx, orDefault(p.in.AutoCompleteAfter, DefaultAutoCompleteAfter), func() bool {
+		return p.order.Status != models.StatusShipped
+	})
+	if err != nil || delivered {
+		return err
+	}
+	if err := p.lock.Lock(ctx); err != nil {
+		return err
+	}
+	defer p.lock.Unlock()
+	if p.order.Status != models.StatusShipped {
+		return nil
+	}
+	p.record(disconnected(ctx), models.StatusChange{To: models.StatusDelivered, Actor: models.ActorSystem,
+		Detail: "completed automatically after shipping"})
+	p.notify(ctx, EventOrderDelivered)
+	return nil
+}
+
+// orDefault is d, or def when d is not set.
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
 }
 
 func (p *purchase) terminal() bool { return p.order.Status.Terminal() }
@@ -140,17 +220,18 @@ func (p *purchase) terminal() bool { return p.order.Status.Terminal() }
 func (p *purchase) pay(ctx workflow.Context) error {
 	io := disconnected(ctx)
 	var o models.Order
-	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(io, localStoreOptions), acts.ValidateOrder,
+	err := p.writeWithFallback(io, purchaseStoreOptions, &o, acts.ValidateOrder,
 		activities.ValidateInput{
 			OrderID: p.in.OrderID, BuyerID: p.in.BuyerID, ProductID: p.in.ProductID, Quantity: p.in.Quantity,
 			Shipping: p.in.Shipping, PaymentMethod: p.in.PaymentMethod,
-		}).Get(io, &o)
+		})
 	if err != nil {
 		if e := domainError(err); e != nil {
 			p.refuse(ctx, e)
 			return nil
 		}
-		return err
+		p.giveUp(io, err)
+		return nil
 	}
 	p.order = o
 	p.upsertOrderAttributes(ctx)
@@ -158,17 +239,15 @@ func (p *purchase) pay(ctx workflow.Context) error {
 		return err
 	}
 
-	err = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(io, localStoreOptions), acts.ReserveStock,
-		o.ID, o.ProductID, o.Quantity).Get(io, nil)
+	err = p.writeWithFallback(io, purchaseStoreOptions, nil, acts.ReserveStock, o.ID, o.ProductID, o.Quantity)
 	if err != nil {
 		e := domainError(err)
 		if e == nil {
-			// An attempt that timed out may still have reserved: releasing is
-			// a no-op otherwise.
-			if rerr := p.releaseStock(io); rerr != nil {
-				p.logger.Error("Releasing stock after a failed reservation failed", "error", rerr)
-			}
-			return err
+			// An attempt that timed out may still have reserved: the
+			// release that giving up runs is a no-op otherwise.
+			p.saga.add(stepStock, p.releaseStock)
+			p.giveUp(io, err)
+			return nil
 		}
 		if e.Kind == models.KindSoldOut {
 			p.end(io, models.StatusSoldOut, models.ActorSystem, "sold_out", "not enough stock left")
@@ -177,7 +256,7 @@ func (p *purchase) pay(ctx workflow.Context) error {
 		}
 		return nil
 	}
-	p.saga.add("stock", p.releaseStock)
+	p.saga.add(stepStock, p.releaseStock)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -205,11 +284,11 @@ func (p *purchase) pay(ctx workflow.Context) error {
 	p.intentID = intent.ID
 	switch intent.Status {
 	case payments.IntentRequiresCapture:
-		p.saga.add("payment", p.voidAuthorization)
+		p.saga.add(stepVoid, p.voidAuthorization)
 		p.record(io, models.StatusChange{To: models.StatusAuthorized, Actor: models.ActorSystem, PaymentIntentID: intent.ID})
 		p.settle("")
 	case payments.IntentRequiresAction:
-		p.saga.add("payment", p.voidAuthorization)
+		p.saga.add(stepVoid, p.voidAuthorization)
 		p.record(io, models.StatusChange{To: models.StatusRequiresAction, Actor: models.ActorSystem,
 			PaymentIntentID: intent.ID, Detail: "waiting for 3-D Secure"})
 		p.settle("complete 3-D Secure to finish the payment")
@@ -217,7 +296,7 @@ func (p *purchase) pay(ctx workflow.Context) error {
 		p.paid.NextActionType = intent.NextActionType
 	case payments.IntentProcessing:
 		// Stripe will tell through its webhook; the pay update waits for it.
-		p.saga.add("payment", p.voidAuthorization)
+		p.saga.add(stepVoid, p.voidAuthorization)
 	default:
 		code := intent.LastErrorCode
 		if code == "" {
@@ -286,13 +365,14 @@ func (p *purchase) cancelled(ctx workflow.Context) {
 	}
 }
 
-// finish waits for merchant notifications and running handlers, so none is
-// cut off by the workflow's end. A cancelled workflow's earlier notifications
-// were cancelled with it; only its order.cancelled (sent disconnected) is
-// awaited.
+// finish waits, before the workflow returns, for the money to be given back
+// (or for an operator to settle an order that needs attention), for the
+// merchant's events to leave and for running handlers, so none is cut off.
 func (p *purchase) finish(ctx workflow.Context) {
 	dctx := disconnected(ctx)
-	_ = workflow.Await(dctx, func() bool { return p.notifying == 0 && workflow.AllHandlersFinished(dctx) })
+	_ = workflow.Await(dctx, func() bool {
+		return p.givingBack == 0 && p.attention == nil && p.outbox.idle() && workflow.AllHandlersFinished(dctx)
+	})
 }
 
 // refuse ends a purchase whose request failed validation. There is no order
@@ -305,17 +385,69 @@ func (p *purchase) refuse(ctx workflow.Context, e *models.Error) {
 	p.settle(e.Message)
 }
 
-// end undoes every step done so far, then records the final status and
-// answers the pay update if it is still waiting.
+// end decides the order's outcome at once: the stock goes back first, the
+// final status is recorded and the pay update answered, and the money is
+// given back in the background (giveBack), where a Stripe outage blocks no
+// handler. The refunded amount is the refund ledger's to write, not this
+// status change's.
 func (p *purchase) end(ctx workflow.Context, to models.OrderStatus, actor, code, detail string) {
-	p.saga.compensate(ctx, p.logger)
-	c := models.StatusChange{To: to, Actor: actor, FailureCode: code, Detail: detail, PaymentIntentID: p.intentID}
-	if p.order.RefundedMinor > 0 {
-		refunded := p.order.RefundedMinor
-		c.RefundedMinor = &refunded
-	}
-	p.record(ctx, c)
+	p.compensate(ctx)
+	p.record(ctx, models.StatusChange{To: to, Actor: actor, FailureCode: code, Detail: detail, PaymentIntentID: p.intentID})
 	p.settle(detail)
+}
+
+// compensate undoes every step done so far: the stock right away (a quick
+// store write that buyers of the same product are waiting on), every other
+// step in parallel in the background.
+func (p *purchase) compensate(ctx workflow.Context) {
+	dctx := disconnected(ctx)
+	steps := p.saga.take()
+	for _, c := range steps {
+		if c.step == stepStock {
+			if err := c.undo(dctx); err != nil {
+				p.logger.Error("Releasing stock failed", "error", err)
+			}
+		}
+	}
+	for _, c := range steps {
+		if c.step != stepStock {
+			p.giveBack(dctx, c)
+		}
+	}
+}
+
+// giveBack runs one money compensation (void or refund) in its own
+// coroutine, holding no lock, with its week of retries. One that fails for
+// good puts the order in needs_attention instead of letting it read as if
+// the money went back.
+func (p *purchase) giveBack(ctx workflow.Context, c compensation) {
+	p.givingBack++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { p.givingBack-- }()
+		err := c.undo(ctx)
+		switch {
+		case err == nil:
+		case c.step == stepVoid || c.step == stepRefund:
+			p.needAttention(ctx, c, err)
+		default:
+			p.logger.Error("Compensation failed", "step", c.step, "error", err)
+		}
+	})
+}
+
+// needAttention records that giving the money back failed. It takes the
+// lock, so it runs after the ending that started the compensation was
+// recorded, and the order's status, search attribute and metrics all show
+// needs_attention until an operator retries or resolves it.
+func (p *purchase) needAttention(ctx workflow.Context, c compensation, err error) {
+	if lerr := p.lock.Lock(ctx); lerr != nil {
+		return
+	}
+	defer p.lock.Unlock()
+	p.logger.Error("Giving the money back failed; the order needs an operator", "step", c.step, "error", err)
+	p.attention = &attention{step: c, ending: p.order.Status, failureCode: p.order.FailureCode}
+	p.record(ctx, models.StatusChange{To: models.StatusNeedsAttention, Actor: models.ActorSystem,
+		FailureCode: c.step + "_failed", Detail: "giving the money back failed: " + c.step})
 }
 
 // settle fixes the pay update's answer from the current order, once.
@@ -350,17 +482,36 @@ func (p *purchase) record(ctx workflow.Context, c models.StatusChange) {
 	p.upsertStatus(ctx)
 }
 
-// storeWrite runs a store write as a local activity and, when its attempts
-// run out on a retryable error, as a regular activity that keeps trying:
-// losing a status record or a stock release is not an option.
+// storeWrite is writeWithFallback for writes that must never be lost (a
+// status record, a stock release): their durable retries last a week.
 func (p *purchase) storeWrite(ctx workflow.Context, result any, activity any, args ...any) error {
+	return p.writeWithFallback(ctx, durableStoreOptions, result, activity, args...)
+}
+
+// writeWithFallback runs a store step as a local activity (fast, inside the
+// workflow task) and, when its few quick attempts run out on a retryable
+// error, as a regular activity with the durable options: a database that
+// refuses connections for a while delays the step instead of failing it.
+func (p *purchase) writeWithFallback(ctx workflow.Context, durable workflow.ActivityOptions, result any, activity any, args ...any) error {
 	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localStoreOptions), activity, args...).Get(ctx, result)
 	var app *temporal.ApplicationError
 	if err == nil || errors.As(err, &app) && app.NonRetryable() {
 		return err
 	}
-	p.logger.Warn("Store write failed as a local activity; retrying durably", "error", err)
-	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, durableStoreOptions), activity, args...).Get(ctx, result)
+	p.logger.Warn("Store step failed as a local activity; retrying durably", "error", err)
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, durable), activity, args...).Get(ctx, result)
+}
+
+// giveUp ends a purchase whose early store steps failed through every
+// retry: whatever was taken goes back, and the order records a terminal
+// status (or, when validation never wrote the row, the workflow's view and
+// search attribute do), so a retry with the same key answers the truth
+// instead of finding a failed workflow.
+func (p *purchase) giveUp(ctx workflow.Context, err error) {
+	p.logger.Error("Purchase gave up: the store stayed unavailable", "error", err)
+	p.order.Status = models.StatusPending
+	p.end(ctx, models.StatusPaymentFailed, models.ActorSystem, codeStoreUnavailable,
+		"the order could not be recorded; nothing was charged, try again")
 }
 
 func applyChange(o models.Order, c models.StatusChange) models.Order {
@@ -371,6 +522,9 @@ func applyChange(o models.Order, c models.StatusChange) models.Order {
 		}
 	}
 	set(&o.FailureCode, c.FailureCode)
+	if c.ClearFailureCode {
+		o.FailureCode = ""
+	}
 	set(&o.PaymentIntentID, c.PaymentIntentID)
 	set(&o.Carrier, c.Carrier)
 	set(&o.TrackingNumber, c.TrackingNumber)
@@ -410,24 +564,27 @@ func (p *purchase) refundPayment(ctx workflow.Context) error {
 	if e := domainError(err); e != nil && e.Code == codeAlreadyRefunded {
 		return nil
 	}
-	if err == nil {
-		p.order.RefundedMinor = r.Order.RefundedMinor
+	if err != nil {
+		return err
 	}
-	return err
+	// The ending was recorded before this background refund finished
+	// (the lock orders the two); the ledger wrote the refunded amount to the
+	// row, the workflow's view and the merchant learn it now.
+	if err := p.lock.Lock(ctx); err != nil {
+		return err
+	}
+	defer p.lock.Unlock()
+	p.order.RefundedMinor = max(p.order.RefundedMinor, r.Order.RefundedMinor)
+	if p.merchantNotified {
+		p.outbox.publish(ctx, p, EventOrderRefunded, activities.RefundRef(activities.RefundKeyCancel))
+	}
+	return nil
 }
 
-// notify tells the merchant without holding up the purchase: the activity
-// runs in its own coroutine and a failure is only logged.
+// notify puts an event about the order, as it is now, in the merchant's
+// outbox (purchase_outbox.go).
 func (p *purchase) notify(ctx workflow.Context, eventType string) {
-	p.notifying++
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		defer func() { p.notifying-- }()
-		err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, notifyOptionsFor(p.in)), acts.NotifyMerchant,
-			activities.NotifyInput{OrderID: p.order.ID, EventType: eventType}).Get(ctx, nil)
-		if err != nil {
-			p.logger.Warn("Merchant notification failed", "EventType", eventType, "error", err)
-		}
-	})
+	p.outbox.publish(ctx, p, eventType, "")
 }
 
 func (p *purchase) upsertStatus(ctx workflow.Context) {

@@ -26,6 +26,7 @@ func (p *purchase) setup(ctx workflow.Context) error {
 		{UpdateShip, p.ship, p.validateShip},
 		{UpdateDeliver, p.deliver, p.validateDeliver},
 		{UpdateCancel, p.cancel, p.validateCancel},
+		{UpdateResolve, p.resolve, p.validateResolve},
 	}
 	for _, u := range updates {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler,
@@ -99,7 +100,7 @@ func (p *purchase) accept(ctx workflow.Context, in AcceptInput) (models.Order, e
 		return p.order, failures.ToTemporal(models.Errorf(models.KindPaymentDeclined, "capture_failed",
 			"the payment could not be captured; the order was cancelled"))
 	}
-	p.saga.replace("payment", p.refundPayment)
+	p.saga.replace(stepVoid, stepRefund, p.refundPayment)
 	captured := intent.AmountReceived
 	if captured == 0 {
 		captured = p.order.AmountMinor
@@ -197,6 +198,45 @@ func (p *purchase) cancel(ctx workflow.Context, in CancelInput) (models.Order, e
 	p.end(disconnected(ctx), models.StatusCancelled, in.Actor, "", in.Reason)
 	if p.merchantNotified {
 		p.notify(ctx, EventOrderCancelled)
+	}
+	return p.order, nil
+}
+
+func (p *purchase) validateResolve(in ResolveInput) error {
+	if in.Action != ResolveRetry && in.Action != ResolveResolved {
+		return failures.ToTemporal(models.Invalid("invalid_action", "action must be %q or %q", ResolveRetry, ResolveResolved))
+	}
+	if p.attention == nil {
+		return failures.ToTemporal(models.Conflict("not_needing_attention", "order is %s, not %s", p.order.Status, models.StatusNeedsAttention))
+	}
+	return nil
+}
+
+// resolve returns an order that needs attention to the ending it had:
+// retry runs the failed compensation again (in the background, as the
+// first time), resolved closes it on an operator's word.
+func (p *purchase) resolve(ctx workflow.Context, in ResolveInput) (models.Order, error) {
+	if err := p.lock.Lock(ctx); err != nil {
+		return models.Order{}, err
+	}
+	defer p.lock.Unlock()
+	if err := p.validateResolve(in); err != nil {
+		return p.order, err
+	}
+	a := p.attention
+	p.attention = nil
+	detail := "resolved by an operator"
+	if in.Action == ResolveRetry {
+		detail = "retrying: " + a.step.step
+	}
+	if in.Note != "" {
+		detail += ": " + in.Note
+	}
+	dctx := disconnected(ctx)
+	p.record(dctx, models.StatusChange{To: a.ending, Actor: in.Actor, Detail: detail,
+		FailureCode: a.failureCode, ClearFailureCode: a.failureCode == ""})
+	if in.Action == ResolveRetry {
+		p.giveBack(dctx, a.step)
 	}
 	return p.order, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/buybutton/checkout/activities"
@@ -28,14 +29,23 @@ type harness struct {
 	calls          []string // activity calls but notifications, in order
 	notified       []string // notification event types, once each
 	notifyAttempts int
+	notifyFailures int                      // the first that many attempts fail
+	delivered      []activities.NotifyInput // events the merchant received, in arrival order
 	reserved       bool
 
 	// Behaviour of the fakes; set before run.
-	validateErr  error
-	reserveErr   error
-	intent       payments.Intent
-	authorizeErr error
-	captureErr   error
+	validateErr error
+	reserveErr  error
+	// reserveFailures, when set, makes only the first that many
+	// reservations fail with reserveErr.
+	reserveFailures int
+	intent          payments.Intent
+	authorizeErr    error
+	captureErr      error
+	// voidErr fails voids: all of them, or only the first voidFailures.
+	voidErr      error
+	voidFailures int
+	voids        int
 	notifyErr    error
 	// remote is the intent as Stripe has it now, what a re-read returns;
 	// nil means as AuthorizePayment answered.
@@ -59,6 +69,7 @@ type updateOutcome struct {
 	completed bool
 	result    any
 	err       error
+	at        time.Time // workflow time of the answer
 }
 
 func newHarness(t *testing.T) *harness {
@@ -114,7 +125,7 @@ func (h *harness) updateAt(d time.Duration, name, id string, args ...any) *updat
 			OnAccept: func() { out.accepted = true },
 			OnReject: func(err error) { out.rejected = err },
 			OnComplete: func(v any, err error) {
-				out.completed, out.result, out.err = true, v, err
+				out.completed, out.result, out.err, out.at = true, v, err, h.env.Now()
 			},
 		}, args...)
 	}, d)
@@ -156,11 +167,11 @@ func (h *harness) validateOrder(_ context.Context, in activities.ValidateInput) 
 
 func (h *harness) reserveStock(_ context.Context, orderID, productID string, qty int) error {
 	h.call("ReserveStock")
-	if h.reserveErr != nil {
-		return h.reserveErr
-	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.reserveErr != nil && (h.reserveFailures == 0 || countOf(h.calls, "ReserveStock") <= h.reserveFailures) {
+		return h.reserveErr
+	}
 	h.reserved = true
 	return nil
 }
@@ -193,6 +204,13 @@ func (h *harness) capturePayment(_ context.Context, orderID, intentID string) (p
 
 func (h *harness) voidAuthorization(_ context.Context, orderID, intentID string) (payments.Intent, error) {
 	h.call("VoidAuthorization")
+	h.mu.Lock()
+	h.voids++
+	failing := h.voidErr != nil && (h.voidFailures == 0 || h.voids <= h.voidFailures)
+	h.mu.Unlock()
+	if failing {
+		return payments.Intent{}, h.voidErr
+	}
 	if intentID != h.intent.ID {
 		h.t.Errorf("VoidAuthorization of intent %q, want %q", intentID, h.intent.ID)
 	}
@@ -270,5 +288,36 @@ func (h *harness) notifyMerchant(_ context.Context, in activities.NotifyInput) e
 	if !slices.Contains(h.notified, in.EventType) {
 		h.notified = append(h.notified, in.EventType)
 	}
+	if h.notifyFailures > 0 && h.notifyAttempts <= h.notifyFailures {
+		return temporal.NewApplicationError("merchant endpoint answered 503", "webhook_failed")
+	}
+	if h.notifyErr == nil {
+		h.delivered = append(h.delivered, in)
+	}
 	return h.notifyErr
+}
+
+// endingOrder makes a call list comparable across runs: the calls after the
+// stock release (the ending's status record and the money given back in the
+// background) run concurrently, so they are compared as a sorted tail.
+func endingOrder(calls []string) []string {
+	out := slices.Clone(calls)
+	if i := slices.Index(out, "ReleaseStock"); i >= 0 {
+		slices.Sort(out[i+1:])
+	}
+	return out
+}
+
+// currentOrder is the order as the workflow's status query answers it now.
+func (h *harness) currentOrder() models.Order {
+	h.t.Helper()
+	v, err := h.env.QueryWorkflow(QueryStatus)
+	if err != nil {
+		h.t.Fatalf("query status: %v", err)
+	}
+	var o models.Order
+	if err := v.Get(&o); err != nil {
+		h.t.Fatal(err)
+	}
+	return o
 }

@@ -71,7 +71,7 @@ func (p *purchase) saveProfile(ctx workflow.Context) {
 	}
 	// The customer now backs the buyer's profile: later endings (reject,
 	// cancel, expiry) must not delete it.
-	p.saga.replace(savedCardStep, func(workflow.Context) error { return nil })
+	p.saga.replace(savedCardStep, savedCardStep, func(workflow.Context) error { return nil })
 	err := storeWriteOnce(ctx, acts.SaveBuyerProfile, activities.SaveProfileInput{
 		OrderID:  p.order.ID,
 		BuyerID:  p.order.BuyerID,

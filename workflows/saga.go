@@ -1,8 +1,14 @@
 package workflows
 
 import (
-	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/workflow"
+)
+
+// The purchase's steps that have a compensation.
+const (
+	stepStock  = "stock"  // reserved stock: released
+	stepVoid   = "void"   // the authorization: voided
+	stepRefund = "refund" // the captured money: refunded
 )
 
 // compensation undoes one step that succeeded.
@@ -23,26 +29,20 @@ func (s *saga) add(step string, undo func(workflow.Context) error) {
 
 // replace swaps the compensation of a step whose effect changed (a captured
 // payment is refunded, no longer voided), keeping its place in the order.
-func (s *saga) replace(step string, undo func(workflow.Context) error) {
+func (s *saga) replace(old, step string, undo func(workflow.Context) error) {
 	for i := range s.steps {
-		if s.steps[i].step == step {
-			s.steps[i].undo = undo
+		if s.steps[i].step == old {
+			s.steps[i] = compensation{step: step, undo: undo}
 			return
 		}
 	}
 	s.add(step, undo)
 }
 
-// compensate runs the compensations in reverse order in a disconnected
-// context, so it also completes while the workflow is being cancelled. A
-// failed compensation is logged and the others still run: giving the stock
-// back must not wait on a refund that cannot be made.
-func (s *saga) compensate(ctx workflow.Context, logger log.Logger) {
-	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	for i := len(s.steps) - 1; i >= 0; i-- {
-		if err := s.steps[i].undo(dctx); err != nil {
-			logger.Error("Compensation failed", "step", s.steps[i].step, "error", err)
-		}
-	}
+// take hands over the compensations registered so far, in the order their
+// steps ran, and forgets them: each runs once.
+func (s *saga) take() []compensation {
+	steps := s.steps
 	s.steps = nil
+	return steps
 }

@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -35,6 +34,7 @@ import (
 	"github.com/buybutton/checkout/payments"
 	"github.com/buybutton/checkout/sandbox"
 	"github.com/buybutton/checkout/store"
+	"github.com/buybutton/checkout/toolpath"
 	"github.com/buybutton/checkout/worker"
 	"github.com/buybutton/checkout/workflows"
 )
@@ -153,7 +153,7 @@ func start(tmp, dbURL string, persist bool) (*env, error) {
 			e.close()
 		}
 	}()
-	cli, err := temporalCLI()
+	cli, err := toolpath.Find("TEMPORAL_CLI", "temporal")
 	if err != nil {
 		return nil, err
 	}
@@ -209,12 +209,15 @@ func start(tmp, dbURL string, persist bool) (*env, error) {
 	e.cleanup = append(e.cleanup, tc.Close)
 
 	const taskQueue = "bench"
-	w := worker.New(tc, taskQueue, &activities.Activities{
+	w, err := worker.New(tc, taskQueue, &activities.Activities{
 		Store:    st,
 		Payments: payments.New(payments.Config{SecretKey: "sk_test_bench", APIBase: sbSrv.URL}),
 		Notifier: notify.NewLocalSender(5 * time.Second),
 		Logger:   quiet,
 	}, worker.Options{})
+	if err != nil {
+		return nil, err
+	}
 	if err := w.Start(); err != nil {
 		return nil, err
 	}
@@ -348,19 +351,4 @@ func storeKind(dbURL string) string {
 		return "SQLite (file)"
 	}
 	return "Postgres"
-}
-
-func temporalCLI() (string, error) {
-	if p := os.Getenv("TEMPORAL_CLI"); p != "" {
-		return p, nil
-	}
-	if p, err := exec.LookPath("temporal"); err == nil {
-		return p, nil
-	}
-	if p, err := filepath.Abs(filepath.Join("bin", "temporal")); err == nil {
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("temporal CLI not found: run `make tools`")
 }

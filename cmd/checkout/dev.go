@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -28,6 +29,9 @@ const (
 	devDBFile     = "checkout.db"
 	devTemporalDB = "temporal.db"
 	devKeyFile    = "dev-encryption-keys"
+	// devBuyerSecretFile keeps the generated buyer-token secret of `checkout
+	// dev`, which `checkout token` reads when BUYER_TOKEN_SECRET is unset.
+	devBuyerSecretFile = "dev-buyer-token-secret"
 )
 
 // devSeed is the demo shop, remembered across restarts because the merchant
@@ -49,20 +53,35 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 	if cfg.DatabaseURL == "" {
 		cfg.DatabaseURL = "sqlite://" + filepath.Join(dataDir, devDBFile)
 	}
-	if cfg.BuyerTokenSecret == "" {
-		cfg.BuyerTokenSecret = devBuyerTokenSecret
-		slog.Warn("BUYER_TOKEN_SECRET is unset: using the development secret")
+	cfg.HTTPAddr = cfg.ListenAddr(true)
+	if cfg.MetricsAddr == "" {
+		cfg.MetricsAddr = config.DefaultDevMetricsAddr
+	}
+	if !isLoopback(cfg.HTTPAddr) {
+		slog.Warn("checkout dev listens beyond this machine: anyone who can reach it can use the development tokens and forge sandbox webhooks",
+			"addr", cfg.HTTPAddr)
 	}
 	var err error
-	if cfg.OperatorToken, err = devOperatorToken(cfg.OperatorToken, filepath.Join(dataDir, devOperatorTokenFile)); err != nil {
+	if cfg.BuyerTokenSecret, err = devToken(cfg.BuyerTokenSecret, filepath.Join(dataDir, devBuyerSecretFile), "devbuyer_"); err != nil {
 		return err
 	}
-	// Merchants under development listen on localhost.
-	cfg.WebhookPrivateNetworks = true
+	if cfg.AdminToken, err = devToken(cfg.AdminToken, filepath.Join(dataDir, devAdminTokenFile), "adm_"); err != nil {
+		return err
+	}
+	// The codec token is the one Temporal UI is given: it can decode and
+	// nothing else, and the dev server only listens on loopback.
+	if cfg.CodecToken, err = devToken(cfg.CodecToken, filepath.Join(dataDir, devCodecTokenFile), "codec_"); err != nil {
+		return err
+	}
+	if cfg.AdminToken == cfg.CodecToken {
+		return errors.New("ADMIN_TOKEN and CODEC_TOKEN must differ: Temporal UI is given the codec token")
+	}
+	// Merchants under development listen on localhost, over plain http.
+	cfg.WebhookPrivateNetworks, cfg.Development = true, true
 	// The printed demo purchase must work whatever ROLLOUT_PERCENT says.
 	cfg.RolloutAllow = withID(cfg.RolloutAllow, demoBuyerID)
 	cfg.TemporalUIOrigin = withID(cfg.TemporalUIOrigin, fmt.Sprintf("http://127.0.0.1:%d", devUIPort))
-	uiCodec := codecEndpoint(cfg.HTTPAddr, cfg.OperatorToken)
+	uiCodec := codecEndpoint(cfg.HTTPAddr, cfg.CodecToken)
 
 	var temporal *devServer
 	if reachable(cfg.TemporalAddress) {
@@ -105,7 +124,10 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 		defer sb.Close()
 		g.Go(func() error { return serveHTTP(ctx, cfg.SandboxAddr, sb) })
 	}
-	w := worker.New(tc, cfg.TaskQueue, newActivities(cfg, st), worker.Options{})
+	w, err := worker.New(tc, cfg.TaskQueue, newActivities(cfg, st), worker.Options{})
+	if err != nil {
+		return err
+	}
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -114,7 +136,15 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 	if err != nil {
 		return err
 	}
-	token, err := api.MintBuyerToken([]byte(cfg.BuyerTokenSecret), demoBuyerID, 30*24*time.Hour)
+	tokens, err := buyerTokenPolicy(cfg)
+	if err != nil {
+		return err
+	}
+	if tokens.MaxLifetime == 0 {
+		tokens.MaxLifetime = api.DefaultBuyerTokenMaxLifetime
+	}
+	token, err := api.MintBuyerTokenWith([]byte(cfg.BuyerTokenSecret), api.BuyerTokenClaims{BuyerID: demoBuyerID,
+		TTL: tokens.MaxLifetime, Issuer: cfg.BuyerTokenIssuer, Audience: cfg.BuyerTokenAud, MaxLifetime: tokens.MaxLifetime})
 	if err != nil {
 		return err
 	}
@@ -123,9 +153,8 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 		return err
 	}
 	demo := &web.Demo{ProductID: seed.ProductID, BuyerToken: token}
-	g.Go(func() error {
-		return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, st, tc, cfg.BuyerTokenSecret, trust, site, demo))
-	})
+	g.Go(func() error { return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, st, tc, tokens, trust, site, demo)) })
+	g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr) })
 
 	if err := waitReachable(ctx, localAddr(cfg.HTTPAddr), 10*time.Second); err != nil {
 		return err
@@ -179,6 +208,7 @@ Checkout is running (ready in %s).
   API          %s
   Temporal UI  http://localhost:%d
   Stripe       %s
+  Metrics      http://%s/metrics
   Merchant key %s
   Buyer token  %s
 
@@ -196,8 +226,21 @@ curl -sS %s/v1/merchant/orders -H "Authorization: Bearer %s"
 curl -sS -X POST %s/v1/merchant/orders/ORDER_ID/accept -H "Authorization: Bearer %s"
 
 Stop with Ctrl-C; state is kept in %s/.
-`, base, took.Round(time.Millisecond), base, devUIPort, stripeTarget(cfg), seed.MerchantKey, token,
+`, base, took.Round(time.Millisecond), base, devUIPort, stripeTarget(cfg), localAddr(cfg.MetricsAddr), seed.MerchantKey, token,
 		base, token, seed.ProductID, base, seed.MerchantKey, base, seed.MerchantKey, dataDir)
+}
+
+// isLoopback reports whether a listen address binds loopback only.
+func isLoopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // localAddr turns a listen address like ":8080" into one a client can dial.

@@ -2,16 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/buybutton/checkout/toolpath"
 	"github.com/buybutton/checkout/workflows"
 )
 
@@ -21,20 +20,10 @@ type devServer struct {
 	cmd *exec.Cmd
 }
 
-// findTemporalCLI looks for the temporal CLI: $TEMPORAL_CLI, then PATH, then ./bin.
+// findTemporalCLI finds the temporal CLI: $TEMPORAL_CLI (exported by the
+// Makefile), then PATH.
 func findTemporalCLI() (string, error) {
-	if p := os.Getenv("TEMPORAL_CLI"); p != "" {
-		return p, nil
-	}
-	if p, err := exec.LookPath("temporal"); err == nil {
-		return p, nil
-	}
-	if p, err := filepath.Abs(filepath.Join("bin", "temporal")); err == nil {
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("temporal CLI not found: run `make dev` (it builds bin/temporal) or put `temporal` on PATH")
+	return toolpath.Find("TEMPORAL_CLI", "temporal")
 }
 
 // devServerArgs are the start-dev flags: persistent state, UI, and the

@@ -21,15 +21,16 @@ var processMetrics = sync.OnceValue(func() *metrics.Set {
 	return s
 })
 
-// serveWorkerMetrics serves /metrics for a worker process at addr until ctx
-// ends; with no addr it just waits for ctx.
-func serveWorkerMetrics(ctx context.Context, addr string) error {
+// serveMetrics serves /metrics at addr until ctx ends; with no addr it just
+// waits for ctx. It is a listener of its own, never the API's: the API is
+// public, metrics are for the operators' scraper.
+func serveMetrics(ctx context.Context, addr string) error {
 	if addr == "" {
 		<-ctx.Done()
 		return nil
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", processMetrics().Handler())
-	slog.Info("worker metrics listening", "addr", addr)
+	slog.Info("metrics listening", "addr", addr)
 	return serveHTTP(ctx, addr, mux)
 }

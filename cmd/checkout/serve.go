@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/buybutton/checkout/api"
 	"github.com/buybutton/checkout/config"
@@ -14,9 +18,14 @@ import (
 )
 
 func runAPI(ctx context.Context, cfg config.Config, _ []string) error {
-	if cfg.BuyerTokenSecret == "" {
-		return errors.New("BUYER_TOKEN_SECRET is required (use `checkout dev` for a development setup)")
+	if err := checkProductionSecrets(cfg); err != nil {
+		return err
 	}
+	tokens, err := buyerTokenPolicy(cfg)
+	if err != nil {
+		return err
+	}
+	cfg.HTTPAddr = cfg.ListenAddr(false)
 	b, err := openBackends(ctx, cfg, "")
 	if err != nil {
 		return err
@@ -31,7 +40,12 @@ func runAPI(ctx context.Context, cfg config.Config, _ []string) error {
 		return err
 	}
 	slog.Info("api listening", "addr", cfg.HTTPAddr)
-	return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, b.store, b.temporal, cfg.BuyerTokenSecret, trust, site, nil))
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr) })
+	g.Go(func() error {
+		return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, b.store, b.temporal, tokens, trust, site, nil))
+	})
+	return g.Wait()
 }
 
 func runWorker(ctx context.Context, cfg config.Config, _ []string) error {
@@ -40,12 +54,15 @@ func runWorker(ctx context.Context, cfg config.Config, _ []string) error {
 		return err
 	}
 	defer b.Close()
-	w := worker.New(b.temporal, cfg.TaskQueue, newActivities(cfg, b.store), worker.Options{})
+	w, err := worker.New(b.temporal, cfg.TaskQueue, newActivities(cfg, b.store), worker.Options{})
+	if err != nil {
+		return err
+	}
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	slog.Info("worker polling", "task_queue", cfg.TaskQueue, "stripe", stripeTarget(cfg))
-	err = serveWorkerMetrics(ctx, cfg.MetricsAddr)
+	err = serveMetrics(ctx, cfg.MetricsAddr)
 	w.Stop() // hands back what it cannot finish within WorkerStopTimeout
 	return err
 }
@@ -63,15 +80,38 @@ func runMigrate(ctx context.Context, cfg config.Config, _ []string) error {
 	return st.Close()
 }
 
+// runToken mints a buyer token: with BUYER_TOKEN_SECRET and no kid, or with
+// the BUYER_TOKEN_KEYS key named by a second argument; in development with
+// the secret `checkout dev` generated.
 func runToken(_ context.Context, cfg config.Config, args []string) error {
-	if len(args) != 1 {
-		return errors.New("usage: checkout token BUYER_ID")
+	if len(args) != 1 && len(args) != 2 {
+		return errors.New("usage: checkout token BUYER_ID [KEY_ID]")
+	}
+	claims := api.BuyerTokenClaims{BuyerID: args[0], Issuer: cfg.BuyerTokenIssuer, Audience: cfg.BuyerTokenAud,
+		MaxLifetime: cfg.BuyerTokenMaxLife}
+	claims.TTL = claims.MaxLifetime
+	if claims.TTL == 0 {
+		claims.TTL = api.DefaultBuyerTokenMaxLifetime
 	}
 	secret := cfg.BuyerTokenSecret
-	if secret == "" {
-		secret = devBuyerTokenSecret
+	if len(args) == 2 {
+		keys, err := api.ParseBuyerTokenKeys(cfg.BuyerTokenKeys)
+		if err != nil {
+			return fmt.Errorf("BUYER_TOKEN_KEYS: %w", err)
+		}
+		if secret = string(keys[args[1]]); secret == "" {
+			return fmt.Errorf("BUYER_TOKEN_KEYS has no key %q", args[1])
+		}
+		claims.KeyID = args[1]
 	}
-	tok, err := api.MintBuyerToken([]byte(secret), args[0], 30*24*time.Hour)
+	if secret == "" {
+		b, err := os.ReadFile(filepath.Join(dataDir, devBuyerSecretFile))
+		if err != nil {
+			return errors.New("BUYER_TOKEN_SECRET is unset and no `checkout dev` secret was found in data/")
+		}
+		secret = strings.TrimSpace(string(b))
+	}
+	tok, err := api.MintBuyerTokenWith([]byte(secret), claims)
 	if err != nil {
 		return err
 	}

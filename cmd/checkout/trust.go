@@ -17,9 +17,12 @@ import (
 	"github.com/buybutton/checkout/rollout"
 )
 
-// devOperatorTokenFile keeps the generated development operator token, so the
-// Temporal UI codec endpoint printed by `checkout dev` survives restarts.
-const devOperatorTokenFile = "dev-operator-token"
+// Files keeping the generated development tokens, so what `checkout dev`
+// prints (and gives Temporal UI) survives restarts.
+const (
+	devAdminTokenFile = "dev-admin-token"
+	devCodecTokenFile = "dev-codec-token"
+)
 
 // apiTrust is the API's access policy: who may buy, how fast anyone may
 // call, and the codec server for operators.
@@ -48,15 +51,16 @@ func buildTrust(cfg config.Config, ring *keyring.Ring) (apiTrust, error) {
 		{"RATE_LIMIT_IP", cfg.RateLimitIP, api.DefaultIPRateLimit, &t.limits.IP},
 		{"RATE_LIMIT_BUYER", cfg.RateLimitBuyer, api.DefaultBuyerRateLimit, &t.limits.Buyer},
 		{"RATE_LIMIT_MERCHANT", cfg.RateLimitMerchant, api.DefaultMerchantRateLimit, &t.limits.Merchant},
+		{"RATE_LIMIT_STRIPE_WEBHOOK_IP", cfg.RateLimitStripe, api.DefaultStripeWebhookIPRateLimit, &t.limits.StripeWebhookIP},
 	} {
 		if *l.dst, err = api.ParseRateLimit(l.raw, l.def); err != nil {
 			return apiTrust{}, fmt.Errorf("%s: %w", l.env, err)
 		}
 	}
-	// Mounted even without OPERATOR_TOKEN: it then refuses every call, which
+	// Mounted even without CODEC_TOKEN: it then refuses every call, which
 	// tells an operator more than a 404 would.
 	t.codec = codec.NewServer(ring, codec.ServerOptions{
-		OperatorToken:  cfg.OperatorToken,
+		Token:          cfg.CodecToken,
 		AllowedOrigins: strings.Split(cfg.TemporalUIOrigin, ","),
 	})
 	slog.Info("rollout", "percent", settings.Percent, "allow", len(settings.Allow), "deny", len(settings.Deny),
@@ -64,9 +68,10 @@ func buildTrust(cfg config.Config, ring *keyring.Ring) (apiTrust, error) {
 	return t, nil
 }
 
-// devOperatorToken returns OPERATOR_TOKEN, or one generated once and kept in
-// file: development must have working operator endpoints without setup.
-func devOperatorToken(current, file string) (string, error) {
+// devToken returns current (ADMIN_TOKEN or CODEC_TOKEN), or one generated
+// once and kept in file: development must have working operator endpoints
+// without setup. prefix tells a reader which role a leaked token has.
+func devToken(current, file, prefix string) (string, error) {
 	if current != "" {
 		return current, nil
 	}
@@ -79,11 +84,11 @@ func devOperatorToken(current, file string) (string, error) {
 	if _, err := rand.Read(buf); err != nil {
 		return "", err
 	}
-	tok := "op_" + hex.EncodeToString(buf)
+	tok := prefix + hex.EncodeToString(buf)
 	if err := os.WriteFile(file, []byte(tok+"\n"), 0o600); err != nil {
 		return "", err
 	}
-	slog.Warn("OPERATOR_TOKEN is unset: generated a development operator token", "file", file)
+	slog.Warn("generated a development token", "role", strings.TrimSuffix(prefix, "_"), "file", file)
 	return tok, nil
 }
 
@@ -109,17 +114,18 @@ func codecEndpoint(httpAddr, token string) string {
 // printTrustBanner completes the dev banner with what operators need.
 func printTrustBanner(cfg config.Config, uiCodec string, ownUI bool) {
 	base := "http://" + localAddr(cfg.HTTPAddr)
-	uiNote := "Temporal UI decodes payloads through it (started with --ui-codec-endpoint)."
+	uiNote := "Temporal UI decodes payloads through it (started with --ui-codec-endpoint);\n" +
+		"                  its token is the dev codec token: decode/encode only, no admin rights."
 	if !ownUI {
 		uiNote = "Temporal was already running: set this as the Codec Server endpoint in its UI to read payloads."
 	}
 	fmt.Printf(`
 Operators:
 
-  Operator token  %s
+  Admin token     %s  (data/%s)
   Codec endpoint  %s
                   %s
   Rollout         curl -sS %s/v1/admin/rollout -H "Authorization: Bearer %s"
                   (buyer %s is on the allowlist; PUT the same JSON back to change it)
-`, cfg.OperatorToken, uiCodec, uiNote, base, cfg.OperatorToken, demoBuyerID)
+`, cfg.AdminToken, devAdminTokenFile, uiCodec, uiNote, base, cfg.AdminToken, demoBuyerID)
 }

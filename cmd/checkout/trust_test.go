@@ -34,7 +34,7 @@ func TestBuildTrust(t *testing.T) {
 		t.Fatalf("allowlisted buyer refused: %+v", d)
 	}
 	want := api.RateLimits{IP: api.RateLimit{Off: true}, Buyer: api.RateLimit{PerSecond: 5, Burst: 9},
-		Merchant: api.DefaultMerchantRateLimit}
+		Merchant: api.DefaultMerchantRateLimit, StripeWebhookIP: api.DefaultStripeWebhookIPRateLimit}
 	if tr.limits != want {
 		t.Fatalf("limits %+v, want %+v", tr.limits, want)
 	}
@@ -53,16 +53,16 @@ func TestBuildTrust(t *testing.T) {
 	}
 }
 
-func TestDevOperatorTokenIsGeneratedOnceAndKept(t *testing.T) {
-	file := filepath.Join(t.TempDir(), devOperatorTokenFile)
-	if tok, _ := devOperatorToken("given", file); tok != "given" {
-		t.Fatalf("OPERATOR_TOKEN not used: %q", tok)
+func TestDevTokenIsGeneratedOnceAndKept(t *testing.T) {
+	file := filepath.Join(t.TempDir(), devCodecTokenFile)
+	if tok, _ := devToken("given", file, "codec_"); tok != "given" {
+		t.Fatalf("CODEC_TOKEN not used: %q", tok)
 	}
-	first, err := devOperatorToken("", file)
-	if err != nil || !strings.HasPrefix(first, "op_") || len(first) < 40 {
+	first, err := devToken("", file, "codec_")
+	if err != nil || !strings.HasPrefix(first, "codec_") || len(first) < 40 {
 		t.Fatalf("generated %q, %v", first, err)
 	}
-	again, err := devOperatorToken("", file)
+	again, err := devToken("", file, "codec_")
 	if err != nil || again != first {
 		t.Fatalf("second run %q, want the kept %q", again, first)
 	}

@@ -24,10 +24,6 @@ import (
 	"github.com/buybutton/checkout/web"
 )
 
-// devBuyerTokenSecret signs buyer tokens when BUYER_TOKEN_SECRET is unset in
-// `checkout dev`; the other commands refuse to run without a real secret.
-const devBuyerTokenSecret = "dev-only-buyer-token-secret-change-me"
-
 // backends are what the long-running commands share: the key ring, the
 // migrated store and a Temporal client that speaks through the payload codec.
 type backends struct {
@@ -117,13 +113,20 @@ func loadKeyRing(cfg config.Config, devKeyFile string) (*keyring.Ring, error) {
 	return ring, nil
 }
 
-// newNotifier delivers merchant webhooks to public addresses only, unless
-// the configuration allows private networks (development).
+// webhookURLs is which merchant webhook URLs are accepted and delivered to:
+// https and public addresses, unless the configuration allows private
+// networks; plain http in development only.
+func webhookURLs(cfg config.Config) notify.URLPolicy {
+	return notify.URLPolicy{AllowPrivate: cfg.WebhookPrivateNetworks, AllowHTTP: cfg.Development}
+}
+
 func newNotifier(cfg config.Config) *notify.Sender {
+	s := notify.NewSender(10 * time.Second)
 	if cfg.WebhookPrivateNetworks {
-		return notify.NewLocalSender(10 * time.Second)
+		s = notify.NewLocalSender(10 * time.Second)
 	}
-	return notify.NewSender(10 * time.Second)
+	s.URLs = webhookURLs(cfg)
+	return s
 }
 
 func newActivities(cfg config.Config, st *store.Store) *activities.Activities {
@@ -136,6 +139,8 @@ func newActivities(cfg config.Config, st *store.Store) *activities.Activities {
 		Notifier:   newNotifier(cfg),
 		Logger:     slog.Default(),
 		Deliveries: st,
+
+		MaxOpenUnpaidPerBuyer: cfg.MaxOpenUnpaidPerBuyer,
 	}
 }
 
@@ -149,22 +154,38 @@ func newSite(cfg config.Config) (*web.Site, error) {
 	})
 }
 
-func newAPI(cfg config.Config, st *store.Store, tc client.Client, secret string, trust apiTrust, site *web.Site, demo *web.Demo) http.Handler {
+// buyerTokenPolicy is what buyer tokens must satisfy, from the settings.
+func buyerTokenPolicy(cfg config.Config) (api.BuyerTokenPolicy, error) {
+	keys, err := api.ParseBuyerTokenKeys(cfg.BuyerTokenKeys)
+	if err != nil {
+		return api.BuyerTokenPolicy{}, fmt.Errorf("BUYER_TOKEN_KEYS: %w", err)
+	}
+	p := api.BuyerTokenPolicy{Keys: keys, Issuer: cfg.BuyerTokenIssuer, Audience: cfg.BuyerTokenAud, MaxLifetime: cfg.BuyerTokenMaxLife}
+	if cfg.BuyerTokenSecret != "" {
+		p.Secret = []byte(cfg.BuyerTokenSecret)
+	}
+	return p, nil
+}
+
+func newAPI(cfg config.Config, st *store.Store, tc client.Client, tokens api.BuyerTokenPolicy, trust apiTrust, site *web.Site, demo *web.Demo) http.Handler {
 	return api.New(api.Config{
-		Web:              site,
-		Demo:             demo,
-		Store:            st,
-		Temporal:         tc,
-		TaskQueue:        cfg.TaskQueue,
-		BuyerTokenSecret: []byte(secret),
-		AcceptTimeout:    cfg.AcceptTimeout,
-		PayWait:          cfg.PayWait,
-		Logger:           slog.Default(),
-		OperatorToken:    cfg.OperatorToken,
-		Registry:         processMetrics().Registry,
-		Rollout:          trust.rollout,
-		RateLimits:       trust.limits,
-		Codec:            trust.codec,
+		Web:                  site,
+		Demo:                 demo,
+		Store:                st,
+		Temporal:             tc,
+		TaskQueue:            cfg.TaskQueue,
+		BuyerTokens:          tokens,
+		AcceptTimeout:        cfg.AcceptTimeout,
+		PaymentActionTimeout: cfg.PaymentActionTimeout,
+		ShipBy:               cfg.ShipBy,
+		AutoCompleteAfter:    cfg.AutoCompleteAfter,
+		PayWait:              cfg.PayWait,
+		Logger:               slog.Default(),
+		AdminToken:           cfg.AdminToken,
+		Registry:             processMetrics().Registry,
+		Rollout:              trust.rollout,
+		RateLimits:           trust.limits,
+		Codec:                trust.codec,
 
 		// Stripe's webhooks (the sandbox's in development) are verified with it.
 		StripeWebhookSecret: cfg.WebhookSecret(),

@@ -74,16 +74,24 @@ func OpenWithRing(t testing.TB, backend string, ring *keyring.Ring) *store.Store
 	default:
 		t.Fatalf("storetest: unknown backend %q (want %q or %q)", backend, Postgres, SQLite)
 	}
+	return OpenURL(t, url, ring)
+}
+
+// OpenURL opens and migrates a store on a database the test already has
+// (from NewPostgresDatabase), closed when the test ends. Two stores opened on
+// one URL see the same rows, as an api and a worker process do.
+func OpenURL(t testing.TB, url string, ring *keyring.Ring) *store.Store {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	s, err := store.Open(ctx, url, ring)
 	if err != nil {
-		t.Fatalf("storetest: open %s store: %v", backend, err)
+		t.Fatalf("storetest: open store: %v", err)
 	}
 	// Registered after the database drop, so it runs before it.
 	t.Cleanup(func() { _ = s.Close() })
 	if err := s.Migrate(ctx); err != nil {
-		t.Fatalf("storetest: migrate %s store: %v", backend, err)
+		t.Fatalf("storetest: migrate store: %v", err)
 	}
 	return s
 }

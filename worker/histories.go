@@ -1,0 +1,13 @@
+package worker
+
+// RecordedHistories names the purchase lives whose histories are kept under
+// testdata/histories for the replay test; e2e's TestRecordedHistories
+// produces each one from the real stack.
+var RecordedHistories = []string{
+	"purchase-delivered",
+	"purchase-rejected",
+	"purchase-cancelled-after-capture",
+	"purchase-declined",
+	"purchase-3ds-authorized",
+	"purchase-saved-details",
+}
