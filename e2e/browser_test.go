@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/buybutton/checkout/api"
 	"github.com/buybutton/checkout/models"
 	"github.com/buybutton/checkout/store"
 )
@@ -481,4 +482,47 @@ setInterval(function () {
 			t.Fatal("a foreign page shows a Buy button")
 		}
 	})
+}
+
+func TestBrowserRateLimitedShowsRetryAfter(t *testing.T) {
+	// One request per buyer: the sheet's profile read spends it, Pay is refused.
+	s := newStack(t, stackOptions{web: true, rateLimits: api.RateLimits{Buyer: api.RateLimit{PerSecond: 1.0 / 3600, Burst: 1}}})
+	productID := s.product(5, 1250)
+	b := newBrowser(t)
+	b.open(s.Host.page(postPage(s.API.URL, productID, s.buyer("buyer_browser_hasty"))))
+	b.tapBuy()
+	b.fillAddress()
+	b.fillCard("4242 4242 4242 4242")
+	b.tapSheet("#pay")
+	b.waitSheet(`/Too many attempts\. Please wait \d+ s/.test(document.getElementById("alert").textContent)`, "the rate-limit message with its wait")
+	b.waitTop(`window.events.some(e => e.type === "error" && e.detail.code === "rate_limited")`, "buybutton:error rate_limited")
+	if got := buyerOrders(t, s, "buyer_browser_hasty"); len(got) != 0 {
+		t.Fatalf("orders despite the limit: %+v", got)
+	}
+}
+
+func TestBrowserChangeCardFromTheOneTapView(t *testing.T) {
+	s := newStack(t, stackOptions{web: true})
+	productID := s.product(5, 1250)
+	buyer := s.buyer("buyer_browser_newcard")
+	s.purchase(buyer, "first", purchaseBody(productID, 1, "pm_card_visa")).expect(http.StatusCreated)
+	waitProfile(t, s, "buyer_browser_newcard")
+	b := newBrowser(t)
+	b.open(s.Host.page(postPage(s.API.URL, productID, buyer)))
+	b.tapBuy()
+	b.tapSheet("#change-card")
+	b.fillCard("5555 5555 5555 4444")
+	b.tapSheet("#pay")
+	b.waitSheet(`!document.getElementById("view-onetap").hidden && document.getElementById("onetap-card").textContent === "Mastercard •••• 4444"`,
+		"the one-tap view with the new card")
+	b.tapSheet("#pay-onetap")
+	b.waitSheet(`!document.getElementById("view-done").hidden`, "the confirmation")
+	o := s.order(b.sheetText("#done-order"))
+	if o.Status != models.StatusAuthorized {
+		t.Fatalf("order with the new card: %+v", o)
+	}
+	p, err := s.Store.Profile(t.Context(), "buyer_browser_newcard")
+	if err != nil || p.Card.Last4 != "4444" || p.Card.Brand != "mastercard" {
+		t.Fatalf("saved card after the change: %+v, %v", p.Card, err)
+	}
 }
