@@ -61,16 +61,23 @@ func TestBrowserFirstPurchaseFromTheDemoPage(t *testing.T) {
 	}
 }
 
-func TestBrowserRepeatPurchaseIsOneTap(t *testing.T) {
-	s := newStack(t, stackOptions{web: true})
+// openAsReturningBuyer makes buyerID's first purchase through the API (it
+// saves their details), then opens the sheet for them on the allowed host.
+func openAsReturningBuyer(t *testing.T, s *stack, buyerID string) *browser {
+	t.Helper()
 	productID := s.product(10, 1250)
-	buyer := s.buyer("buyer_browser_repeat")
+	buyer := s.buyer(buyerID)
 	s.purchase(buyer, "first", purchaseBody(productID, 1, "pm_card_visa")).expect(http.StatusCreated)
-	waitProfile(t, s, "buyer_browser_repeat")
-
+	waitProfile(t, s, buyerID)
 	b := newBrowser(t)
 	b.open(s.Host.page(postPage(s.API.URL, productID, buyer)))
 	b.tapBuy()
+	return b
+}
+
+func TestBrowserRepeatPurchaseIsOneTap(t *testing.T) {
+	s := newStack(t, stackOptions{web: true})
+	b := openAsReturningBuyer(t, s, "buyer_browser_repeat")
 	b.waitSheet(`!document.getElementById("view-onetap").hidden`, "the one-tap view")
 	label := b.sheetText("#pay-onetap")
 	if !strings.Contains(label, "Visa •••• 4242") || !strings.Contains(label, "ships to London") {
@@ -503,13 +510,7 @@ func TestBrowserRateLimitedShowsRetryAfter(t *testing.T) {
 
 func TestBrowserChangeCardFromTheOneTapView(t *testing.T) {
 	s := newStack(t, stackOptions{web: true})
-	productID := s.product(5, 1250)
-	buyer := s.buyer("buyer_browser_newcard")
-	s.purchase(buyer, "first", purchaseBody(productID, 1, "pm_card_visa")).expect(http.StatusCreated)
-	waitProfile(t, s, "buyer_browser_newcard")
-	b := newBrowser(t)
-	b.open(s.Host.page(postPage(s.API.URL, productID, buyer)))
-	b.tapBuy()
+	b := openAsReturningBuyer(t, s, "buyer_browser_newcard")
 	b.tapSheet("#change-card")
 	b.fillCard("5555 5555 5555 4444")
 	b.tapSheet("#pay")
