@@ -15,6 +15,7 @@ import (
 
 	"github.com/buybutton/checkout/api"
 	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/sandbox"
 	"github.com/buybutton/checkout/store"
 )
 
@@ -546,5 +547,25 @@ func TestBrowserSheetIsFullScreenOnAPhone(t *testing.T) {
 	b.eval(`document.querySelector("buy-button").shadowRoot.querySelector("iframe").allow`, &allow)
 	if !strings.HasPrefix(title, "Checkout: ") || allow != "payment" {
 		t.Fatalf("iframe title %q, allow %q", title, allow)
+	}
+}
+
+func TestBrowserSlowPaymentIsPolledToItsOutcome(t *testing.T) {
+	s := newStack(t, stackOptions{web: true, payWait: 300 * time.Millisecond})
+	productID := s.product(5, 1250)
+	b := newBrowser(t)
+	b.open(s.Host.page(postPage(s.API.URL, productID, s.buyer("buyer_browser_slow"))))
+	b.tapBuy()
+	b.fillAddress()
+	b.fillCard("4242 4242 4242 4242")
+	// The authorization takes longer than the API waits: it answers 202 pending.
+	s.Sandbox.SetFaults(sandbox.Faults{Latency: 1500 * time.Millisecond, Only: "/v1/payment_intents"})
+	b.tapSheet("#pay")
+	b.waitSheet(`!document.getElementById("view-done").hidden`, "the confirmation after polling")
+	if got := b.sheetText("#done-status"); got != "authorized" {
+		t.Fatalf("status after polling %q", got)
+	}
+	if o := s.order(b.sheetText("#done-order")); o.Status != models.StatusAuthorized {
+		t.Fatalf("order: %+v", o)
 	}
 }

@@ -100,6 +100,8 @@ type stackOptions struct {
 	// demoBuyer, with web, serves /demo signed in as this buyer, selling
 	// DemoProduct.
 	demoBuyer string
+	// payWait is how long a purchase waits for its payment before 202; zero: 10s.
+	payWait time.Duration
 }
 
 // e2eWebhookSecret signs the sandbox's webhooks and verifies them in the API.
@@ -193,6 +195,9 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if o.acceptTimeout == 0 {
 		o.acceptTimeout = time.Hour
 	}
+	if o.payWait == 0 {
+		o.payWait = 10 * time.Second
+	}
 	m, key, err := st.CreateMerchant(ctx, "Test Merchant", "")
 	if err != nil {
 		t.Fatalf("create merchant: %v", err)
@@ -231,7 +236,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		TaskQueue:           taskQueue,
 		BuyerTokenSecret:    secret,
 		AcceptTimeout:       o.acceptTimeout,
-		PayWait:             10 * time.Second,
+		PayWait:             o.payWait,
 		Logger:              appLog,
 		AdminToken:          e2eOperatorToken,
 		Rollout:             gate,

@@ -119,6 +119,7 @@
         card.append(sold);
       }
       this._root.replaceChildren(card);
+      if (this._frame) this._root.append(this._overlay); // a new token while the sheet is open
     }
 
     _open() {

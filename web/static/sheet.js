@@ -213,7 +213,7 @@
       case r.status === 200:
         return done(d);
       case r.status === 202:
-        return poll(d.order_id).then(done);
+        return poll(d.order_id).then(function (o) { settled(o, false); });
       case r.status === 402:
         attempt = null;
         fail(err.code, declined(err), true);
@@ -276,14 +276,19 @@
     say("Confirm the payment with your bank…");
     return stripe.handleNextAction({ clientSecret: d.client_secret }).then(function () {
       return poll(d.order_id);
-    }).then(function (o) {
-      if (o.status === "payment_failed") {
-        attempt = null;
-        fail("authentication_failed", "Your bank did not confirm the payment. Nothing was charged. Try again or use another card.", true);
-        return;
-      }
-      done({ order_id: o.id, status: o.status, amount: o.amount, currency: o.currency });
-    });
+    }).then(function (o) { settled(o, true); });
+  }
+
+  // settled shows an order read back after 3-D Secure or a slow answer.
+  function settled(o, challenged) {
+    if (o.status === "payment_failed") {
+      attempt = null;
+      fail(challenged ? "authentication_failed" : (o.failure_code || "payment_failed"), (challenged
+        ? "Your bank did not confirm the payment."
+        : "The payment did not go through.") + " Nothing was charged. Try again or use another card.", true);
+      return;
+    }
+    done({ order_id: o.id, status: o.status, amount: o.amount, currency: o.currency });
   }
 
   // poll reads the order until it settles, backing off up to 2 s, for at most a minute.
