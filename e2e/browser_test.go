@@ -61,6 +61,17 @@ func TestBrowserFirstPurchaseFromTheDemoPage(t *testing.T) {
 	}
 }
 
+// openSheet puts a product with stock units on the allowed host page and
+// taps Buy on it as buyerID.
+func openSheet(t *testing.T, s *stack, buyerID string, stock int) (*browser, string) {
+	t.Helper()
+	productID := s.product(stock, 1250)
+	b := newBrowser(t)
+	b.open(s.Host.page(postPage(s.API.URL, productID, s.buyer(buyerID))))
+	b.tapBuy()
+	return b, productID
+}
+
 // openAsReturningBuyer makes buyerID's first purchase through the API (it
 // saves their details), then opens the sheet for them on the allowed host.
 func openAsReturningBuyer(t *testing.T, s *stack, buyerID string) *browser {
@@ -133,10 +144,7 @@ func buyerOrders(t *testing.T, s *stack, buyerID string) []models.Order {
 
 func TestBrowserDeclinedCardThenFixedInTheSameSheet(t *testing.T) {
 	s := newStack(t, stackOptions{web: true})
-	productID := s.product(10, 1250)
-	b := newBrowser(t)
-	b.open(s.Host.page(postPage(s.API.URL, productID, s.buyer("buyer_browser_decline"))))
-	b.tapBuy()
+	b, productID := openSheet(t, s, "buyer_browser_decline", 10)
 	b.fillAddress()
 	b.fillCard("4000 0000 0000 0002")
 	b.tapSheet("#pay")
@@ -213,10 +221,7 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 func TestBrowserRefusalsAndALostAnswer(t *testing.T) {
 	t.Run("sold out", func(t *testing.T) {
 		s := newStack(t, stackOptions{web: true})
-		productID := s.product(1, 1250)
-		b := newBrowser(t)
-		b.open(s.Host.page(postPage(s.API.URL, productID, s.buyer("buyer_browser_late"))))
-		b.tapBuy()
+		b, productID := openSheet(t, s, "buyer_browser_late", 1)
 		b.fillAddress()
 		b.fillCard("4242 4242 4242 4242")
 		// Someone else takes the last one while this buyer types.
@@ -235,10 +240,7 @@ func TestBrowserRefusalsAndALostAnswer(t *testing.T) {
 	})
 	t.Run("not in rollout", func(t *testing.T) {
 		s := newStack(t, stackOptions{web: true})
-		productID := s.product(5, 1250)
-		b := newBrowser(t)
-		b.open(s.Host.page(postPage(s.API.URL, productID, s.buyer("buyer_browser_out"))))
-		b.tapBuy()
+		b, productID := openSheet(t, s, "buyer_browser_out", 5)
 		b.fillAddress()
 		b.fillCard("4242 4242 4242 4242")
 		// The operator closes the rollout while the sheet is open.
@@ -495,10 +497,7 @@ setInterval(function () {
 func TestBrowserRateLimitedShowsRetryAfter(t *testing.T) {
 	// One request per buyer: the sheet's profile read spends it, Pay is refused.
 	s := newStack(t, stackOptions{web: true, rateLimits: api.RateLimits{Buyer: api.RateLimit{PerSecond: 1.0 / 3600, Burst: 1}}})
-	productID := s.product(5, 1250)
-	b := newBrowser(t)
-	b.open(s.Host.page(postPage(s.API.URL, productID, s.buyer("buyer_browser_hasty"))))
-	b.tapBuy()
+	b, _ := openSheet(t, s, "buyer_browser_hasty", 5)
 	b.fillAddress()
 	b.fillCard("4242 4242 4242 4242")
 	b.tapSheet("#pay")
@@ -552,10 +551,7 @@ func TestBrowserSheetIsFullScreenOnAPhone(t *testing.T) {
 
 func TestBrowserSlowPaymentIsPolledToItsOutcome(t *testing.T) {
 	s := newStack(t, stackOptions{web: true, payWait: 300 * time.Millisecond})
-	productID := s.product(5, 1250)
-	b := newBrowser(t)
-	b.open(s.Host.page(postPage(s.API.URL, productID, s.buyer("buyer_browser_slow"))))
-	b.tapBuy()
+	b, _ := openSheet(t, s, "buyer_browser_slow", 5)
 	b.fillAddress()
 	b.fillCard("4242 4242 4242 4242")
 	// The authorization takes longer than the API waits: it answers 202 pending.
