@@ -536,11 +536,9 @@ func TestBrowserSheetIsFullScreenOnAPhone(t *testing.T) {
 	b.open(s.Host.page(postPage(s.API.URL, productID, s.buyer("buyer_browser_phone"))))
 	b.tapBuy()
 	b.waitSheet(`!document.getElementById("view-form").hidden`, "the form")
-	var r rect
-	b.eval(`(function(){var r=document.querySelector("buy-button").shadowRoot.querySelector("iframe").getBoundingClientRect();return {X:r.x,Y:r.y,W:r.width,H:r.height}})()`, &r)
-	if r.X != 0 || r.Y != 0 || r.W != 375 || r.H != 667 {
-		t.Fatalf("sheet on a 375×667 phone at %+v, want the whole screen", r)
-	}
+	// Once its entry animation is over, the sheet covers the whole phone screen.
+	b.waitTop(`(function(){var r=document.querySelector("buy-button").shadowRoot.querySelector("iframe").getBoundingClientRect();`+
+		`return r.x === 0 && r.y === 0 && r.width === 375 && r.height === 667})()`, "the sheet to fill the 375×667 screen")
 	var title, allow string
 	b.eval(`document.querySelector("buy-button").shadowRoot.querySelector("iframe").title`, &title)
 	b.eval(`document.querySelector("buy-button").shadowRoot.querySelector("iframe").allow`, &allow)
