@@ -288,6 +288,9 @@ type rect struct{ X, Y, W, H float64 }
 func (b *browser) tapSheet(selector string) {
 	b.t.Helper()
 	b.waitSheet("(function(){var n=document.querySelector("+jsString(selector)+");return n&&n.offsetParent!==null&&!n.disabled})()", selector+" visible")
+	// Coordinates are read once the sheet's entry animation has finished.
+	b.waitTop(`document.querySelector("buy-button").shadowRoot.querySelector("iframe").getAnimations().every(a => a.playState === "finished")`,
+		"the sheet to settle")
 	var frame, el rect
 	b.eval(`(function(){var r=document.querySelector("buy-button").shadowRoot.querySelector("iframe").getBoundingClientRect();return {X:r.x,Y:r.y,W:r.width,H:r.height}})()`, &frame)
 	if err := b.sheetEval(`(function(){var n=document.querySelector(`+jsString(selector)+`);n.scrollIntoView({block:"center"});var r=n.getBoundingClientRect();return {X:r.x,Y:r.y,W:r.width,H:r.height}})()`, &el); err != nil {
