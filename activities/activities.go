@@ -26,8 +26,8 @@ type Store interface {
 // Payments is what the activities need of Stripe; *payments.Gateway satisfies it.
 type Payments interface {
 	Authorize(ctx context.Context, req payments.AuthorizeRequest) (payments.Intent, error)
-	Capture(ctx context.Context, orderID, intentID string) (payments.Intent, error)
-	Cancel(ctx context.Context, orderID, intentID string) (payments.Intent, error)
+	Capture(ctx context.Context, orderID, intentID string, attempt int32) (payments.Intent, error)
+	Cancel(ctx context.Context, orderID, intentID string, attempt int32) (payments.Intent, error)
 	Refund(ctx context.Context, req payments.RefundRequest) (payments.Refund, error)
 	Retrieve(ctx context.Context, intentID string) (payments.Intent, error)
 }

@@ -192,6 +192,9 @@ func TestPaymentActivities(t *testing.T) {
 			d.payments.intent = payments.Intent{ID: "pi_1", Status: payments.IntentRequiresCapture}
 			err := run[tt.activity](env, a)
 			assert.Equal(t, []string{tt.wantCall}, d.payments.calls)
+			if tt.activity != "AuthorizePayment" {
+				assert.Equal(t, []int32{1}, d.payments.attempts, "the activity's attempt scopes the Stripe key")
+			}
 			if tt.wantKind == "" {
 				require.NoError(t, err)
 				return

@@ -31,7 +31,8 @@ type AuthorizationRecovery struct {
 // authorize outcome is unknown (every attempt failed without an answer, yet
 // one may have gone through at Stripe) and voids it, so no hold is left on
 // the buyer's card. An intent already canceled is left alone. The cancel uses
-// the order's cancel idempotency key, like every void of the order.
+// the order's cancel idempotency key of this attempt, like every void of the
+// order.
 func (a *Activities) FindAndVoidAuthorization(ctx context.Context, orderID string) (AuthorizationRecovery, error) {
 	rec, err := a.findAndVoidAuthorization(ctx, orderID)
 	return rec, failures.ToTemporal(err)
@@ -55,7 +56,7 @@ func (a *Activities) findAndVoidAuthorization(ctx context.Context, orderID strin
 	if in.Status == payments.IntentCanceled {
 		return rec, nil
 	}
-	voided, err := a.Payments.Cancel(ctx, orderID, in.ID)
+	voided, err := a.Payments.Cancel(ctx, orderID, in.ID, attempt(ctx))
 	if err != nil {
 		return rec, err
 	}

@@ -31,6 +31,9 @@ func (a *Activities) Check() error {
 	if _, ok := a.Store.(RefundList); !ok {
 		missing("a refund list (Store)")
 	}
+	if _, ok := a.Store.(AccountEvents); !ok {
+		missing("account events (Store)")
+	}
 	if _, ok := a.Payments.(IntentFinder); !ok {
 		missing("intent search (Payments)")
 	}

@@ -127,6 +127,10 @@ type fakePayments struct {
 	intent payments.Intent
 	err    error
 	calls  []string
+	// attempts are the attempt numbers Capture, Cancel and Refund were given.
+	attempts []int32
+	// refund is what Refund answers; zero: a succeeded refund of the amount.
+	refund payments.Refund
 }
 
 func (p *fakePayments) Authorize(_ context.Context, req payments.AuthorizeRequest) (payments.Intent, error) {
@@ -134,18 +138,24 @@ func (p *fakePayments) Authorize(_ context.Context, req payments.AuthorizeReques
 	return p.intent, p.err
 }
 
-func (p *fakePayments) Capture(_ context.Context, orderID, intentID string) (payments.Intent, error) {
+func (p *fakePayments) Capture(_ context.Context, orderID, intentID string, attempt int32) (payments.Intent, error) {
 	p.calls = append(p.calls, "Capture:"+intentID)
+	p.attempts = append(p.attempts, attempt)
 	return p.intent, p.err
 }
 
-func (p *fakePayments) Cancel(_ context.Context, orderID, intentID string) (payments.Intent, error) {
+func (p *fakePayments) Cancel(_ context.Context, orderID, intentID string, attempt int32) (payments.Intent, error) {
 	p.calls = append(p.calls, "Cancel:"+intentID)
+	p.attempts = append(p.attempts, attempt)
 	return p.intent, p.err
 }
 
 func (p *fakePayments) Refund(_ context.Context, req payments.RefundRequest) (payments.Refund, error) {
 	p.calls = append(p.calls, "Refund:"+req.IntentID)
+	p.attempts = append(p.attempts, req.Attempt)
+	if p.refund != (payments.Refund{}) {
+		return p.refund, p.err
+	}
 	return payments.Refund{ID: "re_1", Amount: req.Amount, Status: "succeeded"}, p.err
 }
 

@@ -2,8 +2,6 @@ package activities
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 
 	"github.com/buybutton/checkout/models"
@@ -18,15 +16,10 @@ const (
 )
 
 // RefundRef names one refund (by its request key) in an order.refunded event id.
-func RefundRef(key string) string { return refundRefPrefix + shortHash(key) }
+func RefundRef(key string) string { return refundRefPrefix + models.TextID(key) }
 
 // DisputeRef names one dispute (by Stripe's dispute id) in an order.disputed event id.
-func DisputeRef(disputeID string) string { return disputeRefPrefix + shortHash(disputeID) }
-
-func shortHash(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:12])
-}
+func DisputeRef(disputeID string) string { return disputeRefPrefix + models.TextID(disputeID) }
 
 // OccurrenceEventID is the event id of one occurrence of an event: EventID
 // for events that happen once per order, extended by the reference for

@@ -3,6 +3,8 @@ package activities
 import (
 	"context"
 
+	"go.temporal.io/sdk/activity"
+
 	"github.com/buybutton/checkout/failures"
 	"github.com/buybutton/checkout/payments"
 )
@@ -13,14 +15,27 @@ func (a *Activities) AuthorizePayment(ctx context.Context, req payments.Authoriz
 	return in, failures.ToTemporal(err)
 }
 
-// CapturePayment takes the held money once the merchant accepts.
+// CapturePayment takes the held money once the merchant accepts. A retry
+// reads the intent first and adopts a capture an earlier attempt made, and
+// otherwise captures under its own attempt's key, so a 500 Stripe cached
+// under an earlier key does not fail every retry for a day.
 func (a *Activities) CapturePayment(ctx context.Context, orderID, intentID string) (payments.Intent, error) {
-	in, err := a.Payments.Capture(ctx, orderID, intentID)
+	in, err := a.Payments.Capture(ctx, orderID, intentID, attempt(ctx))
 	return in, failures.ToTemporal(err)
 }
 
-// VoidAuthorization lets go of held money that will not be captured.
+// VoidAuthorization lets go of held money that will not be captured; like
+// CapturePayment, a retry reads the intent first (already canceled is done).
 func (a *Activities) VoidAuthorization(ctx context.Context, orderID, intentID string) (payments.Intent, error) {
-	in, err := a.Payments.Cancel(ctx, orderID, intentID)
+	in, err := a.Payments.Cancel(ctx, orderID, intentID, attempt(ctx))
 	return in, failures.ToTemporal(err)
+}
+
+// attempt is the activity's attempt number (from 1), which scopes its
+// Stripe idempotency keys; outside an activity it is 1.
+func attempt(ctx context.Context) int32 {
+	if !activity.IsActivity(ctx) {
+		return 1
+	}
+	return activity.GetInfo(ctx).Attempt
 }

@@ -13,7 +13,6 @@ import (
 // *payments.Gateway satisfies it.
 type SavedCards interface {
 	CreateCustomer(ctx context.Context, orderID string, c payments.CustomerRequest) (string, error)
-	AttachPaymentMethod(ctx context.Context, orderID, pmID, customerID string) (payments.Card, error)
 	DetachPaymentMethod(ctx context.Context, pmID string, key string) error
 }
 
@@ -40,18 +39,21 @@ func (a *Activities) profiles() Profiles {
 	return p
 }
 
-// SavedCard is a card attached to a new Stripe customer, ready to authorize
-// with and to remember.
+// SavedCard is a buyer's new Stripe customer and the card to save on it.
+// Before the payment Card holds only the payment method as the buyer gave it;
+// the authorization saves it on the customer and fills in the rest.
 type SavedCard struct {
 	CustomerID string        `json:"customer_id"`
 	Card       payments.Card `json:"card"`
 }
 
-// PrepareSavedCard creates the buyer's Stripe customer and attaches the card
-// to it, before the card is used: Stripe refuses to attach a payment method
-// that was already used without a customer. The customer carries no personal
-// data; what the buyer asked to be remembered is kept encrypted in our store.
-// Retries reuse the idempotency keys order:<id>:customer and order:<id>:attach.
+// PrepareSavedCard creates the buyer's Stripe customer before the first
+// payment, which then saves the card on it (setup_future_usage=on_session):
+// Stripe advises against attaching a card before its first use, since the
+// issuer then sees an unauthenticated save and declines more later. The
+// customer carries no personal data; what the buyer asked to be remembered
+// is kept encrypted in our store. Retries reuse the idempotency key
+// order:<id>:customer.
 func (a *Activities) PrepareSavedCard(ctx context.Context, orderID, paymentMethod string) (SavedCard, error) {
 	cards := a.cards()
 	if cards == nil {
@@ -61,11 +63,7 @@ func (a *Activities) PrepareSavedCard(ctx context.Context, orderID, paymentMetho
 	if err != nil {
 		return SavedCard{}, failures.ToTemporal(err)
 	}
-	card, err := cards.AttachPaymentMethod(ctx, orderID, paymentMethod, cus)
-	if err != nil {
-		return SavedCard{}, failures.ToTemporal(err)
-	}
-	return SavedCard{CustomerID: cus, Card: card}, nil
+	return SavedCard{CustomerID: cus, Card: payments.Card{ID: paymentMethod}}, nil
 }
 
 // SaveProfileInput is a first purchase's details to remember.

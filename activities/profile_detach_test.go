@@ -20,10 +20,6 @@ func (d *detachStripe) CreateCustomer(context.Context, string, payments.Customer
 	return "", nil
 }
 
-func (d *detachStripe) AttachPaymentMethod(context.Context, string, string, string) (payments.Card, error) {
-	return payments.Card{}, nil
-}
-
 func (d *detachStripe) DetachPaymentMethod(context.Context, string, string) error {
 	d.calls++
 	return d.err

@@ -2,8 +2,6 @@ package activities
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 
 	"github.com/buybutton/checkout/failures"
@@ -16,7 +14,7 @@ import (
 // refund (test fakes) need not implement it.
 type RefundLedger interface {
 	ReserveRefund(ctx context.Context, r models.NewRefund) (models.Refund, models.Order, error)
-	FinishRefund(ctx context.Context, orderID, key, stripeRefundID string, succeeded bool) (models.Refund, models.Order, error)
+	RecordStripeRefund(ctx context.Context, orderID, key, stripeRefundID string, status models.RefundStatus) (models.Refund, models.Order, error)
 }
 
 // RefundResult is the refund as done and the order after it.
@@ -26,9 +24,17 @@ type RefundResult struct {
 }
 
 // RefundOrder gives captured money back: it counts the refund against the
-// captured amount in the store (refusing any excess), asks Stripe under an
-// idempotency key derived from the order and the request key, and records the
-// answer. Every step is idempotent per (order, key), so retries are safe.
+// captured amount in the store (refusing any excess), asks Stripe, and
+// records the answer. Stripe is asked retrieve-then-act: the gateway first
+// looks among the intent's refunds for one tagged with this order and
+// request and adopts it, so a refund Stripe made whose answer or ledger
+// write was lost is never made twice, even once Stripe has forgotten the
+// idempotency key (24 hours). A request the ledger still shows pending asks
+// again, so a pending refund is re-read until Stripe settles it.
+//
+// The refund's status is Stripe's: pending (counted, not yet done),
+// succeeded, or failed (no longer counted). Stripe refusing or failing the
+// refund at once is a non-retryable error, as before.
 func (a *Activities) RefundOrder(ctx context.Context, in models.NewRefund) (RefundResult, error) {
 	res, err := a.refundOrder(ctx, in)
 	return res, failures.ToTemporal(err)
@@ -52,6 +58,7 @@ func (a *Activities) refundOrder(ctx context.Context, in models.NewRefund) (Refu
 		Amount:   rf.AmountMinor,
 		Reason:   in.Reason,
 		Step:     RefundStep(in.Key),
+		Attempt:  attempt(ctx),
 	})
 	if err != nil {
 		var e *models.Error
@@ -59,17 +66,25 @@ func (a *Activities) refundOrder(ctx context.Context, in models.NewRefund) (Refu
 			return RefundResult{}, err // retried; the reservation stays
 		}
 		a.orderLog(ctx, in.OrderID).WarnContext(ctx, "Stripe refused a refund", "code", e.Code)
-		if _, _, ferr := ledger.FinishRefund(ctx, in.OrderID, in.Key, "", false); ferr != nil {
+		if _, _, ferr := ledger.RecordStripeRefund(ctx, in.OrderID, in.Key, "", models.RefundFailed); ferr != nil {
 			return RefundResult{}, ferr
 		}
 		return RefundResult{}, err
 	}
-	rf, o, err = ledger.FinishRefund(ctx, in.OrderID, in.Key, sr.ID, true)
+	status := payments.LedgerRefundStatus(sr.Status)
+	rf, o, err = ledger.RecordStripeRefund(ctx, in.OrderID, in.Key, sr.ID, status)
 	if err != nil {
 		return RefundResult{}, err
 	}
+	if status == models.RefundFailed {
+		a.orderLog(ctx, in.OrderID).WarnContext(ctx, "Stripe failed a refund", "stripe_status", sr.Status, "failure_reason", sr.FailureReason)
+		return RefundResult{}, models.Errorf(models.KindConflict, CodeRefundFailed, "the payment service could not refund this payment")
+	}
 	return RefundResult{Refund: rf, Order: o}, nil
 }
+
+// CodeRefundFailed is the error of a refund Stripe made but failed (or canceled).
+const CodeRefundFailed = "refund_failed"
 
 // RefundStep names a refund within its order at Stripe. Merchants' request
 // keys are hashed: they are client-chosen text and must not reach Stripe's
@@ -78,8 +93,7 @@ func RefundStep(key string) string {
 	if key == RefundKeyCancel {
 		return key
 	}
-	sum := sha256.Sum256([]byte(key))
-	return "merchant:" + hex.EncodeToString(sum[:12])
+	return "merchant:" + models.TextID(key)
 }
 
 // RefundKeyCancel is the request key of the refund a buyer's cancel after

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/payments"
 )
 
 // ledgerStore is the fake store with a refund ledger: one refund row per key.
@@ -35,15 +36,18 @@ func (s *ledgerStore) ReserveRefund(_ context.Context, r models.NewRefund) (mode
 	return rf, s.order, nil
 }
 
-func (s *ledgerStore) FinishRefund(_ context.Context, _, key, stripeID string, ok bool) (models.Refund, models.Order, error) {
+func (s *ledgerStore) RecordStripeRefund(_ context.Context, _, key, stripeID string, status models.RefundStatus) (models.Refund, models.Order, error) {
 	rf := s.refunds[key]
-	s.finished = append(s.finished, key)
-	if ok {
-		rf.Status, rf.StripeRefundID = models.RefundSucceeded, stripeID
-	} else {
-		rf.Status = models.RefundFailed
+	if status != models.RefundPending {
+		s.finished = append(s.finished, key)
+	}
+	if stripeID != "" {
+		rf.StripeRefundID = stripeID
+	}
+	if status == models.RefundFailed && rf.Status != models.RefundFailed {
 		s.order.RefundedMinor -= rf.AmountMinor
 	}
+	rf.Status = status
 	s.refunds[key] = rf
 	return rf, s.order, nil
 }
@@ -95,6 +99,36 @@ func TestRefundOrder(t *testing.T) {
 		_, err := env.ExecuteActivity(a.RefundOrder, in)
 		assertKind(t, err, models.KindInvalid, "charge_already_refunded")
 		assert.Equal(t, models.RefundFailed, st.refunds[in.Key].Status)
+		assert.Equal(t, int64(0), st.order.RefundedMinor)
+	})
+
+	t.Run("a pending refund stays counted and is read again until Stripe settles it", func(t *testing.T) {
+		env, a, st, pay := newRefundEnv(t, nil)
+		pay.refund = payments.Refund{ID: "re_p", Status: payments.RefundPending, Amount: 1000}
+		v, err := env.ExecuteActivity(a.RefundOrder, in)
+		require.NoError(t, err)
+		var res RefundResult
+		require.NoError(t, v.Get(&res))
+		assert.Equal(t, models.RefundPending, res.Refund.Status, "pending is not reported as succeeded")
+		assert.Equal(t, "re_p", st.refunds[in.Key].StripeRefundID)
+		assert.Equal(t, int64(1000), st.order.RefundedMinor)
+
+		pay.refund.Status = payments.RefundSucceeded
+		v, err = env.ExecuteActivity(a.RefundOrder, in)
+		require.NoError(t, err)
+		require.NoError(t, v.Get(&res))
+		assert.Equal(t, models.RefundSucceeded, res.Refund.Status)
+		assert.Equal(t, []string{"Refund:pi_1", "Refund:pi_1"}, pay.calls, "the retry asks Stripe, which adopts its refund")
+		assert.Equal(t, []int32{1, 1}, pay.attempts)
+	})
+
+	t.Run("a refund Stripe failed releases its amount", func(t *testing.T) {
+		env, a, st, pay := newRefundEnv(t, nil)
+		pay.refund = payments.Refund{ID: "re_f", Status: payments.RefundFailed, Amount: 1000, FailureReason: "lost_or_stolen_card"}
+		_, err := env.ExecuteActivity(a.RefundOrder, in)
+		assertKind(t, err, models.KindConflict, CodeRefundFailed)
+		assert.Equal(t, models.RefundFailed, st.refunds[in.Key].Status)
+		assert.Equal(t, "re_f", st.refunds[in.Key].StripeRefundID)
 		assert.Equal(t, int64(0), st.order.RefundedMinor)
 	})
 

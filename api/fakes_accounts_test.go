@@ -115,6 +115,12 @@ func (s *fakeStore) OrderIDByPaymentIntent(context.Context, string) (string, err
 func (s *fakeStore) MarkDisputed(context.Context, string, string) (models.Order, error) {
 	return models.Order{}, models.NotFound("order")
 }
+func (s *fakeStore) RecordDispute(context.Context, string, string, string) (models.Order, error) {
+	return models.Order{}, models.NotFound("order")
+}
+func (s *fakeStore) RecordStripeRefundByID(context.Context, string, string, models.RefundStatus) (models.Refund, models.Order, error) {
+	return models.Refund{}, models.Order{}, models.NotFound("refund")
+}
 func (s *fakeStore) AddOrderNote(context.Context, string, string, string) error {
 	return models.NotFound("order")
 }

@@ -91,6 +91,7 @@ func (a *app) setMerchantWebhook(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	a.announceAccountChange(c.Request.Context(), m.ID)
 	c.JSON(http.StatusOK, gin.H{"webhook_url": m.WebhookURL, "signing_secret": secret})
 }
 

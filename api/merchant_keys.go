@@ -71,6 +71,7 @@ func (a *app) rotateMerchantKey(c *gin.Context) {
 		return
 	}
 	a.cfg.Logger.InfoContext(c.Request.Context(), "merchant key rotated", "merchant_id", m.ID, "by_key_id", merchantKey(c).ID)
+	a.announceAccountChange(c.Request.Context(), m.ID)
 	c.JSON(http.StatusOK, gin.H{"api_key": key, "previous_key_expires_at": expires})
 }
 
@@ -102,6 +103,9 @@ func (a *app) revokeMerchantKey(c *gin.Context) {
 		revoked = []string{}
 	}
 	a.cfg.Logger.InfoContext(c.Request.Context(), "merchant keys revoked", "merchant_id", m.ID, "key_ids", revoked)
+	if len(revoked) > 0 {
+		a.announceAccountChange(c.Request.Context(), m.ID)
+	}
 	c.JSON(http.StatusOK, gin.H{"revoked": revoked})
 }
 
@@ -146,5 +150,6 @@ func (a *app) resetMerchantKeys(c *gin.Context) {
 		return
 	}
 	a.cfg.Logger.InfoContext(c.Request.Context(), "merchant keys reset by an operator", "merchant_id", id)
+	a.announceAccountChange(c.Request.Context(), id)
 	c.JSON(http.StatusOK, gin.H{"merchant_id": id, "api_key": key})
 }

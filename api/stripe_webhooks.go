@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -26,8 +27,15 @@ type StripeEventStore interface {
 	ReleaseStripeEvent(ctx context.Context, id string) error
 	OrderIDByPaymentIntent(ctx context.Context, intentID string) (string, error)
 	MarkDisputed(ctx context.Context, orderID, detail string) (models.Order, error)
+	RecordDispute(ctx context.Context, orderID, status, detail string) (models.Order, error)
+	RecordStripeRefundByID(ctx context.Context, orderID, stripeRefundID string, status models.RefundStatus) (models.Refund, models.Order, error)
 	AddOrderNote(ctx context.Context, orderID, actor, detail string) error
 }
+
+// codeRefundNotRecorded answers news of one of our refunds that the ledger
+// has not linked to its Stripe id yet (the refund activity is between
+// Stripe's answer and its write); Stripe's redelivery finds it.
+const codeRefundNotRecorded = "refund_not_recorded_yet"
 
 // stripeEvents is Config.StripeEvents, or else the Store.
 func (a *app) stripeEvents() StripeEventStore {
@@ -179,8 +187,64 @@ func (a *app) actOnEvent(ctx context.Context, log *slog.Logger, events StripeEve
 		// Marking is idempotent, so when starting the webhook fails the
 		// event is released and Stripe's redelivery tries both again.
 		return a.startMerchantEvent(ctx, log, workflows.DisputedEvent(orderID, disputeID(ev)))
+	case payments.EventChargeDisputeUpdated, payments.EventChargeDisputeClosed:
+		return a.recordDispute(ctx, events, ev, orderID)
+	case payments.EventChargeRefundUpdated, payments.EventRefundUpdated:
+		return a.recordRefund(ctx, log, events, ev, orderID)
 	}
 	return nil
+}
+
+// recordDispute keeps the order's dispute status as Stripe reports it: the
+// store moves it only forward (a closed dispute is final), so late or
+// repeated events are harmless.
+func (a *app) recordDispute(ctx context.Context, events StripeEventStore, ev payments.WebhookEvent, orderID string) error {
+	if ev.Status == "" {
+		return nil
+	}
+	detail := fmt.Sprintf("dispute %s", strings.ReplaceAll(ev.Status, "_", " "))
+	switch ev.Status {
+	case models.DisputeWon:
+		detail = fmt.Sprintf("dispute won: the %d stays with the merchant", ev.Amount)
+	case models.DisputeLost:
+		detail = fmt.Sprintf("dispute lost: the buyer's bank keeps the %d", ev.Amount)
+	}
+	_, err := events.RecordDispute(ctx, orderID, ev.Status, detail)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// recordRefund applies Stripe's news of a refund to the ledger: a refund
+// that failed (even after it succeeded) stops counting against the capture
+// and the order's refunded amount drops. A merchant's refund that was
+// pending and succeeded is then what RefundWorkflow makes of one that
+// succeeds at once: the merchant hears order.refunded (the event's fixed id
+// makes a second start a no-op) and a full refund before shipping cancels
+// the order (the purchase workflow ignores the signal in any other state).
+// The store only moves a refund forward, so out-of-order events cannot undo
+// a failure.
+func (a *app) recordRefund(ctx context.Context, log *slog.Logger, events StripeEventStore, ev payments.WebhookEvent, orderID string) error {
+	rf, o, err := events.RecordStripeRefundByID(ctx, orderID, ev.ObjectID, payments.LedgerRefundStatus(ev.Status))
+	switch {
+	case errors.Is(err, models.ErrNotFound) && ev.RefundRequest != "":
+		return models.Conflict(codeRefundNotRecorded, "the refund is not recorded yet; retry later")
+	case errors.Is(err, models.ErrNotFound):
+		return nil // not a refund the checkout made
+	case err != nil:
+		return err
+	}
+	if rf.Status != models.RefundSucceeded || rf.Key == "" || !strings.HasPrefix(rf.Actor, models.MerchantActor("")) {
+		return nil
+	}
+	if o.Status == models.StatusAccepted && o.CapturedMinor > 0 && o.RefundedMinor >= o.CapturedMinor {
+		err := a.signalPurchase(ctx, orderID, workflows.SignalRefunded, workflows.RefundedSignal{Actor: rf.Actor, Reason: rf.Reason})
+		if err != nil {
+			return err
+		}
+	}
+	return a.startMerchantEvent(ctx, log, workflows.RefundedEvent(orderID, rf.Key))
 }
 
 // disputeID names the dispute an event is about: the dispute object's id,

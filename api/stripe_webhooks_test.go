@@ -34,10 +34,13 @@ type fakeEvents struct {
 	intents  map[string]string // payment intent → order
 	disputed map[string]int    // order → MarkDisputed calls that changed it
 	notes    []string
+	disputes []string                 // "order: status" RecordDispute was given
+	refunds  map[string]models.Refund // by Stripe refund id
+	orders   map[string]models.Order  // what RecordStripeRefundByID answers
 }
 
 func newFakeEvents() *fakeEvents {
-	return &fakeEvents{claimed: map[string]bool{}, handled: map[string]bool{}, intents: map[string]string{}, disputed: map[string]int{}}
+	return &fakeEvents{claimed: map[string]bool{}, handled: map[string]bool{}, intents: map[string]string{}, disputed: map[string]int{}, refunds: map[string]models.Refund{}, orders: map[string]models.Order{}}
 }
 
 func (f *fakeEvents) ClaimStripeEvent(_ context.Context, id, _, _ string, _ time.Time, _ time.Duration) (store.StripeEventClaim, error) {
@@ -87,6 +90,29 @@ func (f *fakeEvents) MarkDisputed(_ context.Context, orderID, _ string) (models.
 		f.disputed[orderID]++
 	}
 	return models.Order{ID: orderID, Disputed: true}, nil
+}
+
+func (f *fakeEvents) RecordDispute(_ context.Context, orderID, status, _ string) (models.Order, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.disputes = append(f.disputes, orderID+": "+status)
+	return models.Order{ID: orderID, DisputeStatus: status}, nil
+}
+
+func (f *fakeEvents) RecordStripeRefundByID(_ context.Context, orderID, stripeID string, status models.RefundStatus) (models.Refund, models.Order, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rf, ok := f.refunds[stripeID]
+	if !ok {
+		return models.Refund{}, models.Order{}, models.NotFound("refund")
+	}
+	rf.Status = status
+	f.refunds[stripeID] = rf
+	o, ok := f.orders[orderID]
+	if !ok {
+		o = models.Order{ID: orderID}
+	}
+	return rf, o, nil
 }
 
 func (f *fakeEvents) AddOrderNote(_ context.Context, orderID, _, detail string) error {
@@ -339,4 +365,77 @@ func FuzzStripeWebhook(f *testing.F) {
 			t.Fatalf("a header with a second t= was accepted: %q", header)
 		}
 	})
+}
+
+func TestStripeWebhookDisputeUpdatesAndClose(t *testing.T) {
+	e, ev := newWebhookEnv(t)
+	ev.intents["pi_9"] = "ord_9"
+	for i, st := range []struct{ typ, status string }{
+		{"charge.dispute.updated", "under_review"},
+		{"charge.dispute.closed", "lost"},
+	} {
+		body := eventBody(fmt.Sprintf("evt_du%d", i), st.typ, map[string]any{
+			"id": "dp_1", "object": "dispute", "payment_intent": "pi_9", "amount": 1500, "status": st.status,
+			"metadata": map[string]any{},
+		})
+		require.Equal(t, http.StatusOK, e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())))
+	}
+	assert.Equal(t, []string{"ord_9: under_review", "ord_9: lost"}, ev.disputes)
+}
+
+// Stripe's news of a refund reaches the ledger by the refund's id; one of
+// ours the ledger has not linked yet is retried; a pending refund that
+// succeeded tells the merchant.
+func TestStripeWebhookRefundUpdated(t *testing.T) {
+	e, ev := newWebhookEnv(t)
+	refundEvent := func(id, typ, stripeID, status string, ours bool) string {
+		md := map[string]any{"order_id": "ord_1"}
+		if ours {
+			md["refund_request"] = "merchant:abc"
+		}
+		return eventBody(id, typ, map[string]any{
+			"id": stripeID, "object": "refund", "payment_intent": "pi_1", "amount": 500, "status": status, "metadata": md,
+		})
+	}
+	deliver := func(body string) int { return e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())) }
+
+	assert.Equal(t, http.StatusConflict, deliver(refundEvent("evt_r1", "charge.refund.updated", "re_1", "failed", true)),
+		"ours but not linked yet: retried")
+	assert.Equal(t, http.StatusOK, deliver(refundEvent("evt_r2", "charge.refund.updated", "re_other", "failed", false)),
+		"a refund made elsewhere is acknowledged")
+
+	ev.refunds["re_1"] = models.Refund{OrderID: "ord_1", Key: "key-1", AmountMinor: 500, Status: models.RefundPending, StripeRefundID: "re_1"}
+	assert.Equal(t, http.StatusOK, deliver(refundEvent("evt_r3", "refund.updated", "re_1", "failed", true)))
+	assert.Equal(t, models.RefundFailed, ev.refunds["re_1"].Status)
+
+	// A merchant's partial refund that succeeded: the merchant hears of it.
+	ev.refunds["re_2"] = models.Refund{OrderID: "ord_1", Key: "key-2", AmountMinor: 500, Status: models.RefundPending,
+		StripeRefundID: "re_2", Actor: "merchant:m1"}
+	ev.orders["ord_1"] = models.Order{ID: "ord_1", Status: models.StatusAccepted, CapturedMinor: 1500, RefundedMinor: 500}
+	expectRefunded := func(key string) {
+		refunded := workflows.RefundedEvent("ord_1", key)
+		e.temporal.On("ExecuteWorkflow", mock.Anything, mock.MatchedBy(func(o client.StartWorkflowOptions) bool {
+			return o.ID == workflows.MerchantEventWorkflowID(refunded.EventID())
+		}), workflows.MerchantEventWorkflowName, refunded).Return(fakeRun{}, nil).Once()
+	}
+	expectRefunded("key-2")
+	assert.Equal(t, http.StatusOK, deliver(refundEvent("evt_r4", "charge.refund.updated", "re_2", "succeeded", true)))
+	assert.Equal(t, models.RefundSucceeded, ev.refunds["re_2"].Status)
+	e.temporal.AssertExpectations(t)
+
+	// One that completes the refund before shipping also cancels the order.
+	ev.refunds["re_3"] = models.Refund{OrderID: "ord_1", Key: "key-3", AmountMinor: 1000, Status: models.RefundPending,
+		StripeRefundID: "re_3", Actor: "merchant:m1", Reason: "damaged"}
+	ev.orders["ord_1"] = models.Order{ID: "ord_1", Status: models.StatusAccepted, CapturedMinor: 1500, RefundedMinor: 1500}
+	e.temporal.On("SignalWorkflow", mock.Anything, workflows.WorkflowID("ord_1"), "", workflows.SignalRefunded,
+		workflows.RefundedSignal{Actor: "merchant:m1", Reason: "damaged"}).Return(nil).Once()
+	expectRefunded("key-3")
+	assert.Equal(t, http.StatusOK, deliver(refundEvent("evt_r5", "refund.updated", "re_3", "succeeded", true)))
+	e.temporal.AssertExpectations(t)
+
+	// The buyer's cancel refund is the purchase workflow's to announce.
+	ev.refunds["re_4"] = models.Refund{OrderID: "ord_1", Key: "cancel", AmountMinor: 500, Status: models.RefundPending,
+		StripeRefundID: "re_4", Actor: "system"}
+	assert.Equal(t, http.StatusOK, deliver(refundEvent("evt_r6", "refund.updated", "re_4", "succeeded", true)))
+	e.temporal.AssertExpectations(t)
 }

@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 func (s *stack) auditTypes(key string) []string {
@@ -88,4 +91,45 @@ func TestOperatorResetEndsAnAttackersKey(t *testing.T) {
 		t.Fatalf("audit trail %v", got)
 	}
 	s.do("POST", "/v1/admin/merchants/mer_nobody/keys/reset", e2eOperatorToken, nil, nil).expect(http.StatusNotFound)
+}
+
+// Every key change reaches the merchant's webhook as a signed account event,
+// in the order the changes happened, naming the keys by id (never a key).
+func TestKeyChangesAreAnnouncedToTheMerchant(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	hook := newMerchantEndpoint(t, 0)
+	s.setWebhook(hook)
+	fresh := s.do("POST", "/v1/merchant/keys/rotate", s.MerchantKey, nil, nil).expect(http.StatusOK).str("api_key")
+	s.do("POST", "/v1/merchant/keys/revoke", fresh, nil, nil).expect(http.StatusOK)
+
+	want := []string{"merchant.webhook.updated", "merchant.key.rotated", "merchant.key.revoked"}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		hook.mu.Lock()
+		var got []string
+		var bodies []string
+		for _, ev := range hook.arrived {
+			got = append(got, ev.Type)
+			bodies = append(bodies, string(ev.Data))
+		}
+		hook.mu.Unlock()
+		if len(got) >= len(want) {
+			if !slices.Equal(got, want) {
+				t.Fatalf("merchant received %v, want %v", got, want)
+			}
+			for _, b := range bodies {
+				if strings.Contains(b, fresh) || strings.Contains(b, s.MerchantKey) {
+					t.Fatalf("an account event carries a key: %s", b)
+				}
+			}
+			if !strings.Contains(bodies[1], `"key_id":"mkid_`) {
+				t.Fatalf("key.rotated names no key id: %s", bodies[1])
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("merchant received %v, want %v", got, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -61,7 +61,7 @@ func TestVoidThatCannotSucceedIsListedForOperators(t *testing.T) {
 	orderID := s.authorizedOrder(productID, "buyer_attention_"+randomHex(4))
 	o := s.order(orderID)
 	gw := payments.New(payments.Config{SecretKey: "sk_test_e2e", APIBase: s.sandboxURL})
-	if _, err := gw.Capture(context.Background(), orderID, o.PaymentIntentID); err != nil {
+	if _, err := gw.Capture(context.Background(), orderID, o.PaymentIntentID, 1); err != nil {
 		t.Fatalf("capture behind the order's back: %v", err)
 	}
 

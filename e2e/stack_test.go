@@ -77,6 +77,9 @@ type stackOptions struct {
 	// on authorization and the searches for a lost one; zero: production's.
 	authorizeTimeout            time.Duration
 	authorizationSearchInterval time.Duration
+	// activityStore, when set, is the store the activities see, wrapping the
+	// worker's (to make one of its writes fail); the API keeps the real one.
+	activityStore func(*store.Store) activities.Store
 	// productionWebhooks applies production's webhook URL policy (https,
 	// public addresses) instead of the loopback-friendly one.
 	productionWebhooks bool
@@ -170,8 +173,12 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	t.Cleanup(tc.Close)
 
 	taskQueue := "e2e-" + randomHex(6)
+	var actStore activities.Store = workerStore
+	if o.activityStore != nil {
+		actStore = o.activityStore(workerStore)
+	}
 	acts := &activities.Activities{
-		Store:      workerStore,
+		Store:      actStore,
 		Payments:   payments.New(payments.Config{SecretKey: "sk_test_e2e", APIBase: sbSrv.URL}),
 		Notifier:   notify.NewLocalSender(5 * time.Second),
 		Logger:     appLog,

@@ -27,9 +27,13 @@ type Order struct {
 	PaymentIntentID  string `json:"payment_intent_id,omitempty"`
 	CapturedMinor    int64  `json:"captured_amount"`
 	RefundedMinor    int64  `json:"refunded_amount"`
-	// Disputed is set when the buyer's bank opened a chargeback (Stripe's
-	// charge.dispute.created); the order's status is left as it was.
-	Disputed       bool      `json:"disputed"`
+	// Disputed is set while the buyer's bank disputes the payment (Stripe's
+	// charge.dispute.created) and stays set when the dispute is lost; it
+	// clears when it is won. The order's status is left as it was.
+	Disputed bool `json:"disputed"`
+	// DisputeStatus is Stripe's status of that dispute (needs_response,
+	// under_review, won, lost…); "" when there was none.
+	DisputeStatus  string    `json:"dispute_status,omitempty"`
 	Shipping       Address   `json:"shipping_address"`
 	Carrier        string    `json:"carrier,omitempty"`
 	TrackingNumber string    `json:"tracking_number,omitempty"`
@@ -112,4 +116,22 @@ type StatusChange struct {
 	Carrier          string `json:"carrier,omitempty"`
 	TrackingNumber   string `json:"tracking_number,omitempty"`
 	TrackingURL      string `json:"tracking_url,omitempty"`
+}
+
+// Stripe dispute statuses the checkout tells apart.
+const (
+	DisputeNeedsResponse = "needs_response"
+	DisputeWon           = "won"
+	DisputeLost          = "lost"
+)
+
+// DisputeHoldsMoney reports whether a dispute in status keeps the payment
+// from the merchant: open, or lost.
+func DisputeHoldsMoney(status string) bool {
+	return status != DisputeWon && status != "warning_closed"
+}
+
+// DisputeClosed reports whether a Stripe dispute status is final.
+func DisputeClosed(status string) bool {
+	return status == DisputeWon || status == DisputeLost || status == "warning_closed"
 }

@@ -42,7 +42,8 @@ func (g *Gateway) CreateCustomer(ctx context.Context, orderID string, c Customer
 	if c.Phone != "" {
 		params.Phone = stripe.String(c.Phone)
 	}
-	params.AddMetadata("order_id", orderID)
+	params.AddMetadata(MetadataOrderID, orderID)
+	params.AddMetadata(MetadataOperation, "customer")
 	params.IdempotencyKey = stripe.String(IdempotencyKey(orderID, "customer"))
 	params.Context = ctx
 	cus, err := g.sc.Customers.New(params)
@@ -50,15 +51,6 @@ func (g *Gateway) CreateCustomer(ctx context.Context, orderID string, c Customer
 		return "", classify(err)
 	}
 	return cus.ID, nil
-}
-
-// AttachPaymentMethod saves the card pmID on the customer and returns what
-// may be shown of it.
-func (g *Gateway) AttachPaymentMethod(ctx context.Context, orderID, pmID, customerID string) (Card, error) {
-	if orderID == "" || pmID == "" || customerID == "" {
-		return Card{}, models.Invalid("invalid_attach", "order, payment method and customer are required")
-	}
-	return g.AttachPaymentMethodWithKey(ctx, pmID, customerID, IdempotencyKey(orderID, "attach"))
 }
 
 // DetachPaymentMethod forgets a saved card. It is not tied to an order, so

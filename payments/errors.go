@@ -86,6 +86,9 @@ func classify(err error) error {
 	case string(se.Code) == errUnexpectedState:
 		return &models.Error{Kind: models.KindConflict, Code: errUnexpectedState,
 			Message: "the payment is not in a state that allows this", Err: cause}
+	case se.Code == stripe.ErrorCodeChargeDisputed:
+		return &models.Error{Kind: models.KindConflict, Code: string(se.Code),
+			Message: "the buyer's bank disputes this payment; it cannot be refunded now", Err: cause}
 	case status >= 400 && status < 500:
 		code := string(se.Code)
 		if code == "" {

@@ -109,3 +109,6 @@ func stripeErrJSON(typ, code, declineCode string) string {
 	return fmt.Sprintf(`{"error":{"type":%q,"code":%q,"decline_code":%q,"message":"raw stripe message"}}`,
 		typ, code, declineCode)
 }
+
+// emptyList is a Stripe list with nothing in it.
+const emptyList = `{"object":"list","data":[],"has_more":false,"url":"/v1/refunds"}`

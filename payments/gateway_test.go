@@ -3,6 +3,7 @@ package payments
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,14 +23,14 @@ func TestIdempotencyKeys(t *testing.T) {
 		{"POST /v1/payment_intents", intentJSON("pi_1", IntentRequiresCapture),
 			func(g *Gateway) error { _, err := g.Authorize(ctx, authReq("o1")); return err }, "order:o1:authorize"},
 		{"POST /v1/payment_intents/pi_1/capture", intentJSON("pi_1", IntentSucceeded),
-			func(g *Gateway) error { _, err := g.Capture(ctx, "o1", "pi_1"); return err }, "order:o1:capture"},
+			func(g *Gateway) error { _, err := g.Capture(ctx, "o1", "pi_1", 1); return err }, "order:o1:capture:a1"},
 		{"POST /v1/payment_intents/pi_1/cancel", intentJSON("pi_1", IntentCanceled),
-			func(g *Gateway) error { _, err := g.Cancel(ctx, "o1", "pi_1"); return err }, "order:o1:cancel"},
+			func(g *Gateway) error { _, err := g.Cancel(ctx, "o1", "pi_1", 1); return err }, "order:o1:cancel:a1"},
 		{"POST /v1/refunds", `{"id":"re_1","object":"refund","status":"succeeded","amount":500}`,
 			func(g *Gateway) error {
-				_, err := g.Refund(ctx, RefundRequest{OrderID: "o1", IntentID: "pi_1", Amount: 500, Step: "cancel"})
+				_, err := g.Refund(ctx, RefundRequest{OrderID: "o1", IntentID: "pi_1", Amount: 500, Step: "cancel", Attempt: 2})
 				return err
-			}, "order:o1:refund:cancel"},
+			}, "order:o1:refund:cancel:a2"},
 		{"POST /v1/customers", `{"id":"cus_1","object":"customer"}`,
 			func(g *Gateway) error {
 				_, err := g.CreateCustomer(ctx, "o1", CustomerRequest{Email: "a@b.c"})
@@ -37,8 +38,11 @@ func TestIdempotencyKeys(t *testing.T) {
 			},
 			"order:o1:customer"},
 		{"POST /v1/payment_methods/pm_1/attach", `{"id":"pm_1","object":"payment_method","card":{"brand":"visa","last4":"4242","exp_month":12,"exp_year":2034}}`,
-			func(g *Gateway) error { _, err := g.AttachPaymentMethod(ctx, "o1", "pm_1", "cus_1"); return err },
-			"order:o1:attach"},
+			func(g *Gateway) error {
+				_, err := g.AttachPaymentMethodWithKey(ctx, "pm_1", "cus_1", "profile:p1:card:r1")
+				return err
+			},
+			"profile:p1:card:r1"},
 		{"POST /v1/payment_methods/pm_1/detach", `{"id":"pm_1","object":"payment_method"}`,
 			func(g *Gateway) error { return g.DetachPaymentMethod(ctx, "pm_1", "buyer:b1:detach:pm_1") },
 			"buyer:b1:detach:pm_1"},
@@ -47,6 +51,7 @@ func TestIdempotencyKeys(t *testing.T) {
 		t.Run(tc.route, func(t *testing.T) {
 			f, g := newFakeStripe(t)
 			f.on(tc.route, ok(tc.body))
+			f.on("GET /v1/refunds", ok(emptyList))
 			if err := tc.call(g); err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +73,7 @@ func TestRetriesReuseKey(t *testing.T) {
 		f, _ := newFakeStripe(t)
 		g := New(Config{SecretKey: "sk_test_123", APIBase: f.url, MaxNetworkRetries: 2})
 		f.on("POST /v1/payment_intents/pi_1/capture", first, ok(intentJSON("pi_1", IntentSucceeded)))
-		in, err := g.Capture(context.Background(), "o7", "pi_1")
+		in, err := g.Capture(context.Background(), "o7", "pi_1", 1)
 		if err != nil || in.Status != IntentSucceeded {
 			t.Fatalf("capture after %+v: %v %+v", first, err, in)
 		}
@@ -77,7 +82,7 @@ func TestRetriesReuseKey(t *testing.T) {
 			t.Fatalf("after %+v: %d attempts, want a retry", first, len(reqs))
 		}
 		for _, r := range reqs {
-			if r.key != "order:o7:capture" {
+			if r.key != "order:o7:capture:a1" {
 				t.Errorf("attempt key %q", r.key)
 			}
 		}
@@ -198,9 +203,9 @@ func TestReconcile(t *testing.T) {
 			var in Intent
 			var err error
 			if tc.route == capture {
-				in, err = g.Capture(context.Background(), "o1", "pi_1")
+				in, err = g.Capture(context.Background(), "o1", "pi_1", 1)
 			} else {
-				in, err = g.Cancel(context.Background(), "o1", "pi_1")
+				in, err = g.Cancel(context.Background(), "o1", "pi_1", 1)
 			}
 			if tc.wantKind == "" {
 				if err != nil || in.ID != "pi_1" {
@@ -220,7 +225,7 @@ func TestReconcileRetrieveFails(t *testing.T) {
 	f, g := newFakeStripe(t)
 	f.on("POST /v1/payment_intents/pi_1/capture", reply{status: 500, body: stripeErrJSON("api_error", "", "")})
 	f.on("GET /v1/payment_intents/pi_1", reply{hangup: true})
-	_, err := g.Capture(context.Background(), "o1", "pi_1")
+	_, err := g.Capture(context.Background(), "o1", "pi_1", 1)
 	if models.ErrorKind(err) != models.KindUnavailable {
 		t.Fatalf("got %v, want unavailable", err)
 	}
@@ -238,6 +243,7 @@ func TestRefundReason(t *testing.T) {
 	for _, tc := range cases {
 		f, g := newFakeStripe(t)
 		f.on("POST /v1/refunds", ok(`{"id":"re_1","object":"refund","status":"pending","amount":700}`))
+		f.on("GET /v1/refunds", ok(emptyList))
 		rf, err := g.Refund(context.Background(), RefundRequest{OrderID: "o2", IntentID: "pi_1", Amount: 700, Reason: tc.reason, Step: "r1"})
 		if err != nil {
 			t.Fatal(err)
@@ -247,7 +253,8 @@ func TestRefundReason(t *testing.T) {
 		}
 		form := f.requests("POST /v1/refunds")[0].form
 		if form.Get("reason") != tc.sent || form.Get("metadata[reason]") != tc.meta ||
-			form.Get("payment_intent") != "pi_1" || form.Get("amount") != "700" || form.Get("metadata[order_id]") != "o2" {
+			form.Get("payment_intent") != "pi_1" || form.Get("amount") != "700" || form.Get("metadata[order_id]") != "o2" ||
+			form.Get("metadata[operation]") != "refund" || form.Get("metadata[refund_request]") != "r1" {
 			t.Errorf("reason %q: sent %v", tc.reason, form)
 		}
 	}
@@ -271,7 +278,7 @@ func TestAttachReturnsCard(t *testing.T) {
 	f, g := newFakeStripe(t)
 	f.on("POST /v1/payment_methods/pm_1/attach",
 		ok(`{"id":"pm_1","object":"payment_method","card":{"brand":"visa","last4":"4242","exp_month":12,"exp_year":2034}}`))
-	c, err := g.AttachPaymentMethod(context.Background(), "o1", "pm_1", "cus_1")
+	c, err := g.AttachPaymentMethodWithKey(context.Background(), "pm_1", "cus_1", "profile:p1:card:r1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,5 +298,133 @@ func TestDeadlineIsUnavailable(t *testing.T) {
 	<-ctx.Done()
 	if _, err := g.Retrieve(ctx, "pi_1"); models.ErrorKind(err) != models.KindUnavailable {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestRetrieveThenAct: every attempt after the first reads the intent before
+// acting, adopts work already done, refuses what the status cannot allow
+// without asking Stripe to try, and otherwise acts under its own key.
+func TestRetrieveThenAct(t *testing.T) {
+	const get = "GET /v1/payment_intents/pi_1"
+	cases := []struct {
+		name     string
+		route    string
+		current  string
+		wantPost bool
+		wantKind models.Kind
+	}{
+		{"capture already captured", "POST /v1/payment_intents/pi_1/capture", IntentSucceeded, false, ""},
+		{"capture still held", "POST /v1/payment_intents/pi_1/capture", IntentRequiresCapture, true, ""},
+		{"capture of a canceled intent", "POST /v1/payment_intents/pi_1/capture", IntentCanceled, false, models.KindConflict},
+		{"cancel already canceled", "POST /v1/payment_intents/pi_1/cancel", IntentCanceled, false, ""},
+		{"cancel still held", "POST /v1/payment_intents/pi_1/cancel", IntentRequiresCapture, true, ""},
+		{"cancel of a captured intent", "POST /v1/payment_intents/pi_1/cancel", IntentSucceeded, false, models.KindConflict},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f, g := newFakeStripe(t)
+			f.on(get, ok(intentJSON("pi_1", tc.current)))
+			done := IntentSucceeded
+			if strings.HasSuffix(tc.route, "cancel") {
+				done = IntentCanceled
+			}
+			if tc.wantPost {
+				f.on(tc.route, ok(intentJSON("pi_1", done)))
+			}
+			var err error
+			var in Intent
+			if done == IntentSucceeded {
+				in, err = g.Capture(context.Background(), "o1", "pi_1", 3)
+			} else {
+				in, err = g.Cancel(context.Background(), "o1", "pi_1", 3)
+			}
+			if tc.wantKind == "" && err != nil || tc.wantKind != "" && models.ErrorKind(err) != tc.wantKind {
+				t.Fatalf("got %v, want kind %q", err, tc.wantKind)
+			}
+			if tc.wantKind == "" && in.Status != done {
+				t.Fatalf("intent %+v, want %s", in, done)
+			}
+			posts := f.requests(tc.route)
+			if !tc.wantPost {
+				if len(posts) != 0 {
+					t.Fatalf("%d requests to act, want none", len(posts))
+				}
+				return
+			}
+			step := map[string]string{IntentSucceeded: "capture", IntentCanceled: "cancel"}[done]
+			if len(posts) != 1 || posts[0].key != "order:o1:"+step+":a3" {
+				t.Fatalf("requests %+v, want one under order:o1:%s:a3", posts, step)
+			}
+			if step == "capture" && (posts[0].form.Get("metadata[order_id]") != "o1" || posts[0].form.Get("metadata[operation]") != "capture") {
+				t.Fatalf("capture not tagged: %v", posts[0].form)
+			}
+		})
+	}
+}
+
+// TestRefundAdoptsItsOwnRefund: a refund tagged with the order and the step
+// is this request's, made by an earlier attempt; none is created again.
+func TestRefundAdoptsItsOwnRefund(t *testing.T) {
+	list := func(step string) string {
+		return `{"object":"list","has_more":false,"url":"/v1/refunds","data":[{"id":"re_old","object":"refund","amount":500,` +
+			`"status":"failed","failure_reason":"lost_or_stolen_card","metadata":{"order_id":"o1","refund_request":"` + step + `"}}]}`
+	}
+	req := RefundRequest{OrderID: "o1", IntentID: "pi_1", Amount: 500, Step: "s1", Attempt: 4}
+
+	f, g := newFakeStripe(t)
+	f.on("GET /v1/refunds", ok(list("s1")))
+	rf, err := g.Refund(context.Background(), req)
+	if err != nil || rf != (Refund{ID: "re_old", Status: RefundFailed, Amount: 500, FailureReason: "lost_or_stolen_card"}) {
+		t.Fatalf("got %+v %v, want the earlier refund as Stripe has it", rf, err)
+	}
+	if got := f.requests("GET /v1/refunds"); len(got) != 1 || got[0].form.Get("payment_intent") != "pi_1" {
+		t.Fatalf("list requests %+v", got)
+	}
+
+	f, g = newFakeStripe(t)
+	f.on("GET /v1/refunds", ok(list("another step")))
+	f.on("POST /v1/refunds", ok(`{"id":"re_new","object":"refund","status":"succeeded","amount":500}`))
+	if rf, err := g.Refund(context.Background(), req); err != nil || rf.ID != "re_new" {
+		t.Fatalf("got %+v %v, want a new refund", rf, err)
+	}
+	if got := f.requests("POST /v1/refunds"); len(got) != 1 || got[0].key != "order:o1:refund:s1:a4" {
+		t.Fatalf("create requests %+v", got)
+	}
+}
+
+// TestRefundLooksAgainAfterAnUnknownOutcome: a create whose answer is lost
+// is looked for at once, before the caller retries.
+func TestRefundLooksAgainAfterAnUnknownOutcome(t *testing.T) {
+	f, g := newFakeStripe(t)
+	f.on("GET /v1/refunds", ok(emptyList), ok(`{"object":"list","has_more":false,"url":"/v1/refunds","data":[`+
+		`{"id":"re_1","object":"refund","amount":500,"status":"pending","metadata":{"order_id":"o1","refund_request":"s1"}}]}`))
+	f.on("POST /v1/refunds", reply{hangup: true})
+	rf, err := g.Refund(context.Background(), RefundRequest{OrderID: "o1", IntentID: "pi_1", Amount: 500, Step: "s1", Attempt: 1})
+	if err != nil || rf.ID != "re_1" || rf.Status != RefundPending {
+		t.Fatalf("got %+v %v", rf, err)
+	}
+}
+
+func TestAuthorizeSavingTheCard(t *testing.T) {
+	f, g := newFakeStripe(t)
+	f.on("POST /v1/payment_intents", ok(`{"id":"pi_1","object":"payment_intent","status":"requires_capture","amount":1500,"currency":"usd",`+
+		`"payment_method":{"id":"pm_9","object":"payment_method","card":{"brand":"visa","last4":"4242","exp_month":12,"exp_year":2034}}}`))
+	r := authReq("o1")
+	r.Customer, r.SaveCard = "cus_1", true
+	in, err := g.Authorize(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Card == nil || *in.Card != (Card{ID: "pm_9", Brand: "visa", Last4: "4242", ExpMonth: 12, ExpYear: 2034}) {
+		t.Fatalf("card %+v", in.Card)
+	}
+	form := f.requests("POST /v1/payment_intents")[0].form
+	if form.Get("setup_future_usage") != "on_session" || form.Get("customer") != "cus_1" || form.Get("expand[0]") != "payment_method" ||
+		form.Get("metadata[operation]") != "authorize" {
+		t.Fatalf("sent %v", form)
+	}
+	r.Customer = ""
+	if _, err := g.Authorize(context.Background(), r); models.ErrorKind(err) != models.KindInvalid {
+		t.Fatalf("saving a card with no customer: %v", err)
 	}
 }

@@ -36,7 +36,14 @@ func (g *Gateway) Authorize(ctx context.Context, r AuthorizeRequest) (Intent, er
 	if r.Description != "" {
 		params.Description = stripe.String(r.Description)
 	}
-	params.AddMetadata("order_id", r.OrderID)
+	if r.SaveCard {
+		// Saved by the payment itself, as Stripe recommends, rather than
+		// attached before use: issuers see one authenticated charge.
+		params.SetupFutureUsage = stripe.String(string(stripe.PaymentIntentSetupFutureUsageOnSession))
+		params.AddExpand("payment_method")
+	}
+	params.AddMetadata(MetadataOrderID, r.OrderID)
+	params.AddMetadata(MetadataOperation, "authorize")
 	params.IdempotencyKey = stripe.String(IdempotencyKey(r.OrderID, "authorize"))
 	params.Context = ctx
 
@@ -69,15 +76,40 @@ func validateAuthorize(r AuthorizeRequest) error {
 		return models.Invalid("invalid_currency", "currency is required")
 	case r.PaymentMethod == "":
 		return models.Invalid("payment_method_required", "a payment method is required")
+	case r.SaveCard && r.Customer == "":
+		return models.Invalid("customer_required", "saving a card needs the customer to save it on")
 	}
 	return nil
 }
 
 // Capture takes the held money. Captures are all-or-nothing here: the order
 // total never changes after authorization.
-func (g *Gateway) Capture(ctx context.Context, orderID, intentID string) (Intent, error) {
+//
+// attempt is the caller's try (Temporal's activity attempt). Every attempt
+// after the first reads the intent before acting: already captured is done
+// (an earlier attempt's answer was lost), requires_capture is captured under
+// this attempt's own key, so a 500 Stripe cached under an earlier key is
+// never replayed at it; anything else cannot be captured.
+func (g *Gateway) Capture(ctx context.Context, orderID, intentID string, attempt int32) (Intent, error) {
+	if attempt > 1 {
+		in, err := g.Retrieve(ctx, intentID)
+		switch {
+		case err != nil:
+			return Intent{}, err
+		case in.Status == IntentSucceeded:
+			return in, nil
+		case in.Status != IntentRequiresCapture:
+			return Intent{}, stateConflict("capture", in.Status)
+		}
+	}
+	return g.capture(ctx, orderID, intentID, AttemptKey(orderID, "capture", attempt))
+}
+
+func (g *Gateway) capture(ctx context.Context, orderID, intentID, key string) (Intent, error) {
 	params := &stripe.PaymentIntentCaptureParams{}
-	params.IdempotencyKey = stripe.String(IdempotencyKey(orderID, "capture"))
+	params.AddMetadata(MetadataOrderID, orderID)
+	params.AddMetadata(MetadataOperation, "capture")
+	params.IdempotencyKey = stripe.String(key)
 	params.Context = ctx
 	pi, err := g.sc.PaymentIntents.Capture(intentID, params)
 	if err != nil {
@@ -87,16 +119,39 @@ func (g *Gateway) Capture(ctx context.Context, orderID, intentID string) (Intent
 }
 
 // Cancel releases the held money. An intent that is already canceled counts
-// as success, so compensation can be retried freely.
-func (g *Gateway) Cancel(ctx context.Context, orderID, intentID string) (Intent, error) {
+// as success, so compensation can be retried freely. Like Capture, every
+// attempt after the first reads the intent first and cancels under its own
+// key. (Stripe's cancel takes no metadata.)
+func (g *Gateway) Cancel(ctx context.Context, orderID, intentID string, attempt int32) (Intent, error) {
+	if attempt > 1 {
+		in, err := g.Retrieve(ctx, intentID)
+		switch {
+		case err != nil:
+			return Intent{}, err
+		case in.Status == IntentCanceled:
+			return in, nil
+		case in.Status == IntentSucceeded:
+			return Intent{}, stateConflict("cancel", in.Status)
+		}
+	}
+	return g.cancel(ctx, intentID, AttemptKey(orderID, "cancel", attempt))
+}
+
+func (g *Gateway) cancel(ctx context.Context, intentID, key string) (Intent, error) {
 	params := &stripe.PaymentIntentCancelParams{}
-	params.IdempotencyKey = stripe.String(IdempotencyKey(orderID, "cancel"))
+	params.IdempotencyKey = stripe.String(key)
 	params.Context = ctx
 	pi, err := g.sc.PaymentIntents.Cancel(intentID, params)
 	if err != nil {
 		return g.reconcile(ctx, intentID, IntentCanceled, classify(err))
 	}
 	return toIntent(pi), nil
+}
+
+// stateConflict is what Stripe would answer acting on an intent in status.
+func stateConflict(action, status string) error {
+	return &models.Error{Kind: models.KindConflict, Code: errUnexpectedState,
+		Message: "the payment is " + status + " and cannot be " + map[string]string{"capture": "captured", "cancel": "canceled"}[action]}
 }
 
 // Retrieve reads an intent's current state.
@@ -145,6 +200,10 @@ func toIntent(pi *stripe.PaymentIntent) Intent {
 		if pi.NextAction != nil {
 			in.NextActionType = string(pi.NextAction.Type)
 		}
+	}
+	if pi.PaymentMethod != nil && pi.PaymentMethod.Card != nil {
+		c := pi.PaymentMethod.Card
+		in.Card = &Card{ID: pi.PaymentMethod.ID, Brand: string(c.Brand), Last4: c.Last4, ExpMonth: c.ExpMonth, ExpYear: c.ExpYear}
 	}
 	if pi.LastPaymentError != nil {
 		in.LastErrorCode = string(pi.LastPaymentError.DeclineCode)

@@ -56,7 +56,7 @@ func TestSandboxAuthorizeCaptureRefund(t *testing.T) {
 		t.Fatalf("retried authorize made %q (%v), want the same intent %q", again.ID, err, in.ID)
 	}
 
-	captured, err := g.Capture(ctx, "ord_1", in.ID)
+	captured, err := g.Capture(ctx, "ord_1", in.ID, 1)
 	if err != nil || captured.Status != IntentSucceeded || captured.AmountReceived != 2500 {
 		t.Fatalf("capture: %v %+v", err, captured)
 	}
@@ -117,15 +117,15 @@ func TestSandboxCancelIsRepeatable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c, err := g.Cancel(ctx, "ord_c", in.ID); err != nil || c.Status != IntentCanceled {
+	if c, err := g.Cancel(ctx, "ord_c", in.ID, 1); err != nil || c.Status != IntentCanceled {
 		t.Fatalf("cancel: %v %+v", err, c)
 	}
 	// Another key means Stripe really re-runs the cancel and answers
 	// unexpected state; the gateway must still call it done.
-	if c, err := g.Cancel(ctx, "ord_c_other", in.ID); err != nil || c.Status != IntentCanceled {
+	if c, err := g.Cancel(ctx, "ord_c_other", in.ID, 1); err != nil || c.Status != IntentCanceled {
 		t.Fatalf("second cancel: %v %+v", err, c)
 	}
-	if _, err := g.Capture(ctx, "ord_c", in.ID); models.ErrorKind(err) != models.KindConflict {
+	if _, err := g.Capture(ctx, "ord_c", in.ID, 2); models.ErrorKind(err) != models.KindConflict {
 		t.Fatalf("capture of canceled intent: got %v, want conflict", err)
 	}
 }
@@ -144,7 +144,7 @@ func TestSandboxReconcilesLostAnswers(t *testing.T) {
 				t.Fatal(err)
 			}
 			setFaults(t, base, tc.faults)
-			got, err := g.Capture(ctx, "ord_r", in.ID)
+			got, err := g.Capture(ctx, "ord_r", in.ID, 1)
 			if tc.name == "connection dropped" {
 				// A dropped request may not have reached the work: either the
 				// capture is reconciled or it fails as retryable, and a retry
@@ -153,7 +153,7 @@ func TestSandboxReconcilesLostAnswers(t *testing.T) {
 					if !retryable(err) {
 						t.Fatalf("dropped capture: %v is not retryable", err)
 					}
-					got, err = g.Capture(ctx, "ord_r", in.ID)
+					got, err = g.Capture(ctx, "ord_r", in.ID, 2)
 				}
 			}
 			if err != nil || got.Status != IntentSucceeded {
@@ -173,7 +173,7 @@ func TestSandboxSavedBuyer(t *testing.T) {
 	if again, err := g.CreateCustomer(ctx, "ord_s", CustomerRequest{Name: "Ada Buyer", Email: "ada@example.com"}); err != nil || again != cus {
 		t.Fatalf("retried create made %q (%v), want %q", again, err, cus)
 	}
-	card, err := g.AttachPaymentMethod(ctx, "ord_s", "pm_card_visa", cus)
+	card, err := g.AttachPaymentMethodWithKey(ctx, "pm_card_visa", cus, "profile:p_s:card:r1")
 	if err != nil || card.Brand != "visa" || card.Last4 != "4242" || card.ExpYear == 0 || !strings.HasPrefix(card.ID, "pm_") {
 		t.Fatalf("attach: %v %+v", err, card)
 	}
@@ -184,5 +184,114 @@ func TestSandboxSavedBuyer(t *testing.T) {
 	}
 	if err := g.DetachPaymentMethod(ctx, card.ID, "buyer:"+cus+":detach"); err != nil {
 		t.Fatalf("detach: %v", err)
+	}
+}
+
+// A capture that met a 500 Stripe keeps under its key: the next attempt
+// reads the intent, sees it still held and captures under its own key.
+func TestSandboxCaptureAfterCachedServerError(t *testing.T) {
+	for _, faults := range []string{`{"fail_cached_next":1}`, `{"fail_cached_after_next":1}`} {
+		t.Run(faults, func(t *testing.T) {
+			g, base := newSandbox(t)
+			ctx := context.Background()
+			in, err := g.Authorize(ctx, sandboxAuth("ord_c5", "pm_card_visa"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			setFaults(t, base, faults)
+			got, err := g.Capture(ctx, "ord_c5", in.ID, 1)
+			if err != nil {
+				// Nothing done: the failure is retryable and the next
+				// attempt captures.
+				if !retryable(err) {
+					t.Fatalf("capture meeting a cached 500: %v is not retryable", err)
+				}
+				got, err = g.Capture(ctx, "ord_c5", in.ID, 2)
+			}
+			if err != nil || got.Status != IntentSucceeded || got.AmountReceived != 2500 {
+				t.Fatalf("capture: %v %+v", err, got)
+			}
+		})
+	}
+}
+
+// A refund made at Stripe is found again by its tags after the keys were
+// pruned, however the retry is numbered: one refund, never two.
+func TestSandboxRefundSurvivesKeyPruning(t *testing.T) {
+	sb := sandbox.New(sandbox.Options{})
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	g := New(Config{SecretKey: "sk_test_123", APIBase: srv.URL, HTTPClient: srv.Client()})
+	ctx := context.Background()
+	in, err := g.Authorize(ctx, sandboxAuth("ord_p", "pm_card_visa"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Capture(ctx, "ord_p", in.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	req := RefundRequest{OrderID: "ord_p", IntentID: in.ID, Amount: 700, Step: "s1", Attempt: 1}
+	first, err := g.Refund(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := sb.ExpireIdempotencyKeys(""); n == 0 {
+		t.Fatal("no keys expired")
+	}
+	for _, attempt := range []int32{1, 2} {
+		req.Attempt = attempt
+		again, err := g.Refund(ctx, req)
+		if err != nil || again.ID != first.ID {
+			t.Fatalf("attempt %d after pruning: %+v %v, want %s", attempt, again, err, first.ID)
+		}
+	}
+	if got := sb.Refunds(in.ID); len(got) != 1 {
+		t.Fatalf("%d refunds at the sandbox, want 1", len(got))
+	}
+	// Another step is another refund.
+	req.Step = "s2"
+	if other, err := g.Refund(ctx, req); err != nil || other.ID == first.ID {
+		t.Fatalf("another step: %+v %v", other, err)
+	}
+}
+
+// Refund statuses are Stripe's: a pending refund is not reported succeeded.
+func TestSandboxRefundStatuses(t *testing.T) {
+	for pm, want := range map[string]string{"pm_card_visa": RefundSucceeded, "pm_card_pendingRefund": RefundPending} {
+		g, _ := newSandbox(t)
+		ctx := context.Background()
+		in, err := g.Authorize(ctx, sandboxAuth("ord_st", pm))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.Capture(ctx, "ord_st", in.ID, 1); err != nil {
+			t.Fatal(err)
+		}
+		rf, err := g.Refund(ctx, RefundRequest{OrderID: "ord_st", IntentID: in.ID, Amount: 100, Step: "s"})
+		if err != nil || rf.Status != want {
+			t.Fatalf("%s: refund %+v %v, want %s", pm, rf, err, want)
+		}
+	}
+}
+
+// setup_future_usage saves the card on the customer by the payment itself.
+func TestSandboxAuthorizeSavesTheCard(t *testing.T) {
+	g, _ := newSandbox(t)
+	ctx := context.Background()
+	cus, err := g.CreateCustomer(ctx, "ord_save", CustomerRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := sandboxAuth("ord_save", "pm_card_visa")
+	r.Customer, r.SaveCard = cus, true
+	in, err := g.Authorize(ctx, r)
+	if err != nil || in.Card == nil || in.Card.Last4 != "4242" || !strings.HasPrefix(in.Card.ID, "pm_") {
+		t.Fatalf("authorize: %v %+v", err, in)
+	}
+	// The saved card pays again for the customer.
+	next := sandboxAuth("ord_save_2", in.Card.ID)
+	next.Customer = cus
+	if again, err := g.Authorize(ctx, next); err != nil || again.Status != IntentRequiresCapture {
+		t.Fatalf("paying with the saved card: %v %+v", err, again)
 	}
 }

@@ -107,7 +107,7 @@ func TestSandboxFindIntentByOrder(t *testing.T) {
 	if err != nil || !found || in.Status != IntentRequiresCapture {
 		t.Fatalf("after a lost answer: %+v found=%v err=%v", in, found, err)
 	}
-	if _, err := g.Cancel(ctx, "ord_find", in.ID); err != nil {
+	if _, err := g.Cancel(ctx, "ord_find", in.ID, 1); err != nil {
 		t.Fatal(err)
 	}
 	again, found, err := g.FindIntentByOrder(ctx, "ord_find")

@@ -117,8 +117,26 @@ func TestStripeMockContract(t *testing.T) {
 			in, err := g.Authorize(ctx, r)
 			return in.ID, err
 		}},
-		{"capture", func() (string, error) { in, err := g.Capture(ctx, "o1", "pi_123"); return in.ID, err }},
-		{"cancel", func() (string, error) { in, err := g.Cancel(ctx, "o1", "pi_123"); return in.ID, err }},
+		{"authorize saving the card", func() (string, error) {
+			r := authReq("o3")
+			r.Customer, r.SaveCard = "cus_123", true
+			in, err := g.Authorize(ctx, r)
+			return in.ID, err
+		}},
+		// The first attempt acts at once; later ones read the intent first
+		// (stripe-mock's fixture is requires_payment_method, which neither
+		// captures nor cancels), so the raw requests are sent directly too.
+		{"capture", func() (string, error) { in, err := g.Capture(ctx, "o1", "pi_123", 1); return in.ID, err }},
+		{"capture under an attempt key", func() (string, error) {
+			in, err := g.capture(ctx, "o1", "pi_123", AttemptKey("o1", "capture", 3))
+			return in.ID, err
+		}},
+		{"cancel", func() (string, error) { in, err := g.Cancel(ctx, "o1", "pi_123", 1); return in.ID, err }},
+		{"cancel after reading the intent", func() (string, error) { in, err := g.Cancel(ctx, "o1", "pi_123", 2); return in.ID, err }},
+		{"list an intent's refunds", func() (string, error) {
+			_, _, err := g.findRefund(ctx, RefundRequest{OrderID: "o1", IntentID: "pi_123", Amount: 500, Step: "s1"})
+			return "-", err
+		}},
 		{"retrieve", func() (string, error) { in, err := g.Retrieve(ctx, "pi_123"); return in.ID, err }},
 		{"refund", func() (string, error) {
 			rf, err := g.Refund(ctx, RefundRequest{OrderID: "o1", IntentID: "pi_123", Amount: 500, Reason: "duplicate", Step: "s1"})
@@ -132,7 +150,7 @@ func TestStripeMockContract(t *testing.T) {
 			return g.CreateCustomer(ctx, "o1", CustomerRequest{Name: "Ada Buyer", Email: "ada@example.com", Phone: "+15555550100"})
 		}},
 		{"attach payment method", func() (string, error) {
-			c, err := g.AttachPaymentMethod(ctx, "o1", "pm_123", "cus_123")
+			c, err := g.AttachPaymentMethodWithKey(ctx, "pm_123", "cus_123", "profile:p1:card:r1")
 			return c.Last4, err
 		}},
 		{"detach payment method", func() (string, error) {

@@ -4,7 +4,11 @@
 // order and the step, so a retried activity never charges twice.
 package payments
 
-import "github.com/buybutton/checkout/models"
+import (
+	"strconv"
+
+	"github.com/buybutton/checkout/models"
+)
 
 // Stripe PaymentIntent statuses the checkout acts on.
 const (
@@ -24,6 +28,10 @@ type AuthorizeRequest struct {
 	PaymentMethod string // pm_… id from the client; card data never reaches us
 	Customer      string // cus_… id for saved buyers, optional
 	Description   string
+	// SaveCard asks Stripe to save the card on Customer once the intent
+	// authorizes (setup_future_usage=on_session), instead of attaching it
+	// before use. The intent then comes back with the card's details.
+	SaveCard bool
 }
 
 // Intent is what the checkout needs to know of a Stripe PaymentIntent.
@@ -37,6 +45,9 @@ type Intent struct {
 	ClientSecret     string `json:"client_secret,omitempty"`
 	NextActionType   string `json:"next_action_type,omitempty"`
 	LastErrorCode    string `json:"last_error_code,omitempty"`
+	// Card is the payment method the intent charges, when Authorize was
+	// asked to save it.
+	Card *Card `json:"card,omitempty"`
 }
 
 // RefundRequest returns captured money. Step names the refund within the order
@@ -47,14 +58,48 @@ type RefundRequest struct {
 	Amount   int64 // minor units; must be > 0
 	Reason   string
 	Step     string
+	// Attempt numbers the caller's tries (Temporal's activity attempt,
+	// from 1); it goes into the idempotency key of a create (see AttemptKey).
+	Attempt int32
 }
 
 // Refund is what the checkout needs to know of a Stripe Refund.
 type Refund struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
-	Amount int64  `json:"amount"`
+	ID            string `json:"id"`
+	Status        string `json:"status"` // one of the Refund… statuses
+	Amount        int64  `json:"amount"`
+	FailureReason string `json:"failure_reason,omitempty"`
 }
+
+// Stripe Refund statuses.
+const (
+	RefundPending        = "pending"
+	RefundRequiresAction = "requires_action"
+	RefundSucceeded      = "succeeded"
+	RefundFailed         = "failed"
+	RefundCanceled       = "canceled"
+)
+
+// Metadata keys every object the checkout creates or changes at Stripe
+// carries, so a later attempt can recognise its own work by reading Stripe.
+const (
+	MetadataOrderID       = "order_id"
+	MetadataOperation     = "operation"      // authorize, capture, refund, customer
+	MetadataRefundRequest = "refund_request" // a refund's RefundRequest.Step
+)
 
 // IdempotencyKey names one step of one order at Stripe. It carries no PII.
 func IdempotencyKey(orderID, step string) string { return "order:" + orderID + ":" + step }
+
+// AttemptKey is the idempotency key of one attempt at a step. Stripe keeps a
+// key's answer for 24 hours, a 500 included, and then forgets it: a key
+// reused across attempts replays a cached failure for a day, or, once
+// pruned, acts a second time. So each attempt has its own key, and every
+// attempt after the first reads Stripe's state before acting (retrieve-then-
+// act): the key only deduplicates stripe-go's own retries of one request.
+func AttemptKey(orderID, step string, attempt int32) string {
+	if attempt < 1 {
+		attempt = 1
+	}
+	return IdempotencyKey(orderID, step) + ":a" + strconv.Itoa(int(attempt))
+}

@@ -21,7 +21,11 @@ const (
 	EventIntentRequiresAction          = "payment_intent.requires_action"
 	EventIntentProcessing              = "payment_intent.processing"
 	EventChargeRefunded                = "charge.refunded"
+	EventChargeRefundUpdated           = "charge.refund.updated"
+	EventRefundUpdated                 = "refund.updated"
 	EventChargeDisputeCreated          = "charge.dispute.created"
+	EventChargeDisputeUpdated          = "charge.dispute.updated"
+	EventChargeDisputeClosed           = "charge.dispute.closed"
 )
 
 // WebhookTolerance is how far a signature's timestamp may be from our clock:
@@ -43,6 +47,8 @@ type WebhookEvent struct {
 	Amount   int64  // disputes: the disputed amount
 	Refunded int64  // charges: amount_refunded
 	Reason   string // disputes: the bank's reason
+	// RefundRequest is metadata.refund_request of a refund the checkout made.
+	RefundRequest string
 }
 
 // ParseWebhook verifies a Stripe-Signature header on the raw body and returns
@@ -83,8 +89,9 @@ func ParseWebhook(payload []byte, signature, secret string, now time.Time) (Webh
 		return WebhookEvent{}, models.Invalid("invalid_event", "the event's object is malformed")
 	}
 	out := WebhookEvent{
-		ID: ev.ID, Type: ev.Type, ObjectID: obj.ID, OrderID: obj.Metadata["order_id"],
+		ID: ev.ID, Type: ev.Type, ObjectID: obj.ID, OrderID: obj.Metadata[MetadataOrderID],
 		Status: obj.Status, Amount: obj.Amount, Refunded: obj.AmountRefunded, Reason: obj.Reason,
+		RefundRequest: obj.Metadata[MetadataRefundRequest],
 	}
 	if obj.Object == "payment_intent" {
 		out.IntentID = obj.ID

@@ -16,6 +16,9 @@ type decline struct {
 type cardBehavior struct {
 	needs3DS bool
 	decline  *decline
+	// refundsStart is the status a refund of this card's charge begins in
+	// ("" = succeeded); refundsEnd is where SettleRefund takes it by default.
+	refundsStart, refundsEnd string
 }
 
 var (
@@ -39,6 +42,11 @@ var testCards = map[string]cardBehavior{
 	"4000002760003184": {needs3DS: true},
 	"4000000000003220": {needs3DS: true},
 	"4000002500003155": {needs3DS: true},
+	// Stripe's asynchronous refund cards: a refund begins pending and later
+	// succeeds, or begins succeeded and later fails. "Later" is the
+	// SettleRefund control here.
+	"4000000000007726": {refundsStart: refundPending, refundsEnd: refundSucceeded},
+	"4000000000005126": {refundsStart: refundSucceeded, refundsEnd: refundFailed},
 }
 
 // testTokens are the pm_card_… shortcuts Stripe accepts wherever a payment
@@ -60,6 +68,8 @@ var testTokens = map[string]string{
 	"pm_card_authenticationRequired":          "4000002760003184",
 	"pm_card_threeDSecure2Required":           "4000000000003220",
 	"pm_card_authenticationRequiredOnSetup":   "4000002500003155",
+	"pm_card_pendingRefund":                   "4000000000007726",
+	"pm_card_refundFail":                      "4000000000005126",
 }
 
 func behaviorOf(number string) cardBehavior { return testCards[number] }

@@ -76,7 +76,7 @@ func (s *Server) renderCharge(ch *charge) map[string]any {
 		"created":                ch.created.Unix(),
 		"currency":               ch.currency,
 		"customer":               nullable(ch.customer),
-		"disputed":               false,
+		"disputed":               s.disputeOf(ch.id) != nil,
 		"failure_code":           nullable(ch.failureCode),
 		"failure_message":        nullable(ch.failureMessage),
 		"livemode":               false,

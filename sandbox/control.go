@@ -25,6 +25,19 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		s.controlAuthenticate(w, r, parts[1])
 	case len(parts) == 3 && parts[0] == "payment_intents" && parts[2] == "dispute" && r.Method == http.MethodPost:
 		s.controlDispute(w, r, parts[1])
+	case len(parts) == 3 && parts[0] == "disputes" && (parts[2] == "update" || parts[2] == "close") && r.Method == http.MethodPost:
+		s.controlDisputeChange(w, r, parts[1], parts[2])
+	case len(parts) == 3 && parts[0] == "refunds" && parts[2] == "settle" && r.Method == http.MethodPost:
+		s.controlSettleRefund(w, r, parts[1])
+	case len(parts) == 1 && parts[0] == "refunds" && r.Method == http.MethodGet:
+		writeResponse(w, http.StatusOK, s.Refunds(r.URL.Query().Get("payment_intent")))
+	case len(parts) == 2 && parts[0] == "idempotency_keys" && parts[1] == "expire" && r.Method == http.MethodPost:
+		var body struct {
+			Prefix string `json:"prefix"`
+		}
+		if decodeControl(w, r, &body, `Body must be {"prefix":"order:ord_1:"} or empty (every key).`) {
+			writeResponse(w, http.StatusOK, map[string]int{"expired": s.ExpireIdempotencyKeys(body.Prefix)})
+		}
 	case len(parts) == 1 && parts[0] == "events" && r.Method == http.MethodGet:
 		s.mu.Lock()
 		list := make([]json.RawMessage, 0, len(s.events))
@@ -47,7 +60,8 @@ func (s *Server) controlFaults(w http.ResponseWriter, r *http.Request) {
 			writeResponse(w, http.StatusBadRequest, invalid("", "Faults must be JSON like {\"fail_next\":1,\"latency_ms\":200}: %v", err))
 			return
 		}
-		if f.ErrorRate < 0 || f.ErrorRate > 1 || f.Latency < 0 || f.FailNext < 0 || f.FailAfterNext < 0 || f.DropNext < 0 {
+		if f.ErrorRate < 0 || f.ErrorRate > 1 || f.Latency < 0 || f.FailNext < 0 || f.FailAfterNext < 0 || f.DropNext < 0 ||
+			f.FailCachedNext < 0 || f.FailCachedAfterNext < 0 {
 			writeResponse(w, http.StatusBadRequest, invalid("", "error_rate must be within 0..1 and counts and latency not negative"))
 			return
 		}
@@ -84,4 +98,22 @@ func (s *Server) controlAuthenticate(w http.ResponseWriter, r *http.Request, id 
 		return
 	}
 	writeResponse(w, http.StatusOK, s.renderIntent(pi, nil))
+}
+
+func (s *Server) controlSettleRefund(w http.ResponseWriter, r *http.Request, id string) {
+	var body struct {
+		Status        string `json:"status"`
+		FailureReason string `json:"failure_reason"`
+	}
+	if !decodeControl(w, r, &body, `Body must be {"status":"succeeded"}, {"status":"failed","failure_reason":"lost_or_stolen_card"} or empty (the card's own course).`) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	re, err := s.settleRefund(id, body.Status, body.FailureReason)
+	if err != nil {
+		writeResponse(w, err.status, err)
+		return
+	}
+	writeResponse(w, http.StatusOK, s.renderRefund(re))
 }

@@ -18,6 +18,9 @@ const (
 // return and the JSON body (wrapped in {"error": …}) the client decodes.
 type apiError struct {
 	status int
+	// refused marks an error raised before execution (parameter
+	// validation): Stripe keeps no idempotent answer for it.
+	refused bool
 
 	Type          string          `json:"type"`
 	Code          string          `json:"code,omitempty"`
@@ -49,15 +52,20 @@ func errorf(status int, typ, code, param, format string, args ...any) *apiError 
 }
 
 func invalid(param, format string, args ...any) *apiError {
-	return errorf(http.StatusBadRequest, typeInvalidRequest, "", param, format, args...)
+	return refusedBeforeExecution(errorf(http.StatusBadRequest, typeInvalidRequest, "", param, format, args...))
 }
 
 func missingParam(param string) *apiError {
-	return errorf(http.StatusBadRequest, typeInvalidRequest, "parameter_missing", param, "Missing required param: %s.", param)
+	return refusedBeforeExecution(errorf(http.StatusBadRequest, typeInvalidRequest, "parameter_missing", param, "Missing required param: %s.", param))
 }
 
 func noSuch(kind, param, id string) *apiError {
-	return errorf(http.StatusNotFound, typeInvalidRequest, "resource_missing", param, "No such %s: '%s'", kind, id)
+	return refusedBeforeExecution(errorf(http.StatusNotFound, typeInvalidRequest, "resource_missing", param, "No such %s: '%s'", kind, id))
+}
+
+func refusedBeforeExecution(e *apiError) *apiError {
+	e.refused = true
+	return e
 }
 
 func unexpectedState(format string, args ...any) *apiError {

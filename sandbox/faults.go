@@ -12,11 +12,22 @@ import (
 // timeouts and reconciliation can be tested. The counters are consumed one
 // request at a time.
 type Faults struct {
-	ErrorRate     float64       // 0..1: share of /v1 calls answered 500 without doing anything
-	Latency       time.Duration // added to every /v1 call
-	FailNext      int           // next N /v1 POSTs answer 500 without doing anything
-	FailAfterNext int           // next N /v1 POSTs do the work, then answer 500
-	DropNext      int           // next N /v1 requests: the connection is closed without an answer
+	ErrorRate float64       // 0..1: share of /v1 calls answered 500 without doing anything
+	Latency   time.Duration // added to every /v1 call
+	FailNext  int           // next N /v1 POSTs answer 500 without doing anything
+	// FailAfterNext: the next N /v1 POSTs do the work, then the answer is
+	// lost on the way (the client sees a 500). The real answer is what the
+	// Idempotency-Key keeps, so a retry under the same key replays it.
+	FailAfterNext int
+	// FailCachedNext: the next N /v1 POSTs that carry an Idempotency-Key
+	// fail with a 500 after execution began, having done nothing; Stripe
+	// keeps that 500 under the key and replays it for 24 hours ("including
+	// 500 errors"), so only a new key (or the key's pruning) can try again.
+	FailCachedNext int
+	// FailCachedAfterNext is FailCachedNext with the work done: the object
+	// changed, yet the key keeps answering the 500.
+	FailCachedAfterNext int
+	DropNext            int // next N /v1 requests: the connection is closed without an answer
 	// Only, when set, limits the faults above to requests on this exact path
 	// (e.g. "/v1/payment_intents", the create): a test can lose authorize
 	// answers while searches and cancels still work.
@@ -35,12 +46,15 @@ type faultsJSON struct {
 	DropNext      int     `json:"drop_next"`
 	Only          string  `json:"only,omitempty"`
 	SearchLagMS   int64   `json:"search_lag_ms,omitempty"`
+
+	FailCachedNext      int `json:"fail_cached_next,omitempty"`
+	FailCachedAfterNext int `json:"fail_cached_after_next,omitempty"`
 }
 
 // MarshalJSON writes the latency and search lag in milliseconds.
 func (f Faults) MarshalJSON() ([]byte, error) {
 	return json.Marshal(faultsJSON{f.ErrorRate, f.Latency.Milliseconds(), f.FailNext, f.FailAfterNext, f.DropNext,
-		f.Only, f.SearchLag.Milliseconds()})
+		f.Only, f.SearchLag.Milliseconds(), f.FailCachedNext, f.FailCachedAfterNext})
 }
 
 // UnmarshalJSON reads the latency and search lag in milliseconds.
@@ -49,8 +63,12 @@ func (f *Faults) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*f = Faults{w.ErrorRate, time.Duration(w.LatencyMS) * time.Millisecond, w.FailNext, w.FailAfterNext, w.DropNext,
-		w.Only, time.Duration(w.SearchLagMS) * time.Millisecond}
+	*f = Faults{
+		ErrorRate: w.ErrorRate, Latency: time.Duration(w.LatencyMS) * time.Millisecond,
+		FailNext: w.FailNext, FailAfterNext: w.FailAfterNext, DropNext: w.DropNext,
+		FailCachedNext: w.FailCachedNext, FailCachedAfterNext: w.FailCachedAfterNext,
+		Only: w.Only, SearchLag: time.Duration(w.SearchLagMS) * time.Millisecond,
+	}
 	return nil
 }
 
@@ -99,6 +117,32 @@ func (fs *faultState) takeFailAfter(path string) bool {
 		return true
 	}
 	return false
+}
+
+// cachedFault is a 5xx struck after execution began, kept under the key.
+type cachedFault int
+
+const (
+	cachedNone      cachedFault = iota
+	cachedBefore                // nothing done
+	cachedAfterWork             // the work done
+)
+
+// takeCached picks the cached 5xx, if any, for a POST carrying a key.
+func (fs *faultState) takeCached(path string) cachedFault {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	switch {
+	case !fs.applies(path):
+		return cachedNone
+	case fs.f.FailCachedNext > 0:
+		fs.f.FailCachedNext--
+		return cachedBefore
+	case fs.f.FailCachedAfterNext > 0:
+		fs.f.FailCachedAfterNext--
+		return cachedAfterWork
+	}
+	return cachedNone
 }
 
 type faultKind int

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -158,5 +159,117 @@ func TestStripeGoRetriesAKeyInUse(t *testing.T) {
 	wg.Wait()
 	if ids[0] == "" || ids[0] != ids[1] || e.sb.AuthorizationsFor("ord_lock") != 1 {
 		t.Fatalf("ids %v, authorizations %d", ids, e.sb.AuthorizationsFor("ord_lock"))
+	}
+}
+
+// Stripe keeps the answer of a request whose execution began, a 500
+// included, and replays it under the same key; only another key tries again.
+func TestCachedServerErrorIsReplayed(t *testing.T) {
+	cases := []struct {
+		name       string
+		faults     sandbox.Faults
+		wantStatus string // the intent's status behind the cached 500
+	}{
+		{"failed before the work", sandbox.Faults{FailCachedNext: 1}, "requires_capture"},
+		{"failed after the work", sandbox.Faults{FailCachedAfterNext: 1}, "succeeded"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, sandbox.Options{})
+			pi := e.authorize(t, "ord_c5", "pm_card_visa", 1000)
+			e.sb.SetFaults(tc.faults)
+			capture := func(key string) (*stripe.PaymentIntent, error) {
+				p := &stripe.PaymentIntentCaptureParams{}
+				p.SetIdempotencyKey(key)
+				return e.sc.PaymentIntents.Capture(pi.ID, p)
+			}
+			_, err := capture("order:ord_c5:capture")
+			first := wantStripeErr(t, err, http.StatusInternalServerError, stripe.ErrorTypeAPI, "")
+			_, err = capture("order:ord_c5:capture")
+			again := wantStripeErr(t, err, http.StatusInternalServerError, stripe.ErrorTypeAPI, "")
+			if again.LastResponse.Header.Get("Idempotent-Replayed") != "true" || again.LastResponse.Header.Get("Original-Request") != first.RequestID {
+				t.Fatalf("the 500 was not replayed: headers %v", again.LastResponse.Header)
+			}
+			if got := e.sb.Intents()[0].Status; got != tc.wantStatus {
+				t.Fatalf("intent %s, want %s", got, tc.wantStatus)
+			}
+			// A new key executes afresh.
+			got, err := capture("order:ord_c5:capture:a2")
+			if tc.wantStatus == "succeeded" {
+				wantStripeErr(t, err, http.StatusBadRequest, stripe.ErrorTypeInvalidRequest, stripe.ErrorCodePaymentIntentUnexpectedState)
+				return
+			}
+			if err != nil || got.Status != "succeeded" {
+				t.Fatalf("capture under a new key: %v %v", got, err)
+			}
+		})
+	}
+}
+
+// Requests refused before execution (unknown or invalid parameters) keep
+// nothing under their key: the corrected request under the same key runs.
+func TestRefusedRequestKeepsNoAnswer(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	bad := authorizeParams("ord_v", "pm_card_visa", 1000)
+	bad.AddExtra("not_a_param", "x")
+	_, err := e.sc.PaymentIntents.New(bad)
+	wantStripeErr(t, err, http.StatusBadRequest, stripe.ErrorTypeInvalidRequest, "parameter_unknown")
+	if _, err := e.sc.PaymentIntents.New(authorizeParams("ord_v", "pm_card_visa", 1000)); err != nil {
+		t.Fatalf("the corrected request was refused: %v", err)
+	}
+	// A refusal after execution began (the card declined) is kept.
+	_, err = e.sc.PaymentIntents.New(authorizeParams("ord_v2", "pm_card_chargeDeclined", 1000))
+	stripeErr(t, err)
+	_, err = e.sc.PaymentIntents.New(authorizeParams("ord_v2", "pm_card_chargeDeclined", 1000))
+	if se := stripeErr(t, err); se.LastResponse.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatal("a decline was not replayed")
+	}
+}
+
+func TestExpiringIdempotencyKeys(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	e.authorize(t, "ord_x1", "pm_card_visa", 1000)
+	e.authorize(t, "ord_x2", "pm_card_visa", 1000)
+
+	if n := e.sb.ExpireIdempotencyKeys("order:ord_x1:"); n != 1 {
+		t.Fatalf("expired %d keys, want 1", n)
+	}
+	// ord_x1's key is forgotten: the same key runs again (a second intent);
+	// ord_x2's is kept and still replays.
+	e.authorize(t, "ord_x1", "pm_card_visa", 1000)
+	again := e.authorize(t, "ord_x2", "pm_card_visa", 1000)
+	if again.LastResponse.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatal("a key outside the prefix was forgotten")
+	}
+	if n := e.sb.AuthorizationsFor("ord_x1"); n != 2 {
+		t.Fatalf("ord_x1 authorized %d times, want 2 after its key was pruned", n)
+	}
+
+	// Through the control route, every key.
+	res, err := http.Post(e.srv.URL+"/_sandbox/idempotency_keys/expire", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != "{\n  \"expired\": 2\n}" {
+		t.Fatalf("expire answered %d %s", res.StatusCode, body)
+	}
+}
+
+// Options.Now past 24 hours prunes a key as Stripe does.
+func TestIdempotencyKeyLivesADay(t *testing.T) {
+	start := time.Now()
+	var later atomic.Int64 // nanoseconds past start
+	e := newEnv(t, sandbox.Options{Now: func() time.Time { return start.Add(time.Duration(later.Load())) }})
+	e.authorize(t, "ord_day", "pm_card_visa", 1000)
+	later.Add(int64(23 * time.Hour))
+	if r := e.authorize(t, "ord_day", "pm_card_visa", 1000); r.LastResponse.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatal("key forgotten within a day")
+	}
+	later.Add(int64(2 * time.Hour))
+	e.authorize(t, "ord_day", "pm_card_visa", 1000)
+	if n := e.sb.AuthorizationsFor("ord_day"); n != 2 {
+		t.Fatalf("authorizations = %d, want 2 once the key is a day old", n)
 	}
 }

@@ -28,6 +28,20 @@ func (p params) int64(name string) (v int64, ok bool, err *apiError) {
 	return v, true, nil
 }
 
+// limit is a list's page size: 10 unless given, at most 100.
+func (p params) limit() (int64, *apiError) {
+	limit, given, err := p.int64("limit")
+	switch {
+	case err != nil:
+		return 0, err
+	case !given:
+		return 10, nil
+	case limit < 1 || limit > 100:
+		return 0, invalid("limit", "This value must be between 1 and 100 (it currently is %d).", limit)
+	}
+	return limit, nil
+}
+
 func (p params) bool(name string) (bool, *apiError) {
 	switch p.str(name) {
 	case "", "false":
@@ -113,7 +127,7 @@ func (p params) onlyKnown(known ...string) *apiError {
 			top = k[:i]
 		}
 		if !allowed[top] {
-			return errorf(400, typeInvalidRequest, "parameter_unknown", k, "Received unknown parameter: %s", k)
+			return refusedBeforeExecution(errorf(400, typeInvalidRequest, "parameter_unknown", k, "Received unknown parameter: %s", k))
 		}
 	}
 	return nil

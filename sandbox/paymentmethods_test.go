@@ -210,3 +210,66 @@ func TestSetupFutureUsageSavesTheMethod(t *testing.T) {
 		t.Fatalf("method not saved on the customer: %+v", got.Customer)
 	}
 }
+
+// setup_future_usage=on_session with a customer saves the card on the
+// customer once the intent authorizes, 3-D Secure included; a declined
+// intent saves nothing.
+func TestSetupFutureUsageOnSession(t *testing.T) {
+	cases := []struct {
+		name, pm  string
+		authorize func(e *env, id string) error
+		wantSaved bool
+	}{
+		{"authorized", "4242424242424242", nil, true},
+		{"after 3-D Secure", "4000002760003184", func(e *env, id string) error { return e.sb.Authenticate(id, true) }, true},
+		{"declined", "4000000000000341", nil, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, sandbox.Options{})
+			cus, err := e.sc.Customers.New(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pm := createCard(t, e, tc.pm)
+			p := authorizeParams("ord_sfu_on", pm.ID, 1000)
+			p.Customer = stripe.String(cus.ID)
+			p.SetupFutureUsage = stripe.String("on_session")
+			pi, err := e.sc.PaymentIntents.New(p)
+			if err == nil && tc.authorize != nil {
+				if saved := e.pmCustomer(t, pm.ID); saved != "" {
+					t.Fatal("saved before the buyer authenticated")
+				}
+				err = tc.authorize(e, pi.ID)
+			}
+			if (err == nil) != tc.wantSaved {
+				t.Fatalf("authorize: %v", err)
+			}
+			saved := e.pmCustomer(t, pm.ID)
+			if tc.wantSaved && saved != cus.ID || !tc.wantSaved && saved != "" {
+				t.Fatalf("method customer %q, want saved=%v on %s", saved, tc.wantSaved, cus.ID)
+			}
+			if !tc.wantSaved {
+				return
+			}
+			// Saved: the same card pays again for that customer.
+			again := authorizeParams("ord_sfu_on_2", pm.ID, 1000)
+			again.Customer = stripe.String(cus.ID)
+			if _, err := e.sc.PaymentIntents.New(again); err != nil {
+				t.Fatalf("the saved card did not pay again: %v", err)
+			}
+		})
+	}
+}
+
+func (e *env) pmCustomer(t *testing.T, id string) string {
+	t.Helper()
+	got, err := e.sc.PaymentMethods.Get(id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Customer == nil {
+		return ""
+	}
+	return got.Customer.ID
+}

@@ -25,15 +25,9 @@ func (s *Server) searchIntents(c *call) (int, any) {
 		return result(0, nil, invalid("query",
 			"The sandbox supports only queries of the form metadata['key']:'value'; got %q.", q))
 	}
-	limit, given, err := p.int64("limit")
+	limit, err := p.limit()
 	if err != nil {
 		return result(0, nil, err)
-	}
-	if !given {
-		limit = 10
-	}
-	if limit < 1 || limit > 100 {
-		return result(0, nil, invalid("limit", "This value must be between 1 and 100 (it currently is %d).", limit))
 	}
 
 	cutoff := s.now().Add(-s.faults.searchLag())

@@ -40,6 +40,7 @@ type Server struct {
 	paymentMethods map[string]*paymentMethod
 	customers      map[string]*customer
 	refunds        map[string]*refund
+	disputes       map[string]*dispute
 	idem           map[string]*idemEntry
 	claims         int // idempotency keys claimed, to prune now and then
 	events         []*event
@@ -67,6 +68,7 @@ func New(opts Options) *Server {
 		paymentMethods: map[string]*paymentMethod{},
 		customers:      map[string]*customer{},
 		refunds:        map[string]*refund{},
+		disputes:       map[string]*dispute{},
 		idem:           map[string]*idemEntry{},
 	}
 	s.hooks = newWebhookSender(opts.WebhookURL, opts.WebhookSecret, logger)
@@ -123,7 +125,9 @@ func (s *Server) stripeRoutes() []route {
 		r("POST", "/v1/customers/{id}", s.updateCustomer),
 		r("DELETE", "/v1/customers/{id}", s.deleteCustomer),
 		r("POST", "/v1/refunds", s.createRefund),
+		r("GET", "/v1/refunds", s.listRefunds),
 		r("GET", "/v1/refunds/{id}", s.getRefund),
+		r("GET", "/v1/disputes/{id}", s.getDispute),
 		r("GET", "/v1/events/{id}", s.getEvent),
 	}
 }
@@ -245,14 +249,37 @@ func (s *Server) serveStripe(w http.ResponseWriter, r *http.Request, reqID strin
 		return
 	}
 
-	status, raw := s.run(handle, c)
+	cached := cachedNone
+	if claim != nil {
+		cached = s.faults.takeCached(r.URL.Path)
+	}
+	var status int
+	var raw []byte
+	refused := false
+	if cached == cachedBefore {
+		s.log.Info("sandbox: failing after execution began, answer kept under the key", "path", r.URL.Path, "request_id", reqID)
+		status, raw = http.StatusInternalServerError, encode(internalError())
+	} else {
+		status, raw, refused = s.run(handle, c)
+		if cached == cachedAfterWork {
+			s.log.Info("sandbox: failing after the work, answer kept under the key", "path", r.URL.Path, "request_id", reqID)
+			status, raw = http.StatusInternalServerError, encode(internalError())
+		}
+	}
 	finished = true
 
 	failAfter := r.Method == http.MethodPost && s.faults.takeFailAfter(r.URL.Path)
-	// A 5xx the handler produced is not remembered, so the key can be retried;
-	// a response lost after the work was done is remembered, exactly as Stripe
-	// remembers a committed request whose answer never reached the client.
-	s.finishIdempotency(claim, status, raw)
+	// As at Stripe, once execution began the answer is kept under the key,
+	// a 5xx included, and replayed for 24 hours; a request refused before
+	// execution (invalid or unknown parameters) keeps nothing, so the key
+	// can be used again. A response lost after the work is kept as it was,
+	// exactly as Stripe keeps a committed request whose answer never reached
+	// the client.
+	if refused {
+		s.releaseIdempotency(claim)
+	} else {
+		s.finishIdempotency(claim, status, raw)
+	}
 	if failAfter {
 		s.log.Info("sandbox: answering 500 after doing the work", "path", r.URL.Path, "request_id", reqID)
 		writeResponse(w, http.StatusInternalServerError, internalError())
@@ -261,11 +288,17 @@ func (s *Server) serveStripe(w http.ResponseWriter, r *http.Request, reqID strin
 	writeRaw(w, status, raw)
 }
 
-func (s *Server) run(handle handlerFunc, c *call) (int, []byte) {
+// run executes a handler; refused reports an error raised before any
+// execution (a parameter Stripe's validation rejects), which keeps no
+// idempotent answer.
+func (s *Server) run(handle handlerFunc, c *call) (status int, body []byte, refused bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	status, body := handle(c)
-	return status, encode(body)
+	status, v := handle(c)
+	if e, ok := v.(*apiError); ok {
+		refused = e.refused
+	}
+	return status, encode(v), refused
 }
 
 // sleepLatency waits out the configured latency; false means the client went away.

@@ -86,7 +86,7 @@ func TestWebhooks(t *testing.T) {
 			if _, err := e.sc.Refunds.New(&stripe.RefundParams{PaymentIntent: stripe.String(pi.ID), Amount: stripe.Int64(400)}); err != nil {
 				t.Fatal(err)
 			}
-		}, []stripe.EventType{"payment_intent.amount_capturable_updated", "payment_intent.succeeded", "charge.refunded"}},
+		}, []stripe.EventType{"payment_intent.amount_capturable_updated", "payment_intent.succeeded", "charge.refunded", "refund.created"}},
 		{"cancel", func(t *testing.T, e *env) {
 			pi := e.authorize(t, "ord_w", "pm_card_visa", 1000)
 			if err := cancel(e, pi.ID); err != nil {
@@ -124,6 +124,10 @@ func TestWebhooks(t *testing.T) {
 				case "charge":
 					if ev.Data.Object["amount_refunded"] != float64(400) {
 						t.Fatalf("charge.refunded shows amount_refunded %v", ev.Data.Object["amount_refunded"])
+					}
+				case "refund":
+					if ev.Data.Object["amount"] != float64(400) || ev.Data.Object["status"] != "succeeded" {
+						t.Fatalf("refund.created shows %v", ev.Data.Object)
 					}
 				default:
 					t.Fatalf("event object %v", ev.Data.Object["object"])

@@ -36,6 +36,8 @@ type merchantAuditRow struct {
 	KeyID      string    `gorm:"size:32"`
 	Detail     string    `gorm:"size:500"`
 	CreatedAt  time.Time `gorm:"not null;index:idx_merchant_audit_merchant,priority:2"`
+	// Announced: the merchant's webhook was told (or had no address then).
+	Announced bool `gorm:"not null;default:false"`
 }
 
 func (merchantAuditRow) TableName() string { return "merchant_audit_events" }
@@ -240,10 +242,32 @@ func (s *Store) MerchantAuditEvents(ctx context.Context, merchantID string) ([]m
 		Order("created_at DESC").Order("id DESC").Limit(maxListLimit).Find(&rows).Error; err != nil {
 		return nil, dbError("merchant audit", "merchant", err)
 	}
+	return auditEvents(rows), nil
+}
+
+// UnannouncedMerchantAudit lists the merchant's audit events its webhook has
+// not been told of yet, oldest first.
+func (s *Store) UnannouncedMerchantAudit(ctx context.Context, merchantID string) ([]models.MerchantAuditEvent, error) {
+	var rows []merchantAuditRow
+	if err := s.db.WithContext(ctx).Where("merchant_id = ? AND announced = ?", merchantID, false).
+		Order("created_at ASC").Order("id ASC").Limit(maxListLimit).Find(&rows).Error; err != nil {
+		return nil, dbError("unannounced merchant audit", "merchant", err)
+	}
+	return auditEvents(rows), nil
+}
+
+// MarkMerchantAuditAnnounced records that the merchant was told of the event.
+func (s *Store) MarkMerchantAuditAnnounced(ctx context.Context, merchantID, eventID string) error {
+	err := s.db.WithContext(ctx).Model(&merchantAuditRow{}).
+		Where("id = ? AND merchant_id = ?", eventID, merchantID).Update("announced", true).Error
+	return dbError("mark merchant audit announced", "merchant", err)
+}
+
+func auditEvents(rows []merchantAuditRow) []models.MerchantAuditEvent {
 	out := make([]models.MerchantAuditEvent, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, models.MerchantAuditEvent{ID: r.ID, Type: r.Type, Actor: r.Actor, ActorKeyID: r.ActorKeyID,
 			KeyID: r.KeyID, Detail: r.Detail, CreatedAt: r.CreatedAt.UTC()})
 	}
-	return out, nil
+	return out
 }

@@ -96,9 +96,23 @@ func (s *Store) ReserveRefund(ctx context.Context, r models.NewRefund) (models.R
 	return out, order, nil
 }
 
-// FinishRefund records Stripe's answer to a reserved refund. A refused refund
-// stops counting against the captured amount. Finishing twice does nothing.
+// FinishRefund records Stripe's final answer to a reserved refund: succeeded,
+// or refused (it stops counting against the captured amount).
 func (s *Store) FinishRefund(ctx context.Context, orderID, key, stripeRefundID string, succeeded bool) (models.Refund, models.Order, error) {
+	status := models.RefundSucceeded
+	if !succeeded {
+		status = models.RefundFailed
+	}
+	return s.RecordStripeRefund(ctx, orderID, key, stripeRefundID, status)
+}
+
+// RecordStripeRefund records where a reserved refund is at Stripe. A refund
+// moves only forward: pending → succeeded → failed (Stripe lets a card
+// refund fail after it succeeded), and a failed one is final; anything else
+// changes nothing, so late or repeated answers are harmless. A failed refund
+// stops counting against the captured amount. The Stripe refund id is kept
+// from the first answer that names one.
+func (s *Store) RecordStripeRefund(ctx context.Context, orderID, key, stripeRefundID string, status models.RefundStatus) (models.Refund, models.Order, error) {
 	var out models.Refund
 	var order models.Order
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -111,25 +125,8 @@ func (s *Store) FinishRefund(ctx context.Context, orderID, key, stripeRefundID s
 		if err := tx.Where("order_id = ? AND request_key = ?", orderID, key).Take(&rf).Error; err != nil {
 			return err
 		}
-		if rf.Status == string(models.RefundPending) {
-			t := now()
-			status, detail := models.RefundSucceeded, fmt.Sprintf("refund of %d %s done", rf.AmountMinor, row.Currency)
-			if !succeeded {
-				status, detail = models.RefundFailed, fmt.Sprintf("refund of %d %s refused by the payment service", rf.AmountMinor, row.Currency)
-				if err := tx.Model(&orderRow{}).Where("id = ?", orderID).Updates(map[string]any{
-					"refunded_minor": gorm.Expr("refunded_minor - ?", rf.AmountMinor), "updated_at": t,
-				}).Error; err != nil {
-					return err
-				}
-			}
-			rf.Status, rf.StripeRefundID, rf.UpdatedAt = string(status), stripeRefundID, t
-			if err := tx.Model(&refundRow{}).Where("order_id = ? AND request_key = ?", orderID, key).
-				Updates(map[string]any{"status": rf.Status, "stripe_refund_id": stripeRefundID, "updated_at": t}).Error; err != nil {
-				return err
-			}
-			if err := addNote(tx, row, models.ActorSystem, detail, t); err != nil {
-				return err
-			}
+		if err := recordRefundStatus(tx, row, &rf, stripeRefundID, status); err != nil {
+			return err
 		}
 		out = refundFromRow(rf, row.Currency)
 		var err error
@@ -137,9 +134,66 @@ func (s *Store) FinishRefund(ctx context.Context, orderID, key, stripeRefundID s
 		return err
 	})
 	if err != nil {
-		return models.Refund{}, models.Order{}, dbError("finish refund", "refund", err)
+		return models.Refund{}, models.Order{}, dbError("record refund", "refund", err)
 	}
 	return out, order, nil
+}
+
+// RecordStripeRefundByID is RecordStripeRefund for a refund known by its
+// Stripe id (a Stripe webhook about it). A refund the ledger has not linked
+// to that id is not found.
+func (s *Store) RecordStripeRefundByID(ctx context.Context, orderID, stripeRefundID string, status models.RefundStatus) (models.Refund, models.Order, error) {
+	if stripeRefundID == "" {
+		return models.Refund{}, models.Order{}, models.NotFound("refund")
+	}
+	var rf refundRow
+	err := s.db.WithContext(ctx).Where("order_id = ? AND stripe_refund_id = ?", orderID, stripeRefundID).Take(&rf).Error
+	if err != nil {
+		return models.Refund{}, models.Order{}, dbError("refund by stripe id", "refund", err)
+	}
+	return s.RecordStripeRefund(ctx, orderID, rf.RequestKey, stripeRefundID, status)
+}
+
+// refundRank orders refund statuses: a refund only moves up.
+var refundRank = map[string]int{string(models.RefundPending): 0, string(models.RefundSucceeded): 1, string(models.RefundFailed): 2}
+
+func recordRefundStatus(tx *gorm.DB, row orderRow, rf *refundRow, stripeRefundID string, status models.RefundStatus) error {
+	next, ok := refundRank[string(status)]
+	if !ok {
+		return models.Invalid("invalid_refund_status", "unknown refund status %q", status)
+	}
+	moves := next > refundRank[rf.Status]
+	linked := rf.StripeRefundID == "" && stripeRefundID != ""
+	if !moves && !linked {
+		return nil
+	}
+	t := now()
+	updates := map[string]any{"updated_at": t}
+	if linked {
+		rf.StripeRefundID = stripeRefundID
+		updates["stripe_refund_id"] = stripeRefundID
+	}
+	if moves {
+		detail := fmt.Sprintf("refund of %d %s done", rf.AmountMinor, row.Currency)
+		if status == models.RefundFailed {
+			detail = fmt.Sprintf("refund of %d %s failed at the payment service; the amount is no longer counted as refunded", rf.AmountMinor, row.Currency)
+			if rf.Status == string(models.RefundPending) && stripeRefundID == "" {
+				detail = fmt.Sprintf("refund of %d %s refused by the payment service", rf.AmountMinor, row.Currency)
+			}
+			if err := tx.Model(&orderRow{}).Where("id = ?", row.ID).Updates(map[string]any{
+				"refunded_minor": gorm.Expr("refunded_minor - ?", rf.AmountMinor), "updated_at": t,
+			}).Error; err != nil {
+				return err
+			}
+		}
+		rf.Status = string(status)
+		updates["status"] = rf.Status
+		if err := addNote(tx, row, models.ActorSystem, detail, t); err != nil {
+			return err
+		}
+	}
+	rf.UpdatedAt = t
+	return tx.Model(&refundRow{}).Where("order_id = ? AND request_key = ?", rf.OrderID, rf.RequestKey).Updates(updates).Error
 }
 
 // Refunds lists an order's refunds, oldest first.

@@ -150,3 +150,77 @@ func TestStripeEvents(t *testing.T) {
 		requireKind(t, s.AddOrderNote(ctx, "ord_missing", "stripe", "x"), models.KindNotFound, "")
 	})
 }
+
+// A refund at Stripe moves only forward — pending, succeeded, failed — and a
+// failure, even after success, stops counting its amount.
+func TestRecordStripeRefund(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := ctxT(t)
+		o := capturedOrder(t, s)
+		_, _, err := s.ReserveRefund(ctx, models.NewRefund{OrderID: o.ID, Key: "r-1", AmountMinor: 1000, Actor: "merchant:m"})
+		require.NoError(t, err)
+
+		_, _, err = s.RecordStripeRefundByID(ctx, o.ID, "re_1", models.RefundSucceeded)
+		requireKind(t, err, models.KindNotFound, "")
+		rf, after, err := s.RecordStripeRefund(ctx, o.ID, "r-1", "re_1", models.RefundPending)
+		require.NoError(t, err)
+		require.Equal(t, models.RefundPending, rf.Status)
+		require.Equal(t, "re_1", rf.StripeRefundID, "a pending refund is linked to Stripe's")
+		require.Equal(t, int64(1000), after.RefundedMinor)
+
+		steps := []struct {
+			status       models.RefundStatus
+			want         models.RefundStatus
+			wantRefunded int64
+		}{
+			{models.RefundSucceeded, models.RefundSucceeded, 1000},
+			{models.RefundPending, models.RefundSucceeded, 1000}, // late news changes nothing
+			{models.RefundFailed, models.RefundFailed, 0},
+			{models.RefundFailed, models.RefundFailed, 0},    // once
+			{models.RefundSucceeded, models.RefundFailed, 0}, // final
+		}
+		for i, st := range steps {
+			rf, after, err := s.RecordStripeRefundByID(ctx, o.ID, "re_1", st.status)
+			require.NoError(t, err, "step %d", i)
+			require.Equal(t, st.want, rf.Status, "step %d", i)
+			require.Equal(t, st.wantRefunded, after.RefundedMinor, "step %d", i)
+		}
+		_, _, err = s.RecordStripeRefund(ctx, o.ID, "r-1", "", "settled")
+		requireKind(t, err, models.KindInvalid, "invalid_refund_status")
+	})
+}
+
+// A dispute is open, then won (no longer disputed) or lost (still disputed);
+// a closed dispute is final.
+func TestRecordDispute(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := ctxT(t)
+		for _, tc := range []struct {
+			outcome      string
+			wantDisputed bool
+		}{{models.DisputeWon, false}, {models.DisputeLost, true}} {
+			o := capturedOrder(t, s)
+			before, err := s.OrderEvents(ctx, o.ID)
+			require.NoError(t, err)
+			steps := []struct {
+				status, wantStatus string
+				wantDisputed       bool
+			}{
+				{models.DisputeNeedsResponse, models.DisputeNeedsResponse, true},
+				{"under_review", "under_review", true},
+				{tc.outcome, tc.outcome, tc.wantDisputed},
+				{"under_review", tc.outcome, tc.wantDisputed}, // late news of a closed dispute
+			}
+			for i, st := range steps {
+				d, err := s.RecordDispute(ctx, o.ID, st.status, "dispute "+st.status)
+				require.NoError(t, err)
+				require.Equal(t, st.wantStatus, d.DisputeStatus, "%s step %d", tc.outcome, i)
+				require.Equal(t, st.wantDisputed, d.Disputed, "%s step %d", tc.outcome, i)
+				require.Equal(t, models.StatusAccepted, d.Status)
+			}
+			after, err := s.OrderEvents(ctx, o.ID)
+			require.NoError(t, err)
+			require.Len(t, after, len(before)+3, "one audit event per change")
+		}
+	})
+}

@@ -50,6 +50,7 @@ type orderRow struct {
 	CapturedMinor   int64  `gorm:"not null"`
 	RefundedMinor   int64  `gorm:"not null"`
 	Disputed        bool   `gorm:"not null;default:false"`
+	DisputeStatus   string `gorm:"size:32;not null;default:''"`
 	// ShippingAddress holds the address sealed by addressCodec; it is opaque
 	// text so that sealing can become encryption without a schema change.
 	ShippingAddress string    `gorm:"type:text;not null"`

@@ -141,6 +141,14 @@ func (s *Store) OrderIDByPaymentIntent(ctx context.Context, intentID string) (st
 // MarkDisputed flags an order whose payment the buyer's bank disputes, with
 // an audit event. Marking it again changes nothing.
 func (s *Store) MarkDisputed(ctx context.Context, orderID, detail string) (models.Order, error) {
+	return s.RecordDispute(ctx, orderID, models.DisputeNeedsResponse, detail)
+}
+
+// RecordDispute records where the order's dispute is at Stripe, with an
+// audit event when that changes: the order stays disputed while the dispute
+// is open and once it is lost, and is no longer disputed once it is won. A
+// closed dispute is final, so late news of it changes nothing.
+func (s *Store) RecordDispute(ctx context.Context, orderID, status, detail string) (models.Order, error) {
 	var out models.Order
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var row orderRow
@@ -148,10 +156,16 @@ func (s *Store) MarkDisputed(ctx context.Context, orderID, detail string) (model
 			Where("id = ?", orderID).Take(&row).Error; err != nil {
 			return err
 		}
-		if !row.Disputed {
+		// Rows from before dispute statuses were kept: disputed means open.
+		current := row.DisputeStatus
+		if current == "" && row.Disputed {
+			current = models.DisputeNeedsResponse
+		}
+		if current != status && !models.DisputeClosed(current) {
 			t := now()
-			if err := tx.Model(&orderRow{}).Where("id = ?", orderID).
-				Updates(map[string]any{"disputed": true, "updated_at": t}).Error; err != nil {
+			if err := tx.Model(&orderRow{}).Where("id = ?", orderID).Updates(map[string]any{
+				"disputed": models.DisputeHoldsMoney(status), "dispute_status": status, "updated_at": t,
+			}).Error; err != nil {
 				return err
 			}
 			if err := addNote(tx, row, "stripe", detail, t); err != nil {
@@ -163,7 +177,7 @@ func (s *Store) MarkDisputed(ctx context.Context, orderID, detail string) (model
 		return err
 	})
 	if err != nil {
-		return models.Order{}, dbError("mark disputed", "order", err)
+		return models.Order{}, dbError("record dispute", "order", err)
 	}
 	return out, nil
 }

@@ -73,4 +73,5 @@ func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(workflows.MerchantEventWorkflow, workflow.RegisterOptions{Name: workflows.MerchantEventWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.ProfileErasureWorkflow, workflow.RegisterOptions{Name: workflows.ProfileErasureWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.ProfileCardWorkflow, workflow.RegisterOptions{Name: workflows.ProfileCardWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.AccountEventsWorkflow, workflow.RegisterOptions{Name: workflows.AccountEventsWorkflowName})
 }

@@ -39,7 +39,7 @@ func (s lostIntentStripe) FindIntentByOrder(_ context.Context, orderID string) (
 	return *s.h.lost, true, nil
 }
 
-func (s lostIntentStripe) Cancel(_ context.Context, orderID, intentID string) (payments.Intent, error) {
+func (s lostIntentStripe) Cancel(_ context.Context, orderID, intentID string, _ int32) (payments.Intent, error) {
 	s.h.call("Void:" + intentID)
 	s.h.mu.Lock()
 	defer s.h.mu.Unlock()

@@ -104,3 +104,20 @@ var notifyOptions = workflow.ActivityOptions{
 		MaximumInterval:    time.Hour,
 	},
 }
+
+// notifyOptionsFor is notifyOptions with the input's first retry interval,
+// if it sets one. Only the first interval changes: the three-day budget and
+// the hourly cap stay.
+func notifyOptionsFor(in PurchaseInput) workflow.ActivityOptions {
+	return notifyOptionsWithInterval(in.NotifyRetryInterval)
+}
+
+func notifyOptionsWithInterval(d time.Duration) workflow.ActivityOptions {
+	o := notifyOptions
+	if d > 0 {
+		rp := *o.RetryPolicy
+		rp.InitialInterval = d
+		o.RetryPolicy = &rp
+	}
+	return o
+}

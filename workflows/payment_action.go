@@ -48,8 +48,8 @@ func (p *purchase) awaitPaymentAction(ctx workflow.Context) error {
 			return nil // the buyer cancelled meanwhile
 		}
 		p.nudges = nil
-		io := disconnected(ctx)
-		settled := p.decidePayment(io, p.readIntent(io), timedOut)
+		dctx := detached(ctx)
+		settled := p.decidePayment(dctx, p.readIntent(dctx), timedOut)
 		p.lock.Unlock()
 		if settled {
 			return nil

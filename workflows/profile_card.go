@@ -1,8 +1,6 @@
 package workflows
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -27,12 +25,7 @@ const (
 // hashed so the id carries no personal data and a retry of the request finds
 // the same workflow.
 func ProfileCardWorkflowID(buyerID, requestKey string) string {
-	return "profile-card-" + shortHash(buyerID) + "-" + shortHash(requestKey)
-}
-
-func shortHash(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:10])
+	return "profile-card-" + models.TextID(buyerID) + "-" + models.TextID(requestKey)
 }
 
 // ProfileCardInput is what a card change needs: the profile as the API read
@@ -94,11 +87,11 @@ func ProfileCardWorkflow(ctx workflow.Context, in ProfileCardInput) (ProfileCard
 		return ProfileCardResult{}, err
 	}
 	c := cardChange{in: in, key: workflow.GetInfo(ctx).WorkflowExecution.ID}
-	io := disconnected(ctx)
+	steps := detached(ctx)
 	var undo func(workflow.Context) error
-	res, undo = c.replace(io)
+	res, undo = c.replace(steps)
 	done = true
-	dctx := workflow.WithActivityOptions(io, detachOptions)
+	dctx := workflow.WithActivityOptions(steps, detachOptions)
 	switch {
 	case res.Err() != nil:
 		// The old card stays the profile's card: only what was done for
@@ -114,7 +107,7 @@ func ProfileCardWorkflow(ctx workflow.Context, in ProfileCardInput) (ProfileCard
 			workflow.GetLogger(ctx).Error("Detaching the replaced card failed", "error", err)
 		}
 	}
-	_ = workflow.Await(io, func() bool { return workflow.AllHandlersFinished(io) })
+	_ = workflow.Await(steps, func() bool { return workflow.AllHandlersFinished(steps) })
 	return res, nil
 }
 
@@ -156,7 +149,7 @@ func (c cardChange) replace(ctx workflow.Context) (ProfileCardResult, func(workf
 			return workflow.ExecuteActivity(ctx, acts.DetachSavedCard, c.in.ProfileID, c.in.PaymentMethod).Get(ctx, nil)
 		}
 	}
-	err := storeWriteOnce(ctx, acts.ReplaceProfileCard, models.CardChange{
+	err := writeOnce(ctx, acts.ReplaceProfileCard, models.CardChange{
 		BuyerID:            c.in.BuyerID,
 		OldPaymentMethodID: c.in.OldPaymentMethodID,
 		StripeCustomerID:   customer,
@@ -177,9 +170,9 @@ func (c cardChange) replace(ctx workflow.Context) (ProfileCardResult, func(workf
 	return ProfileCardResult{Card: card, CustomerID: customer}, nil
 }
 
-// storeWriteOnce runs a short store write as a local activity; the buyer is
+// writeOnce runs a short store write as a local activity; the buyer is
 // waiting, so its bounded attempts are all it gets.
-func storeWriteOnce(ctx workflow.Context, activity any, args ...any) error {
+func writeOnce(ctx workflow.Context, activity any, args ...any) error {
 	return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localStoreOptions), activity, args...).Get(ctx, nil)
 }
 

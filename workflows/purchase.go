@@ -172,7 +172,7 @@ func (p *purchase) awaitShipment(ctx workflow.Context) error {
 	if p.order.Status != models.StatusAccepted {
 		return nil // a handler holding the lock decided first
 	}
-	p.end(disconnected(ctx), models.StatusCancelled, models.ActorSystem, "ship_by_expired", "the merchant did not ship in time; the buyer was refunded")
+	p.end(detached(ctx), models.StatusCancelled, models.ActorSystem, "ship_by_expired", "the merchant did not ship in time; the buyer was refunded")
 	p.notify(ctx, EventOrderCancelled)
 	return nil
 }
@@ -197,7 +197,7 @@ func (p *purchase) awaitDelivery(ctx workflow.Context) error {
 	if p.order.Status != models.StatusShipped {
 		return nil
 	}
-	p.record(disconnected(ctx), models.StatusChange{To: models.StatusDelivered, Actor: models.ActorSystem,
+	p.record(detached(ctx), models.StatusChange{To: models.StatusDelivered, Actor: models.ActorSystem,
 		Detail: "completed automatically after shipping"})
 	p.notify(ctx, EventOrderDelivered)
 	return nil
@@ -218,9 +218,9 @@ func (p *purchase) terminal() bool { return p.order.Status.Terminal() }
 // knows what to undo (an authorization cut off mid-call would leave a hold
 // we cannot name).
 func (p *purchase) pay(ctx workflow.Context) error {
-	io := disconnected(ctx)
+	dctx := detached(ctx)
 	var o models.Order
-	err := p.writeWithFallback(io, purchaseStoreOptions, &o, acts.ValidateOrder,
+	err := p.writeWithFallback(dctx, purchaseStoreOptions, &o, acts.ValidateOrder,
 		activities.ValidateInput{
 			OrderID: p.in.OrderID, BuyerID: p.in.BuyerID, ProductID: p.in.ProductID, Quantity: p.in.Quantity,
 			Shipping: p.in.Shipping, PaymentMethod: p.in.PaymentMethod,
@@ -230,7 +230,7 @@ func (p *purchase) pay(ctx workflow.Context) error {
 			p.refuse(ctx, e)
 			return nil
 		}
-		p.giveUp(io, err)
+		p.giveUp(dctx, err)
 		return nil
 	}
 	p.order = o
@@ -239,20 +239,20 @@ func (p *purchase) pay(ctx workflow.Context) error {
 		return err
 	}
 
-	err = p.writeWithFallback(io, purchaseStoreOptions, nil, acts.ReserveStock, o.ID, o.ProductID, o.Quantity)
+	err = p.writeWithFallback(dctx, purchaseStoreOptions, nil, acts.ReserveStock, o.ID, o.ProductID, o.Quantity)
 	if err != nil {
 		e := domainError(err)
 		if e == nil {
 			// An attempt that timed out may still have reserved: the
 			// release that giving up runs is a no-op otherwise.
 			p.saga.add(stepStock, p.releaseStock)
-			p.giveUp(io, err)
+			p.giveUp(dctx, err)
 			return nil
 		}
 		if e.Kind == models.KindSoldOut {
-			p.end(io, models.StatusSoldOut, models.ActorSystem, "sold_out", "not enough stock left")
+			p.end(dctx, models.StatusSoldOut, models.ActorSystem, "sold_out", "not enough stock left")
 		} else {
-			p.end(io, models.StatusInvalid, models.ActorSystem, e.Code, e.Message)
+			p.end(dctx, models.StatusInvalid, models.ActorSystem, e.Code, e.Message)
 		}
 		return nil
 	}
@@ -261,35 +261,37 @@ func (p *purchase) pay(ctx workflow.Context) error {
 		return err
 	}
 
-	paymentMethod, customer := p.paymentSource(io)
+	paymentMethod, customer := p.paymentSource(dctx)
 	var intent payments.Intent
-	err = workflow.ExecuteActivity(workflow.WithActivityOptions(io, authorizeOptionsFor(p.in)), acts.AuthorizePayment,
+	err = workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, authorizeOptionsFor(p.in)), acts.AuthorizePayment,
 		payments.AuthorizeRequest{
 			OrderID:       o.ID,
 			Amount:        o.Amount(),
 			PaymentMethod: paymentMethod,
 			Customer:      customer,
 			Description:   o.ProductTitle,
-		}).Get(io, &intent)
+			SaveCard:      p.savedCard != nil,
+		}).Get(dctx, &intent)
 	if err != nil {
 		code, msg := "payment_unavailable", "the payment service did not answer; nothing was charged"
 		if e := domainError(err); e != nil {
 			code, msg = e.Code, e.Message
 		} else {
-			p.authorizationUnknown(io)
+			p.authorizationUnknown(dctx)
 		}
-		p.end(io, models.StatusPaymentFailed, models.ActorSystem, code, msg)
+		p.end(dctx, models.StatusPaymentFailed, models.ActorSystem, code, msg)
 		return nil
 	}
 	p.intentID = intent.ID
+	p.keepSavedCard(intent)
 	switch intent.Status {
 	case payments.IntentRequiresCapture:
 		p.saga.add(stepVoid, p.voidAuthorization)
-		p.record(io, models.StatusChange{To: models.StatusAuthorized, Actor: models.ActorSystem, PaymentIntentID: intent.ID})
+		p.record(dctx, models.StatusChange{To: models.StatusAuthorized, Actor: models.ActorSystem, PaymentIntentID: intent.ID})
 		p.settle("")
 	case payments.IntentRequiresAction:
 		p.saga.add(stepVoid, p.voidAuthorization)
-		p.record(io, models.StatusChange{To: models.StatusRequiresAction, Actor: models.ActorSystem,
+		p.record(dctx, models.StatusChange{To: models.StatusRequiresAction, Actor: models.ActorSystem,
 			PaymentIntentID: intent.ID, Detail: "waiting for 3-D Secure"})
 		p.settle("complete 3-D Secure to finish the payment")
 		p.paid.ClientSecret = intent.ClientSecret
@@ -302,7 +304,7 @@ func (p *purchase) pay(ctx workflow.Context) error {
 		if code == "" {
 			code = "card_declined"
 		}
-		p.end(io, models.StatusPaymentFailed, models.ActorSystem, code, "the card was not authorized")
+		p.end(dctx, models.StatusPaymentFailed, models.ActorSystem, code, "the card was not authorized")
 	}
 	return nil
 }
@@ -329,7 +331,7 @@ func (p *purchase) awaitMerchant(ctx workflow.Context) error {
 	if p.order.Status != models.StatusAuthorized {
 		return nil // a handler holding the lock decided first
 	}
-	p.end(disconnected(ctx), models.StatusExpired, models.ActorSystem, "accept_timeout", "the merchant did not accept in time")
+	p.end(detached(ctx), models.StatusExpired, models.ActorSystem, "accept_timeout", "the merchant did not accept in time")
 	p.notify(ctx, EventOrderExpired)
 	return nil
 }
@@ -349,7 +351,7 @@ func (p *purchase) acceptTimeout() time.Duration {
 // undo what was done if the order may still be cancelled. Once shipped the
 // goods are gone, so nothing is undone.
 func (p *purchase) cancelled(ctx workflow.Context) {
-	dctx := disconnected(ctx)
+	dctx := detached(ctx)
 	if err := p.lock.Lock(dctx); err != nil {
 		return
 	}
@@ -369,7 +371,7 @@ func (p *purchase) cancelled(ctx workflow.Context) {
 // (or for an operator to settle an order that needs attention), for the
 // merchant's events to leave and for running handlers, so none is cut off.
 func (p *purchase) finish(ctx workflow.Context) {
-	dctx := disconnected(ctx)
+	dctx := detached(ctx)
 	_ = workflow.Await(dctx, func() bool {
 		return p.givingBack == 0 && p.attention == nil && p.outbox.idle() && workflow.AllHandlersFinished(dctx)
 	})
@@ -400,7 +402,7 @@ func (p *purchase) end(ctx workflow.Context, to models.OrderStatus, actor, code,
 // store write that buyers of the same product are waiting on), every other
 // step in parallel in the background.
 func (p *purchase) compensate(ctx workflow.Context) {
-	dctx := disconnected(ctx)
+	dctx := detached(ctx)
 	steps := p.saga.take()
 	for _, c := range steps {
 		if c.step == stepStock {
@@ -473,7 +475,7 @@ func (p *purchase) settle(message string) {
 func (p *purchase) record(ctx workflow.Context, c models.StatusChange) {
 	c.OrderID = p.order.ID
 	var o models.Order
-	if err := p.storeWrite(ctx, &o, acts.RecordStatus, c); err != nil {
+	if err := p.writeDurably(ctx, &o, acts.RecordStatus, c); err != nil {
 		p.logger.Error("Recording status failed; the read model lags the workflow", "To", c.To, "error", err)
 		p.order = applyChange(p.order, c)
 	} else {
@@ -482,9 +484,9 @@ func (p *purchase) record(ctx workflow.Context, c models.StatusChange) {
 	p.upsertStatus(ctx)
 }
 
-// storeWrite is writeWithFallback for writes that must never be lost (a
+// writeDurably is writeWithFallback for writes that must never be lost (a
 // status record, a stock release): their durable retries last a week.
-func (p *purchase) storeWrite(ctx workflow.Context, result any, activity any, args ...any) error {
+func (p *purchase) writeDurably(ctx workflow.Context, result any, activity any, args ...any) error {
 	return p.writeWithFallback(ctx, durableStoreOptions, result, activity, args...)
 }
 
@@ -541,7 +543,7 @@ func applyChange(o models.Order, c models.StatusChange) models.Order {
 // Compensations.
 
 func (p *purchase) releaseStock(ctx workflow.Context) error {
-	return p.storeWrite(ctx, nil, acts.ReleaseStock, p.order.ID)
+	return p.writeDurably(ctx, nil, acts.ReleaseStock, p.order.ID)
 }
 
 func (p *purchase) voidAuthorization(ctx workflow.Context) error {
@@ -621,7 +623,10 @@ func domainError(err error) *models.Error {
 	return nil
 }
 
-func disconnected(ctx workflow.Context) workflow.Context {
+// detached is a context that outlives the cancellation of ctx: what it runs
+// (compensations, records of an ending) finishes even when the workflow is
+// being cancelled.
+func detached(ctx workflow.Context) workflow.Context {
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	return dctx
 }

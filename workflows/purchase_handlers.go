@@ -89,13 +89,13 @@ func (p *purchase) accept(ctx workflow.Context, in AcceptInput) (models.Order, e
 	if done, err := p.admit(models.StatusAccepted); done || err != nil {
 		return p.order, failures.ToTemporal(err)
 	}
-	io := disconnected(ctx)
+	dctx := detached(ctx)
 	var intent payments.Intent
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(io, captureOptions), acts.CapturePayment,
-		p.order.ID, p.intentID).Get(io, &intent)
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, captureOptions), acts.CapturePayment,
+		p.order.ID, p.intentID).Get(dctx, &intent)
 	if err != nil {
 		p.logger.Error("Capture failed", "error", err)
-		p.end(io, models.StatusPaymentFailed, models.ActorSystem, "capture_failed", "the payment could not be captured")
+		p.end(dctx, models.StatusPaymentFailed, models.ActorSystem, "capture_failed", "the payment could not be captured")
 		p.notify(ctx, EventOrderPaymentFailed)
 		return p.order, failures.ToTemporal(models.Errorf(models.KindPaymentDeclined, "capture_failed",
 			"the payment could not be captured; the order was cancelled"))
@@ -105,7 +105,7 @@ func (p *purchase) accept(ctx workflow.Context, in AcceptInput) (models.Order, e
 	if captured == 0 {
 		captured = p.order.AmountMinor
 	}
-	p.record(io, models.StatusChange{To: models.StatusAccepted, Actor: in.Actor, PaymentIntentID: p.intentID,
+	p.record(dctx, models.StatusChange{To: models.StatusAccepted, Actor: in.Actor, PaymentIntentID: p.intentID,
 		CapturedMinor: &captured})
 	return p.order, nil
 }
@@ -124,7 +124,7 @@ func (p *purchase) reject(ctx workflow.Context, in RejectInput) (models.Order, e
 	if done, err := p.admit(models.StatusRejected); done || err != nil {
 		return p.order, failures.ToTemporal(err)
 	}
-	p.end(disconnected(ctx), models.StatusRejected, in.Actor, "", in.Reason)
+	p.end(detached(ctx), models.StatusRejected, in.Actor, "", in.Reason)
 	return p.order, nil
 }
 
@@ -154,7 +154,7 @@ func (p *purchase) ship(ctx workflow.Context, in ShipInput) (models.Order, error
 	if done, err := p.admitShipment(in); done || err != nil {
 		return p.order, failures.ToTemporal(err)
 	}
-	p.record(disconnected(ctx), models.StatusChange{To: models.StatusShipped, Actor: in.Actor,
+	p.record(detached(ctx), models.StatusChange{To: models.StatusShipped, Actor: in.Actor,
 		Carrier: in.Carrier, TrackingNumber: in.TrackingNumber, TrackingURL: in.TrackingURL})
 	return p.order, nil
 }
@@ -172,7 +172,7 @@ func (p *purchase) deliver(ctx workflow.Context, in DeliverInput) (models.Order,
 	if done, err := p.admit(models.StatusDelivered); done || err != nil {
 		return p.order, failures.ToTemporal(err)
 	}
-	p.record(disconnected(ctx), models.StatusChange{To: models.StatusDelivered, Actor: in.Actor})
+	p.record(detached(ctx), models.StatusChange{To: models.StatusDelivered, Actor: in.Actor})
 	// Histories from before order.delivered existed must replay without it.
 	if workflow.GetVersion(ctx, changeNotifyDelivered, workflow.DefaultVersion, 1) == 1 {
 		p.notify(ctx, EventOrderDelivered)
@@ -195,7 +195,7 @@ func (p *purchase) cancel(ctx workflow.Context, in CancelInput) (models.Order, e
 	if done, err := p.admit(models.StatusCancelled); done || err != nil {
 		return p.order, failures.ToTemporal(err)
 	}
-	p.end(disconnected(ctx), models.StatusCancelled, in.Actor, "", in.Reason)
+	p.end(detached(ctx), models.StatusCancelled, in.Actor, "", in.Reason)
 	if p.merchantNotified {
 		p.notify(ctx, EventOrderCancelled)
 	}
@@ -232,11 +232,45 @@ func (p *purchase) resolve(ctx workflow.Context, in ResolveInput) (models.Order,
 	if in.Note != "" {
 		detail += ": " + in.Note
 	}
-	dctx := disconnected(ctx)
+	dctx := detached(ctx)
 	p.record(dctx, models.StatusChange{To: a.ending, Actor: in.Actor, Detail: detail,
 		FailureCode: a.failureCode, ClearFailureCode: a.failureCode == ""})
 	if in.Action == ResolveRetry {
 		p.giveBack(dctx, a.step)
 	}
 	return p.order, nil
+}
+
+// listenForRefunds cancels the order when a merchant refunded all of it
+// before shipping. A refund after shipping or a partial one changes nothing
+// here: the ledger already shows the refunded amount.
+func (p *purchase) listenForRefunds(ctx workflow.Context) {
+	ch := workflow.GetSignalChannel(ctx, SignalRefunded)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var s RefundedSignal
+			if !ch.Receive(ctx, &s) {
+				return
+			}
+			p.cancelRefunded(ctx, s)
+		}
+	})
+}
+
+func (p *purchase) cancelRefunded(ctx workflow.Context, s RefundedSignal) {
+	if err := p.lock.Lock(ctx); err != nil {
+		return
+	}
+	defer p.lock.Unlock()
+	if p.order.Status != models.StatusAccepted {
+		return
+	}
+	detail := "fully refunded before shipping"
+	if s.Reason != "" {
+		detail += ": " + s.Reason
+	}
+	p.end(detached(ctx), models.StatusCancelled, s.Actor, "refunded", detail)
+	if p.merchantNotified {
+		p.notify(ctx, EventOrderCancelled)
+	}
 }

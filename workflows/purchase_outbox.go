@@ -39,7 +39,7 @@ func (b *outbox) publish(ctx workflow.Context, p *purchase, eventType, ref strin
 		b.started = true
 		// Detached, so events of an order whose workflow is being cancelled
 		// still leave (the cancellation's order.cancelled among them).
-		workflow.Go(disconnected(ctx), func(ctx workflow.Context) { b.deliver(ctx, p) })
+		workflow.Go(detached(ctx), func(ctx workflow.Context) { b.deliver(ctx, p) })
 	}
 }
 

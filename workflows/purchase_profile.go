@@ -25,8 +25,8 @@ var prepareCardOptions = workflow.ActivityOptions{
 }
 
 // paymentSource decides what to authorize: a one-tap purchase uses the saved
-// customer and card; a first purchase that saves attaches the card to a new
-// customer first (Stripe will not attach a card already used without one);
+// customer and card; a first purchase that saves creates the customer first
+// and the authorization saves the card on it (setup_future_usage);
 // otherwise the card as given.
 func (p *purchase) paymentSource(ctx workflow.Context) (paymentMethod, customer string) {
 	if p.in.Customer != "" || !p.in.SaveDetails {
@@ -50,6 +50,15 @@ func (p *purchase) paymentSource(ctx workflow.Context) (paymentMethod, customer 
 	return saved.Card.ID, saved.CustomerID
 }
 
+// keepSavedCard takes the card as the authorization saved it on the new
+// customer: that is the payment method (and its brand and last digits) the
+// profile remembers.
+func (p *purchase) keepSavedCard(in payments.Intent) {
+	if p.savedCard != nil && in.Card != nil {
+		p.savedCard.Card = *in.Card
+	}
+}
+
 // discardUnusedCustomerChange versions the compensation of PrepareSavedCard.
 const discardUnusedCustomerChange = "discard-unused-customer"
 
@@ -63,7 +72,7 @@ func (p *purchase) discardSavedCustomer(ctx workflow.Context) error {
 // saveProfile remembers the buyer once the payment is authorized: the card
 // is proven good and the buyer already has their answer. A failure costs
 // only the convenience and is logged. It gets the local attempts only, not
-// storeWrite's durable days of retries: the merchant hears of the order and
+// writeDurably's durable days of retries: the merchant hears of the order and
 // the acceptance clock starts after it, inside the authorization's life.
 func (p *purchase) saveProfile(ctx workflow.Context) {
 	if p.savedCard == nil {
@@ -72,7 +81,7 @@ func (p *purchase) saveProfile(ctx workflow.Context) {
 	// The customer now backs the buyer's profile: later endings (reject,
 	// cancel, expiry) must not delete it.
 	p.saga.replace(savedCardStep, savedCardStep, func(workflow.Context) error { return nil })
-	err := storeWriteOnce(ctx, acts.SaveBuyerProfile, activities.SaveProfileInput{
+	err := writeOnce(ctx, acts.SaveBuyerProfile, activities.SaveProfileInput{
 		OrderID:  p.order.ID,
 		BuyerID:  p.order.BuyerID,
 		Shipping: p.order.Shipping,

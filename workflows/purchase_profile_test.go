@@ -69,6 +69,7 @@ func TestFirstPurchaseSavesProfileAfterAuthorization(t *testing.T) {
 	require.Len(t, spy.authorized, 1)
 	require.Equal(t, "pm_card_visa", spy.authorized[0].PaymentMethod)
 	require.Equal(t, "cus_1", spy.authorized[0].Customer)
+	require.True(t, spy.authorized[0].SaveCard, "the payment saves the card (setup_future_usage)")
 	require.Len(t, spy.saved, 1)
 	got := spy.saved[0]
 	require.Equal(t, in.OrderID, got.OrderID)

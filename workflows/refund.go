@@ -1,8 +1,6 @@
 package workflows
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -27,8 +25,7 @@ const codeAlreadyRefunded = "already_refunded"
 // RefundWorkflowID names the workflow of one refund request. The request key
 // is client text, so only its hash goes into the id.
 func RefundWorkflowID(orderID, key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return "refund-" + orderID + "-" + hex.EncodeToString(sum[:12])
+	return "refund-" + orderID + "-" + models.TextID(key)
 }
 
 // RefundInput starts a RefundWorkflow.
@@ -63,7 +60,7 @@ func RefundWorkflow(ctx workflow.Context, in RefundInput) (RefundResult, error) 
 	// that abandoned the activity between its retries would leave money
 	// counted as refunded that never was. A cancelled refund therefore runs
 	// to its end, and so do the signal and the webhook that follow from it.
-	ctx = disconnected(ctx)
+	ctx = detached(ctx)
 	var res RefundResult
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, compensationOptions), acts.RefundOrder,
 		models.NewRefund{OrderID: in.OrderID, Key: in.Key, AmountMinor: in.Amount, Reason: in.Reason, Actor: in.Actor}).
@@ -94,40 +91,6 @@ func RefundWorkflow(ctx workflow.Context, in RefundInput) (RefundResult, error) 
 		}
 	}
 	return res, nil
-}
-
-// listenForRefunds cancels the order when a merchant refunded all of it
-// before shipping. A refund after shipping or a partial one changes nothing
-// here: the ledger already shows the refunded amount.
-func (p *purchase) listenForRefunds(ctx workflow.Context) {
-	ch := workflow.GetSignalChannel(ctx, SignalRefunded)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var s RefundedSignal
-			if !ch.Receive(ctx, &s) {
-				return
-			}
-			p.cancelRefunded(ctx, s)
-		}
-	})
-}
-
-func (p *purchase) cancelRefunded(ctx workflow.Context, s RefundedSignal) {
-	if err := p.lock.Lock(ctx); err != nil {
-		return
-	}
-	defer p.lock.Unlock()
-	if p.order.Status != models.StatusAccepted {
-		return
-	}
-	detail := "fully refunded before shipping"
-	if s.Reason != "" {
-		detail += ": " + s.Reason
-	}
-	p.end(disconnected(ctx), models.StatusCancelled, s.Actor, "refunded", detail)
-	if p.merchantNotified {
-		p.notify(ctx, EventOrderCancelled)
-	}
 }
 
 // RefundResult is RefundWorkflow's answer: the refund and the order after it.

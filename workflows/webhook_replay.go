@@ -42,20 +42,3 @@ func WebhookReplayWorkflow(ctx workflow.Context, in WebhookReplayInput) error {
 // changeNotifyDelivered marks the version of the workflow that tells the
 // merchant about delivery.
 const changeNotifyDelivered = "notify-order-delivered"
-
-// notifyOptionsFor is notifyOptions with the input's first retry interval,
-// if it sets one. Only the first interval changes: the three-day budget and
-// the hourly cap stay.
-func notifyOptionsFor(in PurchaseInput) workflow.ActivityOptions {
-	return notifyOptionsWithInterval(in.NotifyRetryInterval)
-}
-
-func notifyOptionsWithInterval(d time.Duration) workflow.ActivityOptions {
-	o := notifyOptions
-	if d > 0 {
-		rp := *o.RetryPolicy
-		rp.InitialInterval = d
-		o.RetryPolicy = &rp
-	}
-	return o
-}
