@@ -199,12 +199,16 @@ func (s *Site) sheetCSP(self string) string {
 	if stripeJS == "https://js.stripe.com" {
 		frames += " https://hooks.stripe.com"
 	}
+	connect := "'self' " + s.opts.StripeAPIOrigin
+	if stripeJS != s.opts.StripeAPIOrigin {
+		connect += " " + stripeJS
+	}
 	return strings.Join([]string{
 		"default-src 'none'",
 		"script-src 'self' " + stripeJS,
 		"style-src 'self'",
 		"img-src 'self' data:",
-		"connect-src 'self' " + strings.TrimSpace(s.opts.StripeAPIOrigin+" "+stripeJS),
+		"connect-src " + strings.TrimSpace(connect),
 		"frame-src " + frames,
 		"frame-ancestors " + strings.Join(ancestors, " "),
 		"base-uri 'none'",

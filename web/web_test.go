@@ -37,7 +37,8 @@ func TestSheetCSPNamesOnlyItsHostsAndStripe(t *testing.T) {
 		t.Fatalf("X-Frame-Options %q would block allowed hosts", got)
 	}
 	csp := w.Header().Get("Content-Security-Policy")
-	for _, want := range []string{"script-src 'self' http://127.0.0.1:12111;", "frame-ancestors 'self' https://host.example;", "default-src 'none'"} {
+	for _, want := range []string{"script-src 'self' http://127.0.0.1:12111;", "frame-ancestors 'self' https://host.example;", "default-src 'none'",
+		"connect-src 'self' http://127.0.0.1:12111;"} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("CSP %q lacks %q", csp, want)
 		}
