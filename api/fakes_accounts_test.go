@@ -46,11 +46,22 @@ func (s *fakeStore) SetMerchantWebhook(context.Context, string, string, string) 
 // MerchantOrdersPage filters like the store (merchant, status, newest first)
 // without time bounds or cursors.
 func (s *fakeStore) MerchantOrdersPage(_ context.Context, p store.OrderPage) ([]models.Order, bool, error) {
+	return s.ordersPage(p.Limit, func(o models.Order) bool {
+		return o.MerchantID == p.MerchantID && (p.Status == "" || o.Status == p.Status)
+	})
+}
+
+// BuyerOrdersPage lists one buyer's orders, newest first, without cursors.
+func (s *fakeStore) BuyerOrdersPage(_ context.Context, buyerID string, p store.OrderPage) ([]models.Order, bool, error) {
+	return s.ordersPage(p.Limit, func(o models.Order) bool { return o.BuyerID == buyerID })
+}
+
+func (s *fakeStore) ordersPage(limit int, keep func(models.Order) bool) ([]models.Order, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := []models.Order{}
 	for _, o := range s.orders {
-		if o.MerchantID == p.MerchantID && (p.Status == "" || o.Status == p.Status) {
+		if keep(o) {
 			out = append(out, o)
 		}
 	}
@@ -60,8 +71,8 @@ func (s *fakeStore) MerchantOrdersPage(_ context.Context, p store.OrderPage) ([]
 		}
 		return out[i].ID > out[j].ID
 	})
-	if len(out) > p.Limit {
-		return out[:p.Limit], true, nil
+	if len(out) > limit {
+		return out[:limit], true, nil
 	}
 	return out, false, nil
 }

@@ -50,15 +50,24 @@ func (a *app) createProduct(c *gin.Context) {
 	c.JSON(http.StatusCreated, p)
 }
 
-func (a *app) getProduct(c *gin.Context) {
-	id := c.Param("id")
+// productByID reads a product for a public page, answering 404 itself
+// when there is none (false).
+func (a *app) productByID(c *gin.Context, id string) (models.Product, bool) {
 	if !models.ValidID(id) {
 		writeError(c, models.NotFound("product"))
-		return
+		return models.Product{}, false
 	}
 	p, err := a.cfg.Store.Product(c.Request.Context(), id)
 	if err != nil {
 		writeError(c, err)
+		return models.Product{}, false
+	}
+	return p, true
+}
+
+func (a *app) getProduct(c *gin.Context) {
+	p, ok := a.productByID(c, c.Param("id"))
+	if !ok {
 		return
 	}
 	view := publicProduct(p)

@@ -18,6 +18,7 @@ import (
 	"github.com/buybutton/checkout/notify"
 	"github.com/buybutton/checkout/rollout"
 	"github.com/buybutton/checkout/store"
+	"github.com/buybutton/checkout/web"
 )
 
 // Store is the part of the store the API uses. *store.Store satisfies it.
@@ -37,6 +38,7 @@ type Store interface {
 	merchantAccounts
 	ProfileStore
 	StripeEventStore
+	BuyerOrders
 }
 
 var _ Store = (*store.Store)(nil)
@@ -96,6 +98,11 @@ type Config struct {
 	// WebhookURLs is which merchant webhook URLs are accepted when set: the
 	// zero value (https, public addresses) is production's.
 	WebhookURLs notify.URLPolicy
+	// Web serves the Buy button, the checkout sheet and the demo page under
+	// /embed/v1/ and /demo; nil answers 404 there.
+	Web *web.Site
+	// Demo, with Web, serves the demo post page at /demo (development only).
+	Demo *web.Demo
 }
 
 const (
@@ -166,9 +173,16 @@ func New(cfg Config) http.Handler {
 	v1.GET("/me/profile", a.requireBuyer, a.getProfile)
 	v1.PUT("/me/profile", a.requireBuyer, a.putProfile)
 	v1.DELETE("/me/profile", a.requireBuyer, a.deleteProfile)
+	v1.GET("/me/orders", a.requireBuyer, a.listBuyerOrders)
 
 	v1.POST("/products", a.requireMerchant, a.createProduct)
-	v1.GET("/products/:id", a.getProduct)
+	v1.GET("/products/:id", a.productCORS, a.getProduct)
+	v1.OPTIONS("/products/:id", a.productCORS)
+
+	r.GET(web.ElementPath, a.serveElement)
+	r.GET(web.AssetPrefix+":file", a.serveEmbedAsset)
+	r.GET(web.SheetPath, a.serveSheet)
+	r.GET("/demo", a.serveDemo)
 
 	m := v1.Group("/merchant", a.requireMerchant)
 	m.GET("/products", a.listMerchantProducts)

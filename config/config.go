@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/buybutton/checkout/workflows"
@@ -57,6 +58,12 @@ type Config struct {
 	RateLimitMerchant string // RATE_LIMIT_MERCHANT: same, per merchant
 	RateLimitStripe   string // RATE_LIMIT_STRIPE_WEBHOOK_IP: same, per IP on the Stripe webhook route
 	MetricsAddr       string // METRICS_ADDR: where `checkout api` and `worker` serve /metrics (own listener); empty: not served
+	// StripePublishableKey (STRIPE_PUBLISHABLE_KEY) is the pk_… the checkout
+	// sheet hands to Stripe.js; empty with the sandbox.
+	StripePublishableKey string
+	// EmbedAllowedOrigins (EMBED_ALLOWED_ORIGINS, comma-separated) are the
+	// host origins allowed to frame the checkout sheet, besides its own.
+	EmbedAllowedOrigins []string
 }
 
 // Defaults that are not secrets.
@@ -82,6 +89,10 @@ const (
 	SandboxSecretKey = "sk_test_sandbox"
 	// SandboxWebhookSecret signs the sandbox's webhooks in development.
 	SandboxWebhookSecret = "whsec_sandbox"
+	// SandboxPublishableKey is what the sheet gives the sandbox's Stripe.js.
+	SandboxPublishableKey = "pk_test_sandbox"
+	// StripeJSURL is Stripe.js itself, used with a real publishable key.
+	StripeJSURL = "https://js.stripe.com/v3"
 )
 
 // FromEnv reads the environment. It fails on malformed values rather than
@@ -116,6 +127,8 @@ func FromEnv() (Config, error) {
 		RateLimitMerchant:      os.Getenv("RATE_LIMIT_MERCHANT"),
 		RateLimitStripe:        os.Getenv("RATE_LIMIT_STRIPE_WEBHOOK_IP"),
 		MetricsAddr:            os.Getenv("METRICS_ADDR"),
+		StripePublishableKey:   os.Getenv("STRIPE_PUBLISHABLE_KEY"),
+		EmbedAllowedOrigins:    splitList(os.Getenv("EMBED_ALLOWED_ORIGINS")),
 	}
 	if os.Getenv("OPERATOR_TOKEN") != "" {
 		return c, fmt.Errorf("OPERATOR_TOKEN is no longer read: it was split into ADMIN_TOKEN (admin endpoints) and CODEC_TOKEN (the codec server), which must differ")
@@ -157,7 +170,45 @@ func FromEnv() (Config, error) {
 	if c.BuyerTokenMaxLife < 0 {
 		return c, fmt.Errorf("BUYER_TOKEN_MAX_LIFETIME must be positive")
 	}
+	if c.UsesSandbox() != (c.StripePublishableKey == "") {
+		return c, fmt.Errorf("STRIPE_PUBLISHABLE_KEY and STRIPE_SECRET_KEY go together: set both, or neither for the sandbox")
+	}
 	return c, nil
+}
+
+// PublishableKey is the key the checkout sheet gives Stripe.js.
+func (c Config) PublishableKey() string {
+	if c.UsesSandbox() {
+		return SandboxPublishableKey
+	}
+	return c.StripePublishableKey
+}
+
+// StripeJS is the Stripe.js the sheet loads: Stripe's, or the sandbox's
+// stand-in, which speaks the same API subset.
+func (c Config) StripeJS() string {
+	if c.UsesSandbox() {
+		return c.StripeBase() + "/js/v3"
+	}
+	return StripeJSURL
+}
+
+// StripeAPIOrigin is where Stripe.js sends card data from the browser.
+func (c Config) StripeAPIOrigin() string {
+	if c.UsesSandbox() {
+		return c.StripeBase()
+	}
+	return "https://api.stripe.com"
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // ListenAddr is HTTP_ADDR, or else every interface for `checkout api` (it

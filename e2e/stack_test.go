@@ -29,6 +29,7 @@ import (
 	"github.com/buybutton/checkout/sandbox"
 	"github.com/buybutton/checkout/store"
 	"github.com/buybutton/checkout/store/storetest"
+	"github.com/buybutton/checkout/web"
 	"github.com/buybutton/checkout/worker"
 	"github.com/buybutton/checkout/workflows"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -46,6 +47,9 @@ type stack struct {
 	secret      []byte
 	MerchantID  string
 	MerchantKey string
+	// Host and Foreign serve host pages (see hostPage) when the stack has web.
+	Host, Foreign *hostServer
+	DemoProduct   string
 	// Metrics is what the stack's /metrics serves: API, SDK and checkout
 	// counters; MetricsURL serves it on a listener of its own, as cmd does.
 	Metrics    *metrics.Set
@@ -95,6 +99,14 @@ type stackOptions struct {
 	// plainPayloads leaves Temporal payloads unencrypted, for histories
 	// recorded to replay without the stack's key ring.
 	plainPayloads bool
+	// web serves the Buy button and sheet, with Host (an allowed origin)
+	// and Foreign (not allowed) as host pages on their own origins.
+	web bool
+	// demoBuyer, with web, serves /demo signed in as this buyer, selling
+	// DemoProduct.
+	demoBuyer string
+	// payWait is how long a purchase waits for its payment before 202; zero: 10s.
+	payWait time.Duration
 }
 
 // e2eWebhookSecret signs the sandbox's webhooks and verifies them in the API.
@@ -192,18 +204,48 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if o.acceptTimeout == 0 {
 		o.acceptTimeout = time.Hour
 	}
+	if o.payWait == 0 {
+		o.payWait = 10 * time.Second
+	}
+	m, key, err := st.CreateMerchant(ctx, "Test Merchant", "")
+	if err != nil {
+		t.Fatalf("create merchant: %v", err)
+	}
+	var site *web.Site
+	var demo *web.Demo
+	var host, foreign *hostServer
+	if o.web {
+		host, foreign = newHostServer(t), newHostServer(t)
+		if site, err = web.New(web.Options{AllowedOrigins: []string{host.URL}, StripeJSURL: sbSrv.URL + sandbox.StripeJSPath,
+			StripeAPIOrigin: sbSrv.URL, PublishableKey: "pk_test_e2e"}); err != nil {
+			t.Fatal(err)
+		}
+		if o.demoBuyer != "" {
+			p, err := st.CreateProduct(ctx, m.ID, models.NewProduct{Title: "Demo T-shirt", Price: 2500, Currency: "usd", Stock: 100, MaxPerOrder: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := api.MintBuyerToken(secret, o.demoBuyer, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			demo = &web.Demo{ProductID: p.ID, BuyerToken: tok}
+		}
+	}
 	// Test merchants listen on loopback over plain http.
 	webhookURLs := notify.URLPolicy{AllowPrivate: true, AllowHTTP: true}
 	if o.productionWebhooks {
 		webhookURLs = notify.URLPolicy{}
 	}
 	h := api.New(api.Config{
+		Web:              site,
+		Demo:             demo,
 		Store:            apiStore,
 		Temporal:         tc,
 		TaskQueue:        taskQueue,
 		BuyerTokenSecret: secret,
 		AcceptTimeout:    o.acceptTimeout,
-		PayWait:          10 * time.Second,
+		PayWait:          o.payWait,
 		Logger:           appLog,
 		AdminToken:       e2eOperatorToken,
 		Rollout:          gate,
@@ -221,14 +263,13 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	metricsSrv := httptest.NewServer(ms.Handler())
 	t.Cleanup(metricsSrv.Close)
 
-	m, key, err := st.CreateMerchant(ctx, "Test Merchant", "")
-	if err != nil {
-		t.Fatalf("create merchant: %v", err)
-	}
-	s := &stack{t: t, Ring: ring, Store: st, Sandbox: sb, Temporal: tc, API: srv, secret: secret, MerchantID: m.ID, MerchantKey: key,
+	s := &stack{t: t, Host: host, Foreign: foreign, Ring: ring, Store: st, Sandbox: sb, Temporal: tc, API: srv, secret: secret, MerchantID: m.ID, MerchantKey: key,
 		Metrics: ms, MetricsURL: metricsSrv.URL, taskQueue: taskQueue, sandboxURL: sbSrv.URL, acts: acts,
 		timing: workflows.Timing{NotifyRetryInterval: o.notifyRetryInterval, AuthorizeTimeout: o.authorizeTimeout,
 			AuthorizationSearchInterval: o.authorizationSearchInterval}}
+	if demo != nil {
+		s.DemoProduct = demo.ProductID
+	}
 	s.startWorker()
 	t.Cleanup(func() { s.worker.Stop() })
 	return s

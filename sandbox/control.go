@@ -78,6 +78,9 @@ func (s *Server) controlFaults(w http.ResponseWriter, r *http.Request) {
 func (s *Server) controlAuthenticate(w http.ResponseWriter, r *http.Request, id string) {
 	var body struct {
 		Outcome string `json:"outcome"`
+		// ClientSecret, when given (the Stripe.js stand-in sends it), must
+		// be the intent's: a page can settle only the payment it was handed.
+		ClientSecret string `json:"client_secret"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || (body.Outcome != "succeed" && body.Outcome != "fail") {
 		writeResponse(w, http.StatusBadRequest, invalid("outcome", `Body must be {"outcome":"succeed"} or {"outcome":"fail"}.`))
@@ -85,6 +88,10 @@ func (s *Server) controlAuthenticate(w http.ResponseWriter, r *http.Request, id 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if known, ok := s.intents[id]; ok && body.ClientSecret != "" && body.ClientSecret != known.clientSecret {
+		writeResponse(w, http.StatusBadRequest, invalid("client_secret", "The client_secret does not match this PaymentIntent."))
+		return
+	}
 	pi, err := s.authenticate(id, body.Outcome == "succeed")
 	if err != nil {
 		writeResponse(w, err.status, err)

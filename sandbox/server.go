@@ -167,6 +167,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case r.URL.Path == StripeJSPath && r.Method == http.MethodGet:
+		serveStripeJS(w)
 	case strings.HasPrefix(r.URL.Path, "/_sandbox/"):
 		s.serveControl(w, r)
 	case strings.HasPrefix(r.URL.Path, "/v1/"):

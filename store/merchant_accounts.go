@@ -89,12 +89,25 @@ type OrderPage struct {
 // (created_at, id) so pages stay stable while new orders arrive. more tells
 // whether another page follows.
 func (s *Store) MerchantOrdersPage(ctx context.Context, p OrderPage) (orders []models.Order, more bool, err error) {
+	return s.ordersPage(s.db.WithContext(ctx).Where("merchant_id = ?", p.MerchantID), p, "list merchant orders")
+}
+
+// BuyerOrdersPage lists one buyer's orders, newest first, paged like
+// MerchantOrdersPage; p.MerchantID is ignored. Only that buyer's rows are read.
+func (s *Store) BuyerOrdersPage(ctx context.Context, buyerID string, p OrderPage) (orders []models.Order, more bool, err error) {
+	if buyerID == "" {
+		return nil, false, models.Invalid("invalid_buyer", "buyer id is required")
+	}
+	return s.ordersPage(s.db.WithContext(ctx).Where("buyer_id = ?", buyerID), p, "list buyer orders")
+}
+
+// ordersPage applies p's filters and keyset to q, whose owner filter is set.
+func (s *Store) ordersPage(q *gorm.DB, p OrderPage, op string) (orders []models.Order, more bool, err error) {
 	limit := p.Limit
 	if limit <= 0 {
 		limit = defaultListLimit
 	}
 	limit = min(limit, maxListLimit)
-	q := s.db.WithContext(ctx).Where("merchant_id = ?", p.MerchantID)
 	if p.Status != "" {
 		q = q.Where("status = ?", string(p.Status))
 	}
@@ -110,7 +123,7 @@ func (s *Store) MerchantOrdersPage(ctx context.Context, p OrderPage) (orders []m
 	}
 	var rows []orderRow
 	if err := q.Order("created_at DESC").Order("id DESC").Limit(limit + 1).Find(&rows).Error; err != nil {
-		return nil, false, dbError("list merchant orders", "order", err)
+		return nil, false, dbError(op, "order", err)
 	}
 	if len(rows) > limit {
 		rows, more = rows[:limit], true

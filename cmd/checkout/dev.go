@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,6 +17,7 @@ import (
 	"github.com/buybutton/checkout/config"
 	"github.com/buybutton/checkout/models"
 	"github.com/buybutton/checkout/store"
+	"github.com/buybutton/checkout/web"
 	"github.com/buybutton/checkout/worker"
 )
 
@@ -142,15 +143,20 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 	if tokens.MaxLifetime == 0 {
 		tokens.MaxLifetime = api.DefaultBuyerTokenMaxLifetime
 	}
-	g.Go(func() error { return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, st, tc, tokens, trust)) })
-	g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr) })
-
-	if err := waitReachable(ctx, localAddr(cfg.HTTPAddr), 10*time.Second); err != nil {
-		return err
-	}
 	token, err := api.MintBuyerTokenWith([]byte(cfg.BuyerTokenSecret), api.BuyerTokenClaims{BuyerID: demoBuyerID,
 		TTL: tokens.MaxLifetime, Issuer: cfg.BuyerTokenIssuer, Audience: cfg.BuyerTokenAud, MaxLifetime: tokens.MaxLifetime})
 	if err != nil {
+		return err
+	}
+	site, err := newSite(cfg)
+	if err != nil {
+		return err
+	}
+	demo := &web.Demo{ProductID: seed.ProductID, BuyerToken: token}
+	g.Go(func() error { return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, st, tc, tokens, trust, site, demo)) })
+	g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr) })
+
+	if err := waitReachable(ctx, localAddr(cfg.HTTPAddr), 10*time.Second); err != nil {
 		return err
 	}
 	printBanner(cfg, seed, token, time.Since(started))
@@ -195,6 +201,8 @@ func seedDemoShop(ctx context.Context, st *store.Store) (devSeed, error) {
 func printBanner(cfg config.Config, seed devSeed, token string, took time.Duration) {
 	base := "http://" + localAddr(cfg.HTTPAddr)
 	fmt.Printf(`
+Open %s/demo and tap Buy
+
 Checkout is running (ready in %s).
 
   API          %s
@@ -218,7 +226,7 @@ curl -sS %s/v1/merchant/orders -H "Authorization: Bearer %s"
 curl -sS -X POST %s/v1/merchant/orders/ORDER_ID/accept -H "Authorization: Bearer %s"
 
 Stop with Ctrl-C; state is kept in %s/.
-`, took.Round(time.Millisecond), base, devUIPort, stripeTarget(cfg), localAddr(cfg.MetricsAddr), seed.MerchantKey, token,
+`, base, took.Round(time.Millisecond), base, devUIPort, stripeTarget(cfg), localAddr(cfg.MetricsAddr), seed.MerchantKey, token,
 		base, token, seed.ProductID, base, seed.MerchantKey, base, seed.MerchantKey, dataDir)
 }
 

@@ -35,10 +35,16 @@ func runAPI(ctx context.Context, cfg config.Config, _ []string) error {
 	if err != nil {
 		return err
 	}
+	site, err := newSite(cfg)
+	if err != nil {
+		return err
+	}
 	slog.Info("api listening", "addr", cfg.HTTPAddr)
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr) })
-	g.Go(func() error { return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, b.store, b.temporal, tokens, trust)) })
+	g.Go(func() error {
+		return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, b.store, b.temporal, tokens, trust, site, nil))
+	})
 	return g.Wait()
 }
 

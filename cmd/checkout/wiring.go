@@ -21,6 +21,7 @@ import (
 	"github.com/buybutton/checkout/notify"
 	"github.com/buybutton/checkout/payments"
 	"github.com/buybutton/checkout/store"
+	"github.com/buybutton/checkout/web"
 )
 
 // backends are what the long-running commands share: the key ring, the
@@ -143,6 +144,16 @@ func newActivities(cfg config.Config, st *store.Store) *activities.Activities {
 	}
 }
 
+// newSite builds the Buy button's pages from the configuration.
+func newSite(cfg config.Config) (*web.Site, error) {
+	return web.New(web.Options{
+		AllowedOrigins:  cfg.EmbedAllowedOrigins,
+		StripeJSURL:     cfg.StripeJS(),
+		StripeAPIOrigin: cfg.StripeAPIOrigin(),
+		PublishableKey:  cfg.PublishableKey(),
+	})
+}
+
 // buyerTokenPolicy is what buyer tokens must satisfy, from the settings.
 func buyerTokenPolicy(cfg config.Config) (api.BuyerTokenPolicy, error) {
 	keys, err := api.ParseBuyerTokenKeys(cfg.BuyerTokenKeys)
@@ -156,8 +167,10 @@ func buyerTokenPolicy(cfg config.Config) (api.BuyerTokenPolicy, error) {
 	return p, nil
 }
 
-func newAPI(cfg config.Config, st *store.Store, tc client.Client, tokens api.BuyerTokenPolicy, trust apiTrust) http.Handler {
+func newAPI(cfg config.Config, st *store.Store, tc client.Client, tokens api.BuyerTokenPolicy, trust apiTrust, site *web.Site, demo *web.Demo) http.Handler {
 	return api.New(api.Config{
+		Web:                  site,
+		Demo:                 demo,
 		Store:                st,
 		Temporal:             tc,
 		TaskQueue:            cfg.TaskQueue,
