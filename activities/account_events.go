@@ -64,6 +64,8 @@ func (a *Activities) announceAccountEvents(ctx context.Context, merchantID strin
 	return sent, nil
 }
 
+// deliveryOutcome classifies one webhook attempt: a merchant's refusal (4xx)
+// is final, anything else that failed is retried.
 func deliveryOutcome(err error) models.WebhookOutcome {
 	switch {
 	case err == nil:

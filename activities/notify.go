@@ -81,14 +81,8 @@ func (a *Activities) notifyMerchant(ctx context.Context, in NotifyInput) error {
 	}
 	d, err := a.Notifier.Send(ctx, m.WebhookURL, m.WebhookSecret, ev)
 	attempt.StatusCode, attempt.Latency = d.StatusCode, d.Latency
-	switch {
-	case err == nil:
-		attempt.Outcome = models.WebhookDelivered
-	case models.ErrorKind(err) == models.KindInvalid:
-		attempt.Outcome = models.WebhookRejected
-		attempt.Error = notify.FailureReason(d, err)
-	default:
-		attempt.Outcome = models.WebhookFailed
+	attempt.Outcome = deliveryOutcome(err)
+	if err != nil {
 		attempt.Error = notify.FailureReason(d, err)
 	}
 	a.countDelivery(ctx, attempt.Outcome)

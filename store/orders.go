@@ -49,42 +49,49 @@ func (s *Store) CreateOpenOrder(ctx context.Context, o models.Order, maxOpenUnpa
 	if err != nil {
 		return models.Order{}, err
 	}
-	// A one-tap purchase whose buyer erased their profile meanwhile ships to
-	// that address but does not keep it (see profile_uses.go): the use is
-	// consumed in the same transaction as the insert.
-	create := func(tx *gorm.DB) error {
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if maxOpenUnpaid > 0 {
+			if err := s.refuseOverOpenCap(tx, o, maxOpenUnpaid); err != nil {
+				return err
+			}
+		}
+		// A one-tap purchase whose buyer erased their profile meanwhile
+		// ships to that address but does not keep it (see profile_uses.go):
+		// the use is consumed in the same transaction as the insert.
 		erased, err := consumeProfileUse(tx, o.ID)
 		if err != nil {
 			return err
 		}
 		row.RedactShipping = row.RedactShipping || erased
 		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error
-	}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if maxOpenUnpaid <= 0 {
-			return create(tx)
-		}
-		if s.postgres {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", "open-orders:"+o.BuyerID).Error; err != nil {
-				return err
-			}
-		}
-		var open int64
-		err := tx.Model(&orderRow{}).Where("buyer_id = ? AND status IN ? AND id <> ?", o.BuyerID,
-			[]string{string(models.StatusPending), string(models.StatusRequiresAction)}, o.ID).Count(&open).Error
-		if err != nil {
-			return err
-		}
-		if open >= int64(maxOpenUnpaid) {
-			return models.Errorf(models.KindConflict, CodeTooManyOpenOrders,
-				"you have %d purchases waiting for payment; finish or cancel one first", open)
-		}
-		return create(tx)
 	})
 	if err != nil {
 		return models.Order{}, dbError("create order", "order", err)
 	}
 	return s.Order(ctx, o.ID)
+}
+
+// refuseOverOpenCap refuses o when its buyer already has limit orders waiting
+// for payment, under a per-buyer lock held to the end of tx, so concurrent
+// purchases of one buyer count one after the other (SQLite's single writer
+// serialises them already).
+func (s *Store) refuseOverOpenCap(tx *gorm.DB, o models.Order, limit int) error {
+	if s.postgres {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", "open-orders:"+o.BuyerID).Error; err != nil {
+			return err
+		}
+	}
+	var open int64
+	err := tx.Model(&orderRow{}).Where("buyer_id = ? AND status IN ? AND id <> ?", o.BuyerID,
+		[]string{string(models.StatusPending), string(models.StatusRequiresAction)}, o.ID).Count(&open).Error
+	if err != nil {
+		return err
+	}
+	if open >= int64(limit) {
+		return models.Errorf(models.KindConflict, CodeTooManyOpenOrders,
+			"you have %d purchases waiting for payment; finish or cancel one first", open)
+	}
+	return nil
 }
 
 // Order returns the order with the given id.

@@ -220,7 +220,7 @@ func orDefault(d, def time.Duration) time.Duration {
 
 func (p *purchase) terminal() bool { return p.order.Status.Terminal() }
 
-// pay validates, reserves and authorizes. Its I/O runs in a disconnected
+// pay validates, reserves and authorizes. Its I/O runs in a detached
 // context: a cancellation waits for the step in flight, so compensation
 // knows what to undo (an authorization cut off mid-call would leave a hold
 // we cannot name).
@@ -518,7 +518,6 @@ func (p *purchase) writeWithFallback(ctx workflow.Context, durable workflow.Acti
 // instead of finding a failed workflow.
 func (p *purchase) giveUp(ctx workflow.Context, err error) {
 	p.logger.Error("Purchase gave up: the store stayed unavailable", "error", err)
-	p.order.Status = models.StatusPending
 	p.end(ctx, models.StatusPaymentFailed, models.ActorSystem, codeStoreUnavailable,
 		"the order could not be recorded; nothing was charged, try again")
 }
