@@ -239,3 +239,21 @@ func (q Quote) CheckQuoteUse(buyerID, orderID, productID, variantID string, quan
 
 // Expired reports whether the quote may no longer be paid at now.
 func (q Quote) Expired(now time.Time) bool { return !now.Before(q.ExpiresAt) }
+
+// OrderRequest is what a buyer asks to be priced: a variant of a product,
+// a quantity, where it ships and, optionally, which rate.
+type OrderRequest struct {
+	ProductID   string
+	Choice      VariantChoice
+	Quantity    int
+	Destination Destination
+	RateID      string
+}
+
+// PricedOrder is an OrderRequest priced against the catalogue as it is now.
+type PricedOrder struct {
+	Product ProductDetail
+	Variant Variant
+	Pricing Pricing
+	Rates   []RateChoice
+}
