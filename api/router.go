@@ -103,6 +103,11 @@ type Config struct {
 	Web *web.Site
 	// Demo, with Web, serves the demo post page at /demo (development only).
 	Demo *web.Demo
+	// Catalogue serves variants, images, shipping and tax policies and
+	// quotes; nil uses Store when it can (the store does).
+	Catalogue Catalogue
+	// Tax computes purchases' tax; nil: each merchant's tax table.
+	Tax models.TaxCalculator
 }
 
 const (
@@ -192,6 +197,7 @@ func New(cfg Config) http.Handler {
 	m.POST("/orders/:id/ship", a.shipOrder)
 	m.POST("/orders/:id/deliver", a.deliverOrder)
 	m.POST("/orders/:id/refund", a.refundOrder)
+	a.catalogueRoutes(v1, m)
 	v1.POST("/webhooks/stripe", a.stripeWebhook)
 	m.POST("/keys/rotate", a.rotateMerchantKey)
 	m.POST("/keys/revoke", a.revokeMerchantKey)
