@@ -152,6 +152,7 @@ func TestQuotedTotalIsWhatIsCharged(t *testing.T) {
 		})
 	}
 	list := s.do("GET", "/v1/merchant/orders", s.MerchantKey, nil, nil).expect(http.StatusOK)
+	s.refundALine(list)
 	var page struct {
 		Orders []models.Order `json:"orders"`
 	}
@@ -227,4 +228,36 @@ func TestOneTapRepeatQuotesTheSavedAddress(t *testing.T) {
 	}
 	anon := s.do("POST", "/v1/quotes", "", nil, map[string]any{"product_id": productID, "variant_id": variants["TS-L-WHT"], "quantity": 1})
 	anon.expect(http.StatusBadRequest)
+}
+
+// refundALine accepts the California order (3 × 20.00, 4.35 tax added) and
+// refunds one unit by line: 21.45, its share of the price and of the tax;
+// four units are refused.
+func (s *stack) refundALine(list response) {
+	s.t.Helper()
+	var page struct {
+		Orders []models.Order `json:"orders"`
+	}
+	if err := json.Unmarshal([]byte(list.Raw), &page); err != nil {
+		s.t.Fatal(err)
+	}
+	var o models.Order
+	for _, x := range page.Orders {
+		if x.Quantity == 3 {
+			o = x
+		}
+	}
+	s.merchantAction(o.ID, "accept", nil).expect(http.StatusOK)
+	refund := func(key string, qty int) response {
+		return s.do("POST", "/v1/merchant/orders/"+o.ID+"/refund", s.MerchantKey, map[string]string{"Idempotency-Key": key},
+			map[string]any{"lines": []any{map[string]any{"variant_id": o.VariantID, "quantity": qty}}})
+	}
+	if res := refund("line-4", 4).expect(http.StatusBadRequest); res.errorCode() != "invalid_refund_quantity" {
+		s.t.Fatalf("refund of 4 units: %s", res.Raw)
+	}
+	res := refund("line-1", 1).expect(http.StatusOK)
+	r, _ := res.Body["refund"].(map[string]any)
+	if r["amount"] != float64(2145) {
+		s.t.Fatalf("line refund: %s", res.Raw)
+	}
 }

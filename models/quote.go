@@ -257,3 +257,43 @@ type PricedOrder struct {
 	Pricing Pricing
 	Rates   []RateChoice
 }
+
+// RefundLine asks to refund units of one line of an order.
+type RefundLine struct {
+	VariantID string `json:"variant_id"`
+	Quantity  int    `json:"quantity"`
+}
+
+// RefundOfLines is what refunding units of the order's lines gives back:
+// for each, the line's share of what the buyer paid for it (its amount,
+// plus its tax when the tax was added on top), pro rata per unit and
+// rounded half up. Shipping is refunded by amount. The refund ledger still
+// caps every refund at the captured total.
+func (p OrderPricing) RefundOfLines(lines []RefundLine) (int64, error) {
+	if len(lines) == 0 || len(lines) > MaxVariants {
+		return 0, Invalid("invalid_refund_lines", "name 1 to %d lines of the order", MaxVariants)
+	}
+	taken := map[string]int{}
+	var total int64
+	for _, r := range lines {
+		var line *OrderLine
+		for i := range p.Lines {
+			if p.Lines[i].VariantID == r.VariantID {
+				line = &p.Lines[i]
+			}
+		}
+		if line == nil {
+			return 0, Invalid("unknown_refund_line", "the order has no line for variant %q", r.VariantID)
+		}
+		taken[r.VariantID] += r.Quantity
+		if r.Quantity <= 0 || taken[r.VariantID] > line.Quantity {
+			return 0, Invalid("invalid_refund_quantity", "refund 1 to %d units of variant %q", line.Quantity, r.VariantID)
+		}
+		paid := line.Amount
+		if p.Tax != nil && !p.Tax.Inclusive {
+			paid += line.Tax
+		}
+		total += roundHalfUp(paid*int64(r.Quantity), int64(line.Quantity))
+	}
+	return total, nil
+}

@@ -186,3 +186,39 @@ func TestSameMoneyTellsChangesApart(t *testing.T) {
 		t.Fatalf("an inclusive tax change keeps the total (%d, %d) but must be seen", a.Total, d.Total)
 	}
 }
+
+func TestRefundOfLines(t *testing.T) {
+	inclusive := OrderPricing{Lines: []OrderLine{{VariantID: "var_a", Quantity: 3, Amount: 6000, Tax: 1000}}, Tax: &TaxCharge{Inclusive: true}}
+	exclusive := OrderPricing{Lines: []OrderLine{{VariantID: "var_a", Quantity: 3, Amount: 6000, Tax: 435}}, Tax: &TaxCharge{Amount: 435}}
+	cases := []struct {
+		name    string
+		pricing OrderPricing
+		lines   []RefundLine
+		want    int64
+		code    string
+	}{
+		{"one of three, tax inside", inclusive, []RefundLine{{"var_a", 1}}, 2000, ""},
+		{"one of three, tax on top: (6000+435)/3 = 2145", exclusive, []RefundLine{{"var_a", 1}}, 2145, ""},
+		{"two of three rounds half up: 12870/3 = 4290", exclusive, []RefundLine{{"var_a", 2}}, 4290, ""},
+		{"all three is the line's whole price", exclusive, []RefundLine{{"var_a", 3}}, 6435, ""},
+		{"more units than bought", exclusive, []RefundLine{{"var_a", 2}, {"var_a", 2}}, 0, "invalid_refund_quantity"},
+		{"negative units", exclusive, []RefundLine{{"var_a", -1}}, 0, "invalid_refund_quantity"},
+		{"unknown line", exclusive, []RefundLine{{"var_b", 1}}, 0, "unknown_refund_line"},
+		{"no line", exclusive, nil, 0, "invalid_refund_lines"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := c.pricing.RefundOfLines(c.lines)
+			if c.code != "" {
+				var e *Error
+				if !errors.As(err, &e) || e.Code != c.code {
+					t.Fatalf("err = %v, want %s", err, c.code)
+				}
+				return
+			}
+			if err != nil || got != c.want {
+				t.Fatalf("got %d, %v; want %d", got, err, c.want)
+			}
+		})
+	}
+}
