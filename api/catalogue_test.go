@@ -233,3 +233,24 @@ func TestMerchantCatalogueInputIsChecked(t *testing.T) {
 	w := e.do(req{method: http.MethodPatch, path: "/v1/merchant/products/prod_nope", body: `{"active":false}`, auth: bearerOf(e.key)})
 	requireError(t, w, http.StatusNotFound, "not_found")
 }
+
+// A quote that the API found right but the workflow's validation found
+// stale (the catalogue changed in between) is answered 409 with a new
+// quote, not 422: the workflow refused the order before reserving.
+func TestQuoteRefusedByValidationAnswersANewQuote(t *testing.T) {
+	e := newCatalogueEnv(t)
+	d := e.shirt()
+	w := e.do(req{method: http.MethodPost, path: "/v1/quotes", auth: bearerOf(e.buyerToken(buyerA)),
+		body: fmt.Sprintf(`{"product_id":%q,"variant_id":%q,"quantity":1,"shipping_address":{"country":"DE","postal_code":"10115"}}`, d.ID, d.Variants[0].ID)})
+	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+	quoteID := decodeBody(t, w)["quote_id"].(string)
+	e.expectPay(fakeHandle{result: map[string]any{"order_id": "ord_x", "status": "invalid", "failure_code": models.CodeQuoteExpired}}, nil)
+	w = e.do(req{method: http.MethodPost, path: "/v1/purchases", auth: bearerOf(e.buyerToken(buyerA)),
+		headers: map[string]string{"Idempotency-Key": "race-1"},
+		body: fmt.Sprintf(`{"product_id":%q,"quantity":1,"quote_id":%q,"payment_method":"pm_card_visa",
+			"shipping_address":{"name":"Ada","line1":"1 Str","city":"Berlin","postal_code":"10115","country":"DE"}}`, d.ID, quoteID)})
+	requireError(t, w, http.StatusConflict, models.CodeQuoteExpired)
+	q := decodeBody(t, w)["quote"].(map[string]any)
+	require.NotEqual(t, quoteID, q["quote_id"])
+	require.EqualValues(t, 2500+490, q["total"])
+}
