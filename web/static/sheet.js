@@ -492,12 +492,14 @@
   // Change links: the saved profile's own endpoints.
   function changeAddress() {
     $("view-form").dataset.mode = "address";
+    $("pay").disabled = false;
     showForm();
     $("card-fields").hidden = true;
     $("pay").textContent = "Save address";
   }
   function changeCard() {
     $("view-form").dataset.mode = "card";
+    $("pay").disabled = false;
     showForm();
     $("address").hidden = true;
     $("pay").textContent = "Save card";
