@@ -186,11 +186,14 @@ func (s *Store) Variant(ctx context.Context, id string) (models.Variant, error) 
 	return r.toModel(), nil
 }
 
-// merchantProduct checks that productID is one of merchantID's products;
-// another merchant's is not found, so ids cannot be probed.
+// merchantProduct checks that productID is one of merchantID's products
+// (another merchant's is not found, so ids cannot be probed) and locks its
+// row to the end of tx, so that changes to one product's variants (two
+// merchants' tabs adding the same combination) take turns.
 func merchantProduct(tx *gorm.DB, merchantID, productID string) (productRow, error) {
 	var p productRow
-	err := tx.Where("id = ? AND merchant_id = ?", productID, merchantID).Take(&p).Error
+	err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).
+		Where("id = ? AND merchant_id = ?", productID, merchantID).Take(&p).Error
 	return p, err
 }
 

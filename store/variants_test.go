@@ -232,3 +232,41 @@ func TestMigrationMovesStockToADefaultVariantOnce(t *testing.T) {
 		})
 	}
 }
+
+// Adding the same combination from several requests at once makes one
+// variant: the others are duplicate_variant.
+func TestAddVariantConcurrently(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := ctxT(t)
+		m := newMerchant(t, s)
+		np := models.NewCatalogueProduct{
+			NewProduct: models.NewProduct{Title: "Cap", Price: 1500, Currency: "usd"},
+			Options:    []models.Option{{Name: "size", Values: []string{"S", "M"}}},
+			Variants:   []models.NewVariant{{SKU: "CAP-S", Options: map[string]string{"size": "S"}, Stock: 1}},
+		}
+		require.NoError(t, np.Validate())
+		d, err := s.CreateCatalogueProduct(ctx, m.ID, np)
+		require.NoError(t, err)
+		errs := make([]error, 8)
+		var wg sync.WaitGroup
+		for i := range errs {
+			wg.Go(func() {
+				_, errs[i] = s.AddVariant(ctx, m.ID, d.ID, models.NewVariant{SKU: fmt.Sprintf("CAP-M-%d", i),
+					Options: map[string]string{"size": "M"}})
+			})
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			if err == nil {
+				ok++
+			} else {
+				requireKind(t, err, models.KindInvalid, "duplicate_variant")
+			}
+		}
+		require.Equal(t, 1, ok)
+		after, err := s.ProductDetail(ctx, d.ID)
+		require.NoError(t, err)
+		require.Len(t, after.Variants, 2)
+	})
+}
