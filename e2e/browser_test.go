@@ -582,6 +582,13 @@ func TestBrowserQuotedTotalBeforePayIsCharged(t *testing.T) {
 	productID, variants := s.catalogueShirt()
 	b := newBrowser(t)
 	b.open(s.Host.page(postPage(s.API.URL, productID, s.buyer("buyer_browser_quote"))))
+	// The card: the first image, and the lowest of the variants' prices.
+	b.waitTop(`document.querySelector("buy-button").shadowRoot.querySelector(".price")`, "the product card")
+	var card struct{ Price, Image string }
+	b.eval(`(function(){var r=document.querySelector("buy-button").shadowRoot;return {Price:r.querySelector(".price").textContent,Image:r.querySelector(".img img").getAttribute("src")}})()`, &card)
+	if card.Price != "From $20.00" || card.Image != "https://127.0.0.1:9/tshirt.jpg" {
+		t.Fatalf("card shows %+v", card)
+	}
 	b.tapBuy()
 	b.fillAddress()
 	b.fillCard("4242 4242 4242 4242")

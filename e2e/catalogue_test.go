@@ -24,7 +24,8 @@ func (s *stack) catalogueShirt() (productID string, variants map[string]string) 
 			map[string]any{"sku": "TS-M-BLK", "options": map[string]string{"size": "M", "colour": "black"}, "stock": 10},
 			map[string]any{"sku": "TS-L-WHT", "options": map[string]string{"size": "L", "colour": "white"}, "price": 2250, "stock": 10},
 		},
-		"images": []string{"https://cdn.example/tshirt.jpg"},
+		// Loopback only: the browser test renders it and must send nothing out.
+		"images": []string{"https://127.0.0.1:9/tshirt.jpg"},
 	}).expect(http.StatusCreated)
 	var d models.ProductDetail
 	if err := json.Unmarshal([]byte(res.Raw), &d); err != nil {
