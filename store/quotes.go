@@ -42,8 +42,20 @@ func (s *Store) CreateQuote(ctx context.Context, q models.Quote) (models.Quote, 
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
 		return models.Quote{}, dbError("create quote", "quote", err)
 	}
+	// Each new quote clears a few that lapsed long ago, so the table holds
+	// about a day of quotes without a job of its own. A failure here costs
+	// nothing but the cleanup.
+	_ = s.db.WithContext(ctx).Where("id IN (?)", s.db.Model(&quoteRow{}).Select("id").
+		Where("expires_at < ?", t.Add(-quoteRetention)).Limit(quotePurgeBatch)).Delete(&quoteRow{}).Error
 	return q, nil
 }
+
+// Expired quotes are kept quoteRetention (a purchase's retry may still read
+// its quote), then removed quotePurgeBatch at a time by CreateQuote.
+const (
+	quoteRetention  = 24 * time.Hour
+	quotePurgeBatch = 50
+)
 
 // Quote returns a quote by id.
 func (s *Store) Quote(ctx context.Context, id string) (models.Quote, error) {

@@ -49,3 +49,18 @@ func TestQuotesAndPolicies(t *testing.T) {
 		requireKind(t, s.ClaimQuote(ctx, "quo_missing", "ord_2"), models.KindNotFound, "")
 	})
 }
+
+// Quotes that lapsed over a day ago go when new ones are made; recent ones stay.
+func TestOldQuotesArePurged(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := ctxT(t)
+		old, err := s.CreateQuote(ctx, models.Quote{ProductID: "prod_1", ExpiresAt: time.Now().Add(-25 * time.Hour)})
+		require.NoError(t, err)
+		recent, err := s.CreateQuote(ctx, models.Quote{ProductID: "prod_1", ExpiresAt: time.Now().Add(-time.Hour)})
+		require.NoError(t, err)
+		_, err = s.Quote(ctx, old.ID)
+		requireKind(t, err, models.KindNotFound, "")
+		_, err = s.Quote(ctx, recent.ID)
+		require.NoError(t, err, "a quote expired an hour ago is kept")
+	})
+}
