@@ -66,6 +66,12 @@ type purchase struct {
 	attention  *attention // set while the order needs an operator: giving the money back failed for good
 
 	outbox outbox // the merchant's events, delivered one at a time in order
+
+	moneyVersion  workflow.Version // changeMoneyInWorkflow
+	refunds       []*orderRefund   // the order's refunds, in the order they were asked for
+	stripeNews    workflow.ReceiveChannel
+	applyingNews  bool
+	savedSequence int // the last event sequence number kept in the store
 }
 
 // attention is what an operator must settle: the step that failed and the
@@ -93,6 +99,7 @@ func newPurchase(ctx workflow.Context, in PurchaseInput) *purchase {
 }
 
 func (p *purchase) run(ctx workflow.Context) (models.Order, error) {
+	p.moneyVersion = workflow.GetVersion(ctx, changeMoneyInWorkflow, workflow.DefaultVersion, 1)
 	p.upsertStatus(ctx)
 	err := p.process(ctx)
 	switch {
@@ -379,9 +386,29 @@ func (p *purchase) cancelled(ctx workflow.Context) {
 // merchant's events to leave and for running handlers, so none is cut off.
 func (p *purchase) finish(ctx workflow.Context) {
 	dctx := detached(ctx)
-	_ = workflow.Await(dctx, func() bool {
-		return p.givingBack == 0 && p.attention == nil && p.outbox.idle() && workflow.AllHandlersFinished(dctx)
-	})
+	idle := func() bool {
+		return p.givingBack == 0 && p.attention == nil && p.outbox.idle() && p.newsIdle() && workflow.AllHandlersFinished(dctx)
+	}
+	if p.refundsPending() {
+		// Stripe settles a pending refund within days; its news comes as a
+		// signal. One that never settles must not keep the order open.
+		settled, _ := workflow.AwaitWithTimeout(dctx, refundSettleWait, func() bool { return !p.refundsPending() })
+		if !settled {
+			p.unsettledRefunds(dctx)
+		}
+	}
+	for {
+		_ = workflow.Await(dctx, idle)
+		if p.moneyVersion == workflow.DefaultVersion || p.outbox.sequence == p.savedSequence {
+			return
+		}
+		// What handles the order after its end numbers its events on from here.
+		last := p.outbox.sequence
+		if err := p.writeDurably(dctx, nil, acts.SaveEventSequence, p.order.ID, last); err != nil {
+			p.logger.Error("Saving the event sequence failed", "error", err)
+		}
+		p.savedSequence = last
+	}
 }
 
 // refuse ends a purchase whose request failed validation. There is no order
@@ -453,6 +480,11 @@ func (p *purchase) needAttention(ctx workflow.Context, c compensation, err error
 		return
 	}
 	defer p.lock.Unlock()
+	p.markAttention(ctx, c, err)
+}
+
+// markAttention is needAttention for a caller holding the lock.
+func (p *purchase) markAttention(ctx workflow.Context, c compensation, err error) {
 	p.logger.Error("Giving the money back failed; the order needs an operator", "step", c.step, "error", err)
 	p.attention = &attention{step: c, ending: p.order.Status, failureCode: p.order.FailureCode}
 	p.record(ctx, models.StatusChange{To: models.StatusNeedsAttention, Actor: models.ActorSystem,
@@ -502,12 +534,17 @@ func (p *purchase) writeDurably(ctx workflow.Context, result any, activity any, 
 // error, as a regular activity with the durable options: a database that
 // refuses connections for a while delays the step instead of failing it.
 func (p *purchase) writeWithFallback(ctx workflow.Context, durable workflow.ActivityOptions, result any, activity any, args ...any) error {
+	return storeStep(ctx, p.logger, durable, result, activity, args...)
+}
+
+// storeStep is writeWithFallback for any workflow.
+func storeStep(ctx workflow.Context, logger log.Logger, durable workflow.ActivityOptions, result any, activity any, args ...any) error {
 	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localStoreOptions), activity, args...).Get(ctx, result)
 	var app *temporal.ApplicationError
 	if err == nil || errors.As(err, &app) && app.NonRetryable() {
 		return err
 	}
-	p.logger.Warn("Store step failed as a local activity; retrying durably", "error", err)
+	logger.Warn("Store step failed as a local activity; retrying durably", "error", err)
 	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, durable), activity, args...).Get(ctx, result)
 }
 
@@ -561,6 +598,9 @@ func (p *purchase) voidAuthorization(ctx workflow.Context) error {
 // not already returned, through the same ledger as they do, so the total
 // can never exceed the capture.
 func (p *purchase) refundPayment(ctx workflow.Context) error {
+	if p.moneyVersion != workflow.DefaultVersion {
+		return p.refundRemainder(ctx)
+	}
 	var r activities.RefundResult
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, compensationOptions), acts.RefundOrder,
 		models.NewRefund{

@@ -27,6 +27,7 @@ func (p *purchase) setup(ctx workflow.Context) error {
 		{UpdateDeliver, p.deliver, p.validateDeliver},
 		{UpdateCancel, p.cancel, p.validateCancel},
 		{UpdateResolve, p.resolve, p.validateResolve},
+		{UpdateRefund, p.refund, p.validateRefund},
 	}
 	for _, u := range updates {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler,
@@ -50,6 +51,7 @@ func (p *purchase) setup(ctx workflow.Context) error {
 		}
 	})
 	p.listenForRefunds(ctx)
+	p.listenForStripeNews(ctx)
 	return nil
 }
 

@@ -1,0 +1,271 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+
+	"github.com/buybutton/checkout/activities"
+	"github.com/buybutton/checkout/failures"
+	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/payments"
+)
+
+func merchantRefund(key string, amount int64) RefundInput {
+	return RefundInput{OrderID: "ord_test1", Key: key, Amount: amount, Reason: "damaged", Actor: "merchant:mer_1"}
+}
+
+func refundAnswer(t *testing.T, u *updateOutcome) RefundResult {
+	t.Helper()
+	require.True(t, u.accepted, "refund accepted (rejected: %v)", u.rejected)
+	require.True(t, u.completed)
+	require.NoError(t, u.err)
+	r, ok := u.result.(RefundResult)
+	require.True(t, ok, "refund answers a RefundResult, got %T", u.result)
+	return r
+}
+
+func errorCode(err error) string {
+	var e *models.Error
+	if errors.As(failures.FromTemporal(err), &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// Refunds are updates of the order's workflow: two at once that together
+// exceed the capture are serialized (one succeeds, the other is refused, by
+// the validator or the handler); a repeat of the first, under another
+// update id, answers the same refund without asking Stripe again; the key
+// for another amount is refused.
+func TestRefundUpdatesAreSerializedAndIdempotent(t *testing.T) {
+	h := newHarness(t)
+	h.updateAt(time.Hour, UpdateAccept, "", accept)
+	first := h.updateAt(2*time.Hour, UpdateRefund, "u-1", merchantRefund("r-1", 1500))
+	second := h.updateAt(2*time.Hour, UpdateRefund, "u-2", merchantRefund("r-2", 1000))
+	repeat := h.updateAt(3*time.Hour, UpdateRefund, "u-3", merchantRefund("r-1", 1500))
+	reused := h.updateAt(3*time.Hour, UpdateRefund, "u-4", merchantRefund("r-1", 700))
+	h.updateAt(4*time.Hour, UpdateShip, "", ship)
+	h.updateAt(5*time.Hour, UpdateDeliver, "", deliver)
+	h.run(testInput())
+
+	got := refundAnswer(t, first)
+	assert.Equal(t, models.RefundSucceeded, got.Refund.Status)
+	assert.Equal(t, int64(1500), got.Refund.AmountMinor)
+	if second.rejected != nil {
+		assert.Equal(t, "refund_exceeds_captured", errorCode(second.rejected))
+	} else {
+		assert.Equal(t, "refund_exceeds_captured", errorCode(second.err))
+	}
+	again := refundAnswer(t, repeat)
+	assert.Equal(t, got.Refund.StripeRefundID, again.Refund.StripeRefundID)
+	require.Error(t, reused.rejected)
+	assert.Equal(t, "idempotency_key_reused", errorCode(reused.rejected))
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	require.Len(t, h.stripeCalls, 1, "Stripe asked once")
+	assert.Equal(t, activities.RefundStep("r-1"), h.stripeCalls[0].Step)
+	assert.Equal(t, int64(1500), h.order.RefundedMinor)
+	var refunded []activities.NotifyInput
+	for _, ev := range h.delivered {
+		if ev.EventType == EventOrderRefunded {
+			refunded = append(refunded, ev)
+		}
+	}
+	require.Len(t, refunded, 1)
+	assert.Equal(t, activities.RefundRef("r-1"), refunded[0].Ref)
+	assert.Equal(t, models.StatusDelivered, finalStatus(t, h).Status)
+	assert.Equal(t, h.delivered[len(h.delivered)-1].Sequence, h.savedSeq, "the last sequence is kept for after the end")
+}
+
+// A merchant's refund that Stripe accepts and then fails gives its amount
+// back to the capture: the buyer's cancel then refunds exactly all of it.
+// The merchant hears order.refund_failed with Stripe's reason.
+func TestRefundFailedAtStripeThenCancelRefundsTheRemainder(t *testing.T) {
+	h := newHarness(t)
+	h.updateAt(time.Hour, UpdateAccept, "", accept)
+	first := h.updateAt(2*time.Hour, UpdateRefund, "u-1", merchantRefund("r-1", 500))
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(SignalStripeMoney, StripeMoneyEvent{EventID: "evt_1", Kind: MoneyEventRefund, ObjectID: "re_1",
+			Status: payments.RefundFailed, FailureReason: "lost_or_stolen_card"})
+	}, 3*time.Hour)
+	c := h.updateAt(4*time.Hour, UpdateCancel, "", cancel)
+	h.run(testInput())
+
+	assert.Equal(t, models.RefundSucceeded, refundAnswer(t, first).Refund.Status)
+	assertOrder(t, c, models.StatusCancelled)
+	o := finalStatus(t, h)
+	assert.Equal(t, models.StatusCancelled, o.Status)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	require.Len(t, h.stripeCalls, 2)
+	assert.Equal(t, int64(2000), h.stripeCalls[1].Amount, "the cancel refunds the whole capture")
+	assert.Equal(t, activities.RefundStep(activities.RefundKeyCancel), h.stripeCalls[1].Step)
+	assert.Equal(t, int64(2000), h.order.RefundedMinor)
+	var failed *activities.NotifyInput
+	for i, ev := range h.delivered {
+		if ev.EventType == EventOrderRefundFailed {
+			failed = &h.delivered[i]
+		}
+	}
+	require.NotNil(t, failed, "order.refund_failed sent")
+	require.NotNil(t, failed.Refund)
+	assert.Equal(t, int64(500), failed.Refund.Amount)
+	assert.Equal(t, "lost_or_stolen_card", failed.Refund.FailureReason)
+	for i := 1; i < len(h.delivered); i++ {
+		assert.Greater(t, h.delivered[i].Sequence, h.delivered[i-1].Sequence, "events in sequence")
+	}
+}
+
+// The buyer's cancel refund is pending at Stripe when the order ends; when
+// Stripe later fails it, the order does not read cancelled as if the money
+// went back: it needs an operator, whose retry refunds the remainder under
+// a new key.
+func TestCancelRefundFailingLaterNeedsAttention(t *testing.T) {
+	h := newHarness(t)
+	h.stripeRefund = func(r payments.RefundRequest) (payments.Refund, error) {
+		if r.Step == activities.RefundStep(activities.RefundKeyCancel) {
+			return payments.Refund{ID: "re_cancel", Status: payments.RefundPending, Amount: r.Amount}, nil
+		}
+		return payments.Refund{ID: "re_retry", Status: payments.RefundSucceeded, Amount: r.Amount}, nil
+	}
+	h.updateAt(time.Hour, UpdateAccept, "", accept)
+	h.updateAt(2*time.Hour, UpdateCancel, "", cancel)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(SignalStripeMoney, StripeMoneyEvent{EventID: "evt_f", Kind: MoneyEventRefund, ObjectID: "re_cancel",
+			Status: payments.RefundFailed, FailureReason: "expired_or_canceled_card"})
+	}, 3*24*time.Hour)
+	var during models.Order
+	h.env.RegisterDelayedCallback(func() { during = h.currentOrder() }, 4*24*time.Hour)
+	resolved := h.updateAt(5*24*time.Hour, UpdateResolve, "", ResolveInput{Actor: "operator", Action: ResolveRetry})
+	h.run(testInput())
+
+	assert.Equal(t, models.StatusNeedsAttention, during.Status)
+	assert.Equal(t, "refund_failed", during.FailureCode)
+	assert.True(t, resolved.completed)
+	require.NoError(t, resolved.err)
+	assert.Equal(t, models.StatusCancelled, finalStatus(t, h).Status)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	require.Len(t, h.stripeCalls, 2)
+	assert.Equal(t, activities.RefundStep(activities.RefundKeyCancel+"-2"), h.stripeCalls[1].Step)
+	assert.Equal(t, int64(2000), h.stripeCalls[1].Amount)
+	assert.Equal(t, int64(2000), h.order.RefundedMinor)
+}
+
+// A dispute's news reaches the order and the merchant as sequenced events:
+// order.disputed, then order.dispute_closed with the outcome.
+func TestDisputeNewsIsSequencedThroughTheOutbox(t *testing.T) {
+	h := newHarness(t)
+	h.updateAt(time.Hour, UpdateAccept, "", accept)
+	for i, st := range []string{models.DisputeNeedsResponse, "under_review", models.DisputeLost} {
+		h.env.RegisterDelayedCallback(func() {
+			h.env.SignalWorkflow(SignalStripeMoney, StripeMoneyEvent{EventID: "evt_d" + st, Kind: MoneyEventDispute,
+				ObjectID: "dp_1", Status: st, Amount: 2000, Reason: "fraudulent"})
+		}, time.Duration(2+i)*time.Hour)
+	}
+	h.updateAt(6*time.Hour, UpdateShip, "", ship)
+	h.updateAt(7*time.Hour, UpdateDeliver, "", deliver)
+	h.run(testInput())
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var types []string
+	for _, ev := range h.delivered {
+		types = append(types, ev.EventType)
+		if ev.EventType == EventOrderDisputeClosed {
+			require.NotNil(t, ev.Dispute)
+			assert.Equal(t, models.DisputeLost, ev.Dispute.Status)
+			assert.Equal(t, int64(2000), ev.Dispute.Amount)
+			assert.Equal(t, "fraudulent", ev.Dispute.Reason)
+		}
+	}
+	assert.Equal(t, []string{EventOrderCreated, EventOrderDisputed, EventOrderDisputeClosed, EventOrderDelivered}, types)
+	assert.True(t, h.order.Disputed)
+}
+
+// endedHarness runs EndedOrderWorkflow with the harness's ledger and Stripe
+// fakes and an order that has ended delivered.
+func endedHarness(t *testing.T) (*harness, *[]activities.NotifyInput) {
+	h := newHarness(t)
+	h.order = models.Order{ID: "ord_test1", MerchantID: "mer_1", Status: models.StatusDelivered, AmountMinor: 2000,
+		CapturedMinor: 2000, Currency: "usd", PaymentIntentID: "pi_1"}
+	h.env.OnActivity(acts.LoadOrder, mock.Anything, mock.Anything).Return(func(context.Context, string) (models.Order, error) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.order, nil
+	})
+	h.env.OnActivity(acts.TakeEventSequences, mock.Anything, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, _ string, n int) (int, error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			first := h.savedSeq + 1
+			h.savedSeq += n
+			return first, nil
+		})
+	h.savedSeq = 4 // the order's workflow sent four events
+	return h, &h.delivered
+}
+
+// A refund after the order's workflow ended runs in a short workflow with
+// the same steps, and the merchant's order.refunded continues the order's
+// sequence.
+func TestEndedOrderRefund(t *testing.T) {
+	h, sent := endedHarness(t)
+	in := merchantRefund("late-1", 800)
+	h.env.ExecuteWorkflow(EndedOrderWorkflow, EndedOrderInput{OrderID: "ord_test1", Refund: &in})
+	require.True(t, h.env.IsWorkflowCompleted())
+	var res RefundResult
+	require.NoError(t, h.env.GetWorkflowResult(&res))
+	assert.Equal(t, models.RefundSucceeded, res.Refund.Status)
+	calls, _, o := h.snapshot()
+	assert.Equal(t, []string{"CountRefund", "CreateRefund", "RecordRefund:succeeded"}, calls)
+	assert.Equal(t, int64(800), o.RefundedMinor)
+	require.Len(t, *sent, 1)
+	assert.Equal(t, EventOrderRefunded, (*sent)[0].EventType)
+	assert.Equal(t, activities.RefundRef("late-1"), (*sent)[0].Ref)
+	assert.Equal(t, 5, (*sent)[0].Sequence)
+}
+
+// Beyond the capture, the ledger refuses a late refund: nothing reaches Stripe.
+func TestEndedOrderRefundBeyondTheCaptureIsRefused(t *testing.T) {
+	h, sent := endedHarness(t)
+	in := merchantRefund("late-2", 2500)
+	h.env.ExecuteWorkflow(EndedOrderWorkflow, EndedOrderInput{OrderID: "ord_test1", Refund: &in})
+	require.True(t, h.env.IsWorkflowCompleted())
+	err := h.env.GetWorkflowError()
+	require.Error(t, err)
+	assert.Equal(t, "refund_exceeds_captured", errorCode(err))
+	calls, _, _ := h.snapshot()
+	assert.Equal(t, []string{"CountRefund"}, calls)
+	assert.Empty(t, *sent)
+}
+
+// Stripe's news of a refund failing after the order ended: the ledger
+// releases it and the merchant hears order.refund_failed, in sequence.
+func TestEndedOrderRefundFailedNews(t *testing.T) {
+	h, sent := endedHarness(t)
+	h.ledger = []models.Refund{{OrderID: "ord_test1", Key: "r-9", AmountMinor: 600, Currency: "usd",
+		Status: models.RefundSucceeded, StripeRefundID: "re_9"}}
+	h.order.RefundedMinor = 600
+	news := StripeMoneyEvent{EventID: "evt_9", Kind: MoneyEventRefund, ObjectID: "re_9", Status: payments.RefundFailed,
+		FailureReason: "lost_or_stolen_card"}
+	h.env.ExecuteWorkflow(EndedOrderWorkflow, EndedOrderInput{OrderID: "ord_test1", News: &news})
+	require.True(t, h.env.IsWorkflowCompleted())
+	require.NoError(t, h.env.GetWorkflowError())
+	_, _, o := h.snapshot()
+	assert.Equal(t, int64(0), o.RefundedMinor)
+	require.Len(t, *sent, 1)
+	ev := (*sent)[0]
+	assert.Equal(t, EventOrderRefundFailed, ev.EventType)
+	assert.Equal(t, activities.RefundRef("r-9"), ev.Ref)
+	assert.Equal(t, 5, ev.Sequence)
+	require.NotNil(t, ev.Refund)
+	assert.Equal(t, "lost_or_stolen_card", ev.Refund.FailureReason)
+}
