@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -235,4 +237,60 @@ func assertSequenced(t *testing.T, hook *merchantEndpoint) {
 		}
 		last = ev.Sequence
 	}
+}
+
+// A dispute opened and lost after the order's workflow ended is handled by
+// short workflows, one per Stripe event: the order shows it, and the
+// merchant gets order.disputed then order.dispute_closed (status lost, the
+// amount and the bank's reason), numbered after the order's last event.
+func TestLateDisputeAfterDeliveryIsSequencedAfterTheOrdersEvents(t *testing.T) {
+	s := newStack(t, stackOptions{webhooks: true})
+	hook := newMerchantEndpoint(t, 0)
+	s.setWebhook(hook)
+	productID := s.product(5, 1800)
+	orderID := s.authorizedOrder(productID, "buyer_late_dispute_"+randomHex(3))
+	s.merchantAction(orderID, "accept", nil).expect(http.StatusOK)
+	s.merchantAction(orderID, "ship", map[string]any{"carrier": "ups", "tracking_number": "1Z2"}).expect(http.StatusOK)
+	s.merchantAction(orderID, "deliver", nil).expect(http.StatusOK)
+	s.waitWorkflowClosed(orderID)
+
+	disputeID, err := s.Sandbox.Dispute(s.intentRecord(orderID).ID, "fraudulent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.waitDispute(orderID, models.DisputeNeedsResponse, true)
+	if err := s.Sandbox.CloseDispute(disputeID, false); err != nil {
+		t.Fatal(err)
+	}
+	s.waitDispute(orderID, models.DisputeLost, true)
+	closed := s.waitDelivery(orderID, "order.dispute_closed", func(d models.WebhookDelivery) bool {
+		return d.Status == models.WebhookDelivered
+	})
+	var body struct {
+		Data struct {
+			Dispute *struct {
+				Status string `json:"status"`
+				Amount int64  `json:"amount"`
+				Reason string `json:"reason"`
+			} `json:"dispute"`
+		} `json:"data"`
+	}
+	hook.mu.Lock()
+	raw := hook.bodies[closed.ID]
+	var types []string
+	for _, ev := range hook.arrived {
+		types = append(types, ev.Type)
+	}
+	hook.mu.Unlock()
+	if err := json.Unmarshal(raw, &body); err != nil || body.Data.Dispute == nil {
+		t.Fatalf("order.dispute_closed body %s (%v)", raw, err)
+	}
+	if d := body.Data.Dispute; d.Status != models.DisputeLost || d.Amount != 1800 || d.Reason != "fraudulent" {
+		t.Fatalf("dispute in the event: %+v", d)
+	}
+	want := []string{"order.created", "order.delivered", "order.disputed", "order.dispute_closed"}
+	if strings.Join(types, " ") != strings.Join(want, " ") {
+		t.Fatalf("merchant received %v, want %v", types, want)
+	}
+	assertSequenced(t, hook)
 }
