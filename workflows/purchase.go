@@ -25,7 +25,24 @@ const codeStoreUnavailable = "store_unavailable"
 
 // PurchaseWorkflow drives one order from the Buy tap to delivery or to a
 // consistent end: every path that does not deliver gives the stock back and
-// voids or refunds the money.
+// voids or refunds the money. It is the one owner of the order's money and
+// of its row. The whole process lives in the purchase*.go files:
+//
+//   - purchase.go: the state, the main line (pay, the merchant's decision,
+//     the ship-by and auto-complete timers), the endings and compensations,
+//     the store writes;
+//   - purchase_handlers.go: the updates (pay, accept, reject, ship, deliver,
+//     cancel, resolve) and the Stripe signals;
+//   - purchase_money.go: refunds (the refund update, the cancel's refund of
+//     the remainder) and Stripe's news of refunds and disputes;
+//   - purchase_payment_action.go: waiting out 3-D Secure;
+//   - purchase_lost_authorization.go: finding and voiding an authorization
+//     whose answer was lost;
+//   - purchase_outbox.go: the merchant's events, in sequence;
+//   - purchase_saga.go: the compensations registered so far;
+//   - purchase_profile.go, purchase_metrics.go: the saved profile, metrics;
+//   - purchase_after_end.go: the EndedOrder workflow, which handles a late
+//     refund or Stripe event once this workflow has ended.
 func PurchaseWorkflow(ctx workflow.Context, in PurchaseInput) (models.Order, error) {
 	return Timing{}.Purchase(ctx, in)
 }
@@ -54,8 +71,8 @@ type purchase struct {
 	paid   *PayResult // the pay update's answer, once the payment step settles
 	payErr error      // set instead when the workflow ends without settling it
 
-	intentID string   // the order's PaymentIntent, once authorize answered
-	nudges   []string // intents Stripe's webhooks named since the last re-read
+	intentID     string   // the order's PaymentIntent, once authorize answered
+	intentNudges []string // intents Stripe's webhooks named since the last re-read
 
 	savedCard *activities.SavedCard // the card attached for the buyer's profile, if they asked to save
 
@@ -116,7 +133,7 @@ func (p *purchase) run(ctx workflow.Context) (models.Order, error) {
 	if p.paid == nil {
 		p.payErr = err
 		if err == nil {
-			p.settle("")
+			p.answerPay("")
 		}
 	}
 	p.finish(ctx)
@@ -241,7 +258,7 @@ func (p *purchase) pay(ctx workflow.Context) error {
 		})
 	if err != nil {
 		if e := domainError(err); e != nil {
-			p.refuse(ctx, e)
+			p.endInvalid(ctx, e)
 			return nil
 		}
 		p.giveUp(dctx, err)
@@ -302,12 +319,12 @@ func (p *purchase) pay(ctx workflow.Context) error {
 	case payments.IntentRequiresCapture:
 		p.saga.add(stepVoid, p.voidAuthorization)
 		p.record(dctx, models.StatusChange{To: models.StatusAuthorized, Actor: models.ActorSystem, PaymentIntentID: intent.ID})
-		p.settle("")
+		p.answerPay("")
 	case payments.IntentRequiresAction:
 		p.saga.add(stepVoid, p.voidAuthorization)
 		p.record(dctx, models.StatusChange{To: models.StatusRequiresAction, Actor: models.ActorSystem,
 			PaymentIntentID: intent.ID, Detail: "waiting for 3-D Secure"})
-		p.settle("complete 3-D Secure to finish the payment")
+		p.answerPay("complete 3-D Secure to finish the payment")
 		p.paid.ClientSecret = intent.ClientSecret
 		p.paid.NextActionType = intent.NextActionType
 	case payments.IntentProcessing:
@@ -411,14 +428,14 @@ func (p *purchase) finish(ctx workflow.Context) {
 	}
 }
 
-// refuse ends a purchase whose request failed validation. There is no order
+// endInvalid ends a purchase whose request failed validation. There is no order
 // row to update (validation is what creates it), so only the workflow's view
 // and its search attribute record the outcome.
-func (p *purchase) refuse(ctx workflow.Context, e *models.Error) {
+func (p *purchase) endInvalid(ctx workflow.Context, e *models.Error) {
 	p.order.Status = models.StatusInvalid
 	p.order.FailureCode = e.Code
 	p.upsertStatus(ctx)
-	p.settle(e.Message)
+	p.answerPay(e.Message)
 }
 
 // end decides the order's outcome at once: the stock goes back first, the
@@ -429,7 +446,7 @@ func (p *purchase) refuse(ctx workflow.Context, e *models.Error) {
 func (p *purchase) end(ctx workflow.Context, to models.OrderStatus, actor, code, detail string) {
 	p.compensate(ctx)
 	p.record(ctx, models.StatusChange{To: to, Actor: actor, FailureCode: code, Detail: detail, PaymentIntentID: p.intentID})
-	p.settle(detail)
+	p.answerPay(detail)
 }
 
 // compensate undoes every step done so far: the stock right away (a quick
@@ -491,8 +508,8 @@ func (p *purchase) markAttention(ctx workflow.Context, c compensation, err error
 		FailureCode: c.step + "_failed", Detail: "giving the money back failed: " + c.step})
 }
 
-// settle fixes the pay update's answer from the current order, once.
-func (p *purchase) settle(message string) {
+// answerPay fixes the pay update's answer from the current order, once.
+func (p *purchase) answerPay(message string) {
 	if p.paid != nil {
 		return
 	}

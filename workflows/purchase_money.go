@@ -30,6 +30,22 @@ const changeMoneyInWorkflow = "money-in-workflow"
 // gives the buyer's money back and is still pending then needs an operator.
 const refundSettleWait = 30 * 24 * time.Hour
 
+// RefundInput is a merchant's refund request: the refund update's argument
+// (and the retired RefundWorkflow's input).
+type RefundInput struct {
+	OrderID string `json:"order_id"`
+	Key     string `json:"key"`
+	Amount  int64  `json:"amount"`
+	Reason  string `json:"reason,omitempty"`
+	Actor   string `json:"actor"`
+}
+
+// RefundResult is a refund's answer: the refund and the order after it.
+type RefundResult = activities.RefundResult
+
+// codeAlreadyRefunded is the ledger's answer when nothing is left to refund.
+const codeAlreadyRefunded = "already_refunded"
+
 // orderRefund is one refund request of the order, as the workflow tracks it.
 type orderRefund struct {
 	req        models.NewRefund
