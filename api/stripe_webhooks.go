@@ -28,9 +28,6 @@ type StripeEventStore interface {
 	MarkStripeEventHandled(ctx context.Context, id string, at time.Time) error
 	ReleaseStripeEvent(ctx context.Context, id string) error
 	OrderIDByPaymentIntent(ctx context.Context, intentID string) (string, error)
-	MarkDisputed(ctx context.Context, orderID, detail string) (models.Order, error)
-	RecordDispute(ctx context.Context, orderID, status, detail string) (models.Order, error)
-	RecordStripeRefundByID(ctx context.Context, orderID, stripeRefundID string, status models.RefundStatus) (models.Refund, models.Order, error)
 	AddOrderNote(ctx context.Context, orderID, actor, detail string) error
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/sandbox"
 )
 
 // waitLedger waits until the order's refund ledger is as ok wants it.
@@ -293,4 +294,36 @@ func TestLateDisputeAfterDeliveryIsSequencedAfterTheOrdersEvents(t *testing.T) {
 		t.Fatalf("merchant received %v, want %v", types, want)
 	}
 	assertSequenced(t, hook)
+}
+
+// Stripe makes the refund but its answer is lost: the refund step finds it
+// by its order and request tags and adopts it. Once Stripe has forgotten
+// every key (a day passing), the same request again answers that refund.
+// Exactly one refund at Stripe, counted once.
+func TestRefundAnswerLostAndKeyPrunedIsAdoptedOnce(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	productID := s.product(5, 2500)
+	orderID := s.authorizedOrder(productID, "buyer_refund_lost_"+randomHex(3))
+	s.merchantAction(orderID, "accept", nil).expect(http.StatusOK)
+	s.Sandbox.SetFaults(sandbox.Faults{FailAfterNext: 1, Only: "/v1/refunds"})
+	res := s.refund(orderID, "r-lost", 900).expect(http.StatusOK)
+	refund := res.Body["refund"].(map[string]any)
+	if refund["status"] != "succeeded" {
+		t.Fatalf("refund answered %s", res.Raw)
+	}
+	if f := s.Sandbox.Faults(); f.FailAfterNext != 0 {
+		t.Fatalf("the lost answer was never met: %+v", f)
+	}
+	s.Sandbox.ExpireIdempotencyKeys("")
+	again := s.refund(orderID, "r-lost", 900).expect(http.StatusOK)
+	if again.Body["refund"].(map[string]any)["stripe_refund_id"] != refund["stripe_refund_id"] {
+		t.Fatalf("after the keys were pruned the request answered %s", again.Raw)
+	}
+	got := s.Sandbox.Refunds(s.intentRecord(orderID).ID)
+	if len(got) != 1 || got[0].Amount != 900 || got[0].ID != refund["stripe_refund_id"] {
+		t.Fatalf("refunds at the sandbox %+v, want exactly one of 900", got)
+	}
+	if o := s.order(orderID); o.RefundedMinor != 900 {
+		t.Fatalf("refunded %d, want 900", o.RefundedMinor)
+	}
 }
