@@ -182,7 +182,8 @@ func (a *app) actOnEvent(ctx context.Context, log *slog.Logger, events StripeEve
 			ObjectID: disputeID(ev), Status: ev.Status, Amount: ev.Amount, Reason: ev.Reason, Detail: disputeDetail(ev)})
 	case payments.EventChargeRefundUpdated, payments.EventRefundUpdated:
 		return a.tellOrder(ctx, orderID, workflows.StripeMoneyEvent{EventID: ev.ID, Kind: workflows.MoneyEventRefund,
-			ObjectID: ev.ObjectID, Status: ev.Status, Amount: ev.Amount, FailureReason: ev.FailureReason})
+			ObjectID: ev.ObjectID, Status: ev.Status, Amount: ev.Amount, FailureReason: ev.FailureReason,
+			Ours: ev.RefundRequest != ""})
 	}
 	return nil
 }

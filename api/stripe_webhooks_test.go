@@ -353,7 +353,7 @@ func TestStripeWebhookRefundUpdated(t *testing.T) {
 		"failure_reason": "lost_or_stolen_card", "metadata": map[string]any{"order_id": "ord_1", "refund_request": "merchant:abc"},
 	})
 	e.expectNews("ord_1", workflows.StripeMoneyEvent{EventID: "evt_r1", Kind: workflows.MoneyEventRefund, ObjectID: "re_1",
-		Status: "failed", Amount: 500, FailureReason: "lost_or_stolen_card"}, nil)
+		Status: "failed", Amount: 500, FailureReason: "lost_or_stolen_card", Ours: true}, nil)
 	require.Equal(t, http.StatusOK, e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())))
 	assert.True(t, ev.handled["evt_r1"])
 	e.temporal.AssertExpectations(t)

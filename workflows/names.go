@@ -174,6 +174,8 @@ type StripeMoneyEvent struct {
 	FailureReason string `json:"failure_reason,omitempty"`
 	// Detail is the line the order's audit trail gets (disputes).
 	Detail string `json:"detail,omitempty"`
+	// Ours is set for a refund the checkout made (it carries our request tag).
+	Ours bool `json:"ours,omitempty"`
 }
 
 // Kinds of StripeMoneyEvent.

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"time"
+
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/buybutton/checkout/activities"
@@ -26,6 +28,13 @@ type EndedOrderInput struct {
 	Refund  *RefundInput      `json:"refund,omitempty"`
 	News    *StripeMoneyEvent `json:"news,omitempty"`
 }
+
+// refundLinkTries and refundLinkWait bound the wait for a refund's Stripe id
+// to be recorded when Stripe's news of it comes first.
+const (
+	refundLinkTries = 10
+	refundLinkWait  = 30 * time.Second
+)
 
 // EndedOrderWorkflow is EndedOrderWorkflowName with production timing.
 func EndedOrderWorkflow(ctx workflow.Context, in EndedOrderInput) (RefundResult, error) {
@@ -60,6 +69,13 @@ func (t Timing) EndedOrder(ctx workflow.Context, in EndedOrderInput) (RefundResu
 		}
 		var news stripeNews
 		news, err = recordStripeNews(ctx, logger, before, *in.News)
+		// News of one of our refunds can overtake the late refund that made
+		// it recording its Stripe id: give that a few minutes.
+		for try := 0; err == nil && news.unknownRefund && in.News.Ours && try < refundLinkTries; try++ {
+			if err = workflow.Sleep(ctx, refundLinkWait); err == nil {
+				news, err = recordStripeNews(ctx, logger, before, *in.News)
+			}
+		}
 		res.Order = news.order
 		events = news.events
 		if rf := news.refund; rf != nil {

@@ -347,9 +347,10 @@ func (p *purchase) applyStripeNews(ctx workflow.Context, ev StripeMoneyEvent) {
 // stripeNews is what one Stripe event changed: a refund that moved (nil
 // when none did) or the events a dispute's change makes, and the order after it.
 type stripeNews struct {
-	refund *models.Refund
-	events []activities.NotifyInput
-	order  models.Order
+	refund        *models.Refund
+	events        []activities.NotifyInput
+	order         models.Order
+	unknownRefund bool // the ledger has no refund of that Stripe id
 }
 
 // recordStripeNews writes Stripe's news to the store and says what changed.
@@ -362,7 +363,9 @@ func recordStripeNews(ctx workflow.Context, logger log.Logger, o models.Order, e
 		err := storeStep(ctx, logger, durableStoreOptions, &rec, acts.RecordRefund, activities.RefundChange{
 			OrderID: o.ID, StripeRefundID: ev.ObjectID, Status: payments.LedgerRefundStatus(ev.Status)})
 		if e := domainError(err); e != nil && e.Kind == models.KindNotFound {
-			return stripeNews{order: o}, nil // not a refund the checkout made
+			// Not a refund the checkout made, or one whose Stripe id is
+			// not recorded yet.
+			return stripeNews{order: o, unknownRefund: true}, nil
 		}
 		if err != nil {
 			return stripeNews{}, err

@@ -269,3 +269,26 @@ func TestEndedOrderRefundFailedNews(t *testing.T) {
 	require.NotNil(t, ev.Refund)
 	assert.Equal(t, "lost_or_stolen_card", ev.Refund.FailureReason)
 }
+
+// News of one of our refunds that overtakes the late refund recording its
+// Stripe id waits for it, then applies.
+func TestEndedOrderNewsWaitsForTheRefundToBeRecorded(t *testing.T) {
+	h, sent := endedHarness(t)
+	h.ledger = []models.Refund{{OrderID: "ord_test1", Key: "r-7", AmountMinor: 400, Currency: "usd", Status: models.RefundPending}}
+	h.order.RefundedMinor = 400
+	h.env.RegisterDelayedCallback(func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.ledger[0].StripeRefundID = "re_7"
+	}, 70*time.Second)
+	news := StripeMoneyEvent{EventID: "evt_7", Kind: MoneyEventRefund, ObjectID: "re_7", Status: payments.RefundSucceeded, Ours: true}
+	h.env.ExecuteWorkflow(EndedOrderWorkflow, EndedOrderInput{OrderID: "ord_test1", News: &news})
+	require.True(t, h.env.IsWorkflowCompleted())
+	require.NoError(t, h.env.GetWorkflowError())
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	assert.Equal(t, models.RefundSucceeded, h.ledger[0].Status)
+	require.Len(t, *sent, 1)
+	assert.Equal(t, EventOrderRefunded, (*sent)[0].EventType)
+	assert.Equal(t, activities.RefundRef("r-7"), (*sent)[0].Ref)
+}
