@@ -292,3 +292,31 @@ func TestEndedOrderNewsWaitsForTheRefundToBeRecorded(t *testing.T) {
 	assert.Equal(t, EventOrderRefunded, (*sent)[0].EventType)
 	assert.Equal(t, activities.RefundRef("r-7"), (*sent)[0].Ref)
 }
+
+// A buyer's cancel on a disputed charge: Stripe refuses the refund
+// (charge_disputed), so the order does not read cancelled as if the money
+// went back; it needs an operator.
+func TestCancelOfADisputedChargeNeedsAttention(t *testing.T) {
+	h := newHarness(t)
+	h.stripeRefund = func(payments.RefundRequest) (payments.Refund, error) {
+		return payments.Refund{}, failures.ToTemporal(models.Conflict("charge_disputed", "the charge is disputed"))
+	}
+	h.updateAt(time.Hour, UpdateAccept, "", accept)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(SignalStripeMoney, StripeMoneyEvent{EventID: "evt_d", Kind: MoneyEventDispute,
+			ObjectID: "dp_1", Status: models.DisputeNeedsResponse, Amount: 2000})
+	}, 2*time.Hour)
+	h.updateAt(3*time.Hour, UpdateCancel, "", cancel)
+	var during models.Order
+	h.env.RegisterDelayedCallback(func() { during = h.currentOrder() }, 4*time.Hour)
+	h.updateAt(5*time.Hour, UpdateResolve, "", ResolveInput{Actor: "operator", Action: ResolveResolved, Note: "settled in the dispute"})
+	h.run(testInput())
+
+	assert.Equal(t, models.StatusNeedsAttention, during.Status)
+	assert.Equal(t, "refund_failed", during.FailureCode)
+	assert.True(t, during.Disputed)
+	assert.Equal(t, models.StatusCancelled, finalStatus(t, h).Status)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	assert.Equal(t, int64(0), h.order.RefundedMinor, "a refused refund is not counted")
+}
