@@ -30,6 +30,10 @@ const changeMoneyInWorkflow = "money-in-workflow"
 // gives the buyer's money back and is still pending then needs an operator.
 const refundSettleWait = 30 * 24 * time.Hour
 
+// refundAskAgainAfter is the pause before Stripe is asked again about a
+// refund it never answered.
+const refundAskAgainAfter = time.Hour
+
 // RefundInput is a merchant's refund request: the refund update's argument
 // (and the retired RefundWorkflow's input).
 type RefundInput struct {
@@ -55,7 +59,7 @@ type orderRefund struct {
 	inFlight   bool
 	result     RefundResult
 	err        error // the request's answer when it did not succeed
-	unanswered bool  // the last run met no answer from Stripe: a repeat asks again
+	unanswered bool  // the last run met no answer from Stripe: it is asked again later
 }
 
 // refundByKey is the order's refund requested under key, if any.
@@ -187,12 +191,17 @@ func (p *purchase) moveRefund(ctx workflow.Context, r *orderRefund) {
 	case e != nil:
 		r.status, r.err = res.Refund.Status, failures.ToTemporal(e)
 	default:
-		// No answer from Stripe through every retry: the refund stays
-		// counted, and a repeat of the request asks again.
+		// No answer from Stripe through a week of retries: the refund stays
+		// counted and pending (what the caller is told), and Stripe is
+		// asked again later, retrieve-then-act as always.
 		r.unanswered = true
-		r.err = failures.ToTemporal(models.Errorf(models.KindUnavailable, "refund_unanswered",
-			"the payment service did not answer; the refund is pending, retry the request"))
-		p.logger.Error("Refund unanswered", "error", err)
+		r.result.Refund.Status = models.RefundPending
+		p.logger.Error("Refund unanswered; asking again later", "error", err)
+		workflow.Go(dctx, func(ctx workflow.Context) {
+			if workflow.Sleep(ctx, refundAskAgainAfter) == nil && r.unanswered && !r.inFlight {
+				p.moveRefund(ctx, r)
+			}
+		})
 	}
 	switch r.status {
 	case models.RefundSucceeded:

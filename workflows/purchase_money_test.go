@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/buybutton/checkout/activities"
 	"github.com/buybutton/checkout/failures"
@@ -319,4 +320,47 @@ func TestCancelOfADisputedChargeNeedsAttention(t *testing.T) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	assert.Equal(t, int64(0), h.order.RefundedMinor, "a refused refund is not counted")
+}
+
+// Stripe does not answer a refund for more than the week of retries: the
+// request is answered pending (counted, nothing refunded twice), Stripe is
+// asked again later, and once it answers the merchant hears order.refunded.
+func TestRefundUnansweredForAWeekIsAskedAgainLater(t *testing.T) {
+	h := newHarness(t)
+	down := true
+	h.stripeRefund = func(r payments.RefundRequest) (payments.Refund, error) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if down {
+			return payments.Refund{}, temporal.NewApplicationErrorWithOptions("Stripe is unreachable", string(models.KindUnavailable),
+				temporal.ApplicationErrorOptions{NextRetryDelay: 24 * time.Hour})
+		}
+		return payments.Refund{ID: "re_late", Status: payments.RefundSucceeded, Amount: r.Amount}, nil
+	}
+	h.updateAt(time.Hour, UpdateAccept, "", accept)
+	asked := h.updateAt(2*time.Hour, UpdateRefund, "u-1", merchantRefund("r-1", 700))
+	h.env.RegisterDelayedCallback(func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		down = false
+	}, 8*24*time.Hour)
+	h.updateAt(3*time.Hour, UpdateShip, "", ship)
+	h.updateAt(4*time.Hour, UpdateDeliver, "", deliver)
+	h.run(testInput())
+
+	got := refundAnswer(t, asked)
+	assert.Equal(t, models.RefundPending, got.Refund.Status)
+	assert.Equal(t, models.StatusDelivered, finalStatus(t, h).Status)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	assert.Equal(t, models.RefundSucceeded, h.ledger[0].Status)
+	assert.Equal(t, "re_late", h.ledger[0].StripeRefundID)
+	assert.Equal(t, int64(700), h.order.RefundedMinor)
+	var refunded int
+	for _, ev := range h.delivered {
+		if ev.EventType == EventOrderRefunded {
+			refunded++
+		}
+	}
+	assert.Equal(t, 1, refunded)
 }
