@@ -53,8 +53,18 @@ func (t Timing) EndedOrder(ctx workflow.Context, in EndedOrderInput) (RefundResu
 	switch {
 	case in.Refund != nil:
 		var failure string
-		res, failure, err = runRefund(ctx, logger, models.NewRefund{OrderID: in.OrderID, Key: in.Refund.Key,
-			AmountMinor: in.Refund.Amount, Reason: in.Refund.Reason, Actor: in.Refund.Actor})
+		req := models.NewRefund{OrderID: in.OrderID, Key: in.Refund.Key,
+			AmountMinor: in.Refund.Amount, Reason: in.Refund.Reason, Actor: in.Refund.Actor}
+		res, failure, err = runRefund(ctx, logger, req)
+		// Stripe never answered through a week of retries: the refund stays
+		// counted; ask again later until it answers.
+		for err != nil && domainError(err) == nil {
+			logger.Error("Refund unanswered; asking again later", "error", err)
+			if err = workflow.Sleep(ctx, refundAskAgainAfter); err != nil {
+				break
+			}
+			res, failure, err = runRefund(ctx, logger, req)
+		}
 		switch {
 		case res.Refund.Status == models.RefundSucceeded:
 			events = append(events, activities.NotifyInput{EventType: EventOrderRefunded, Ref: activities.RefundRef(in.Refund.Key)})
