@@ -78,6 +78,17 @@ func TestRecordedHistories(t *testing.T) {
 		s.merchantAction(id, "deliver", nil).expect(http.StatusOK)
 		return id
 	}
+	lives["purchase-disputed-then-delivered"] = func(productID string) string {
+		id := s.authorizedOrder(productID, "buyer_hist_"+randomHex(4))
+		s.merchantAction(id, "accept", nil).expect(http.StatusOK)
+		if _, err := s.Sandbox.Dispute(s.intentRecord(id).ID, "fraudulent"); err != nil {
+			t.Fatal(err)
+		}
+		s.waitDispute(id, models.DisputeNeedsResponse, true)
+		s.merchantAction(id, "ship", map[string]any{"carrier": "ups", "tracking_number": "1Z999"}).expect(http.StatusOK)
+		s.merchantAction(id, "deliver", nil).expect(http.StatusOK)
+		return id
+	}
 	// Histories of other workflows than the order's: the order they are
 	// about, and the workflow whose history is kept.
 	others := map[string]func(orderID string) string{

@@ -12,4 +12,5 @@ var RecordedHistories = []string{
 	"purchase-saved-details",
 	"purchase-refunded-then-delivered",
 	"ended-order-refund",
+	"purchase-disputed-then-delivered",
 }
