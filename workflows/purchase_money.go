@@ -84,6 +84,15 @@ func (p *purchase) refundedSoFar() int64 {
 	return max(n, p.order.RefundedMinor)
 }
 
+func (p *purchase) knowsStripeRefund(id string) bool {
+	for _, r := range p.refunds {
+		if id != "" && r.stripeID == id {
+			return true
+		}
+	}
+	return false
+}
+
 func (p *purchase) refundsInFlight() bool {
 	for _, r := range p.refunds {
 		if r.inFlight {
@@ -319,10 +328,13 @@ func (p *purchase) newsIdle() bool {
 }
 
 func (p *purchase) applyStripeNews(ctx workflow.Context, ev StripeMoneyEvent) {
-	// A refund whose Stripe answer is on its way is recorded first, so the
-	// news finds it.
-	if err := workflow.Await(ctx, func() bool { return !p.refundsInFlight() }); err != nil {
-		return
+	// News of a refund the workflow does not know by its Stripe id may be
+	// about one whose answer is on its way: that is recorded first, so the
+	// news finds it. Dispute news waits for nothing.
+	if ev.Kind == MoneyEventRefund && !p.knowsStripeRefund(ev.ObjectID) {
+		if err := workflow.Await(ctx, func() bool { return !p.refundsInFlight() }); err != nil {
+			return
+		}
 	}
 	if err := p.lock.Lock(ctx); err != nil {
 		return
