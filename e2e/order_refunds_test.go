@@ -139,13 +139,7 @@ func TestRefundFailedAtStripeThenCancelRefundsExactlyTheRemainder(t *testing.T) 
 // operators, whose retry refunds the remainder under a new key.
 func TestCancelRefundFailingLaterIsListedForOperators(t *testing.T) {
 	s := newStack(t, stackOptions{webhooks: true})
-	productID := s.product(5, 2000)
-	buyer := "buyer_cancel_pending_" + randomHex(3)
-	orderID := s.purchase(s.buyer(buyer), "key-1", purchaseBody(productID, 1, "pm_card_pendingRefund")).
-		expect(http.StatusCreated).str("order_id")
-	s.merchantAction(orderID, "accept", nil).expect(http.StatusOK)
-	s.do("POST", "/v1/orders/"+orderID+"/cancel", s.buyer(buyer), nil, map[string]any{"reason": "changed my mind"}).
-		expect(http.StatusOK)
+	orderID := s.cancelledAfterCapture("buyer_cancel_pending_", "pm_card_pendingRefund", 2000)
 	s.waitLedger(orderID, func(l []models.Refund) bool {
 		return len(l) == 1 && l[0].Status == models.RefundPending && l[0].StripeRefundID != ""
 	})
@@ -326,4 +320,61 @@ func TestRefundAnswerLostAndKeyPrunedIsAdoptedOnce(t *testing.T) {
 	if o := s.order(orderID); o.RefundedMinor != 900 {
 		t.Fatalf("refunded %d, want 900", o.RefundedMinor)
 	}
+}
+
+// The cancel's refund succeeds, the order's workflow ends, and Stripe later
+// fails the refund (a card that cannot take it): the order does not read
+// cancelled as if the money went back. It is listed for operators, and an
+// operator's retry refunds the whole capture again, through a short
+// workflow, back to cancelled.
+func TestCancelRefundFailingAfterTheEndIsListedAndRetried(t *testing.T) {
+	s := newStack(t, stackOptions{webhooks: true})
+	orderID := s.cancelledAfterCapture("buyer_cancel_late_fail_", "pm_card_refundFail", 2200)
+	s.waitWorkflowClosed(orderID)
+	pi := s.intentRecord(orderID)
+	if err := s.Sandbox.SettleRefund(s.Sandbox.Refunds(pi.ID)[0].ID, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	o := s.waitStatus(orderID, models.StatusNeedsAttention)
+	if o.FailureCode != "refund_failed" || o.RefundedMinor != 0 {
+		t.Fatalf("order %s (%s) refunded %d", o.Status, o.FailureCode, o.RefundedMinor)
+	}
+	list := s.do("GET", "/v1/admin/orders/needs-attention", e2eOperatorToken, nil, nil).expect(http.StatusOK)
+	if !listHasOrder(list, orderID) {
+		t.Fatalf("needs-attention list lacks %s: %s", orderID, list.Raw)
+	}
+	res := s.do("POST", "/v1/admin/orders/"+orderID+"/resolve", e2eOperatorToken, nil, map[string]any{"action": "retry"}).
+		expect(http.StatusOK)
+	if res.str("status") != string(models.StatusCancelled) {
+		t.Fatalf("resolve answered %s", res.Raw)
+	}
+	refunds := s.Sandbox.Refunds(pi.ID)
+	var succeeded int64
+	for _, r := range refunds {
+		if r.Status == "succeeded" {
+			succeeded += r.Amount
+		}
+	}
+	if len(refunds) != 2 || succeeded != 2200 {
+		t.Fatalf("refunds at the sandbox %+v, want the failed one and a new one of 2200", refunds)
+	}
+	if o := s.order(orderID); o.Status != models.StatusCancelled || o.RefundedMinor != 2200 {
+		t.Fatalf("order %s refunded %d, want cancelled with 2200", o.Status, o.RefundedMinor)
+	}
+	if again := s.do("POST", "/v1/admin/orders/"+orderID+"/resolve", e2eOperatorToken, nil, map[string]any{"action": "retry"}); again.Status != http.StatusConflict {
+		t.Fatalf("resolving a settled order answered %d %s, want 409", again.Status, again.Raw)
+	}
+}
+
+// cancelledAfterCapture buys one item at price with the card pm, has the
+// merchant accept and the buyer cancel: the order's cancel refund is under way.
+func (s *stack) cancelledAfterCapture(buyerPrefix, pm string, price int64) string {
+	s.t.Helper()
+	productID := s.product(5, price)
+	buyer := buyerPrefix + randomHex(3)
+	orderID := s.purchase(s.buyer(buyer), "key-1", purchaseBody(productID, 1, pm)).expect(http.StatusCreated).str("order_id")
+	s.merchantAction(orderID, "accept", nil).expect(http.StatusOK)
+	s.do("POST", "/v1/orders/"+orderID+"/cancel", s.buyer(buyer), nil, map[string]any{"reason": "changed my mind"}).
+		expect(http.StatusOK)
+	return orderID
 }

@@ -3,6 +3,7 @@ package workflows
 import (
 	"time"
 
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/buybutton/checkout/activities"
@@ -22,11 +23,14 @@ func EndedOrderWorkflowID(orderID, what string) string {
 	return "ended-" + orderID + "-" + models.TextID(what)
 }
 
-// EndedOrderInput is one late request (Refund) or Stripe event (News).
+// EndedOrderInput is one late request (Refund, Resolve) or Stripe event (News).
 type EndedOrderInput struct {
 	OrderID string            `json:"order_id"`
 	Refund  *RefundInput      `json:"refund,omitempty"`
 	News    *StripeMoneyEvent `json:"news,omitempty"`
+	// Resolve settles an ended order that needs attention (its cancel's
+	// refund failed at Stripe after the workflow ended).
+	Resolve *ResolveInput `json:"resolve,omitempty"`
 }
 
 // refundLinkTries and refundLinkWait bound the wait for a refund's Stripe id
@@ -98,6 +102,20 @@ func (t Timing) EndedOrder(ctx workflow.Context, in EndedOrderInput) (RefundResu
 					Ref: activities.RefundRef(rf.Key), Refund: refundFailedData(*rf, in.News.FailureReason)})
 			}
 		}
+	case in.Resolve != nil:
+		var resolved *models.Refund
+		res.Order, resolved, err = resolveEnded(ctx, logger, in.OrderID, *in.Resolve)
+		if resolved != nil {
+			res.Refund = *resolved
+			events = append(events, activities.NotifyInput{EventType: EventOrderRefunded, Ref: activities.RefundRef(resolved.Key)})
+		}
+	}
+	if news := in.News; news != nil && err == nil && res.Refund.Status == models.RefundFailed && res.Order.Status == models.StatusCancelled {
+		// The cancel gave all the money back and part of it failed: the
+		// buyer is short, an operator must see it.
+		res.Order, err = recordEnded(ctx, logger, models.StatusChange{OrderID: in.OrderID, To: models.StatusNeedsAttention,
+			Actor: models.ActorSystem, FailureCode: stepRefund + "_failed",
+			Detail: "a refund failed at the payment service after the order was cancelled: " + news.FailureReason})
 	}
 	if len(events) > 0 {
 		t.sendInSequence(ctx, in.OrderID, res.Order, events)
@@ -131,4 +149,47 @@ func (t Timing) sendInSequence(ctx workflow.Context, orderID string, o models.Or
 			logger.Warn("Merchant notification not delivered", "EventType", ev.EventType, "Sequence", ev.Sequence, "error", err)
 		}
 	}
+}
+
+// recordEnded writes a status change of an ended order.
+func recordEnded(ctx workflow.Context, logger log.Logger, c models.StatusChange) (models.Order, error) {
+	var o models.Order
+	err := storeStep(ctx, logger, durableStoreOptions, &o, acts.RecordStatus, c)
+	return o, err
+}
+
+// resolveEnded settles an ended order that needs attention, as the order's
+// workflow would: retry refunds whatever of the capture is not refunded
+// (under a key of this run's own), resolved records an operator's word. The
+// order returns to cancelled; a retry that fails again leaves it as it is.
+func resolveEnded(ctx workflow.Context, logger log.Logger, orderID string, in ResolveInput) (models.Order, *models.Refund, error) {
+	var o models.Order
+	if err := storeStep(ctx, logger, durableStoreOptions, &o, acts.LoadOrder, orderID); err != nil {
+		return models.Order{}, nil, err
+	}
+	if o.Status != models.StatusNeedsAttention {
+		return o, nil, failures.ToTemporal(models.Conflict("not_needing_attention", "order is %s, not %s", o.Status, models.StatusNeedsAttention))
+	}
+	detail := "resolved by an operator"
+	var refunded *models.Refund
+	if in.Action == ResolveRetry {
+		detail = "retried: " + stepRefund
+		key := activities.RefundKeyCancel + "-" + workflow.GetInfo(ctx).WorkflowExecution.RunID
+		res, _, err := runRefund(ctx, logger, models.NewRefund{OrderID: orderID, Key: key,
+			Reason: "requested_by_customer", Actor: in.Actor})
+		switch e := domainError(err); {
+		case e != nil && e.Code == codeAlreadyRefunded:
+		case err != nil:
+			return o, nil, err
+		case res.Refund.Status == models.RefundSucceeded:
+			res.Refund.Key = key
+			refunded = &res.Refund
+		}
+	}
+	if in.Note != "" {
+		detail += ": " + in.Note
+	}
+	o, err := recordEnded(ctx, logger, models.StatusChange{OrderID: orderID, To: models.StatusCancelled, Actor: in.Actor,
+		Detail: detail, ClearFailureCode: true})
+	return o, refunded, err
 }

@@ -364,3 +364,85 @@ func TestRefundUnansweredForAWeekIsAskedAgainLater(t *testing.T) {
 	}
 	assert.Equal(t, 1, refunded)
 }
+
+// A merchant's refund still in flight when the buyer cancels is counted:
+// the cancel refunds only the rest, never more than the capture.
+func TestCancelDuringAMerchantRefundRefundsOnlyTheRest(t *testing.T) {
+	h := newHarness(t)
+	merchantTries := 0
+	h.stripeRefund = func(r payments.RefundRequest) (payments.Refund, error) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if r.Step == activities.RefundStep("r-1") {
+			merchantTries++
+			if merchantTries < 3 {
+				return payments.Refund{}, temporal.NewApplicationErrorWithOptions("Stripe is slow", string(models.KindUnavailable),
+					temporal.ApplicationErrorOptions{NextRetryDelay: time.Hour})
+			}
+			return payments.Refund{ID: "re_merchant", Status: payments.RefundSucceeded, Amount: r.Amount}, nil
+		}
+		return payments.Refund{ID: "re_" + r.Step, Status: payments.RefundSucceeded, Amount: r.Amount}, nil
+	}
+	h.updateAt(time.Hour, UpdateAccept, "", accept)
+	refund := h.updateAt(2*time.Hour, UpdateRefund, "u-1", merchantRefund("r-1", 500))
+	c := h.updateAt(2*time.Hour+30*time.Minute, UpdateCancel, "", cancel)
+	h.run(testInput())
+
+	assertOrder(t, c, models.StatusCancelled)
+	assert.Less(t, c.at, refund.at, "the cancel answered while the refund was in flight")
+	assert.Equal(t, models.RefundSucceeded, refundAnswer(t, refund).Refund.Status)
+	assert.Equal(t, models.StatusCancelled, finalStatus(t, h).Status)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	amounts := map[string]int64{}
+	for _, r := range h.stripeCalls {
+		amounts[r.Step] = r.Amount
+	}
+	assert.Equal(t, int64(1500), amounts[activities.RefundStep(activities.RefundKeyCancel)], "the cancel refunds only the rest")
+	assert.Equal(t, int64(2000), h.order.RefundedMinor)
+}
+
+// A refund of a cancelled order that Stripe fails after the order's
+// workflow ended: the ended-order workflow puts the order in
+// needs_attention (the buyer is short), and an operator's retry refunds
+// exactly what failed and returns it to cancelled.
+func TestEndedCancelledOrderWithAFailedRefundNeedsAttentionUntilRetried(t *testing.T) {
+	h, sent := endedHarness(t)
+	h.order.Status = models.StatusCancelled
+	h.order.RefundedMinor = 2000
+	h.ledger = []models.Refund{
+		{OrderID: "ord_test1", Key: "r-1", AmountMinor: 500, Currency: "usd", Status: models.RefundSucceeded, StripeRefundID: "re_m"},
+		{OrderID: "ord_test1", Key: activities.RefundKeyCancel, AmountMinor: 1500, Currency: "usd", Status: models.RefundSucceeded, StripeRefundID: "re_c"},
+	}
+	news := StripeMoneyEvent{EventID: "evt_f", Kind: MoneyEventRefund, ObjectID: "re_m", Status: payments.RefundFailed, FailureReason: "lost_or_stolen_card"}
+	h.env.ExecuteWorkflow(EndedOrderWorkflow, EndedOrderInput{OrderID: "ord_test1", News: &news})
+	require.True(t, h.env.IsWorkflowCompleted())
+	require.NoError(t, h.env.GetWorkflowError())
+	_, _, o := h.snapshot()
+	assert.Equal(t, models.StatusNeedsAttention, o.Status)
+	assert.Equal(t, "refund_failed", o.FailureCode)
+	assert.Equal(t, int64(1500), o.RefundedMinor)
+
+	retry := newHarness(t)
+	retry.order, retry.ledger, retry.savedSeq = o, h.ledger, h.savedSeq
+	retry.env.OnActivity(acts.LoadOrder, mock.Anything, mock.Anything).Return(func(context.Context, string) (models.Order, error) {
+		retry.mu.Lock()
+		defer retry.mu.Unlock()
+		return retry.order, nil
+	})
+	retry.env.OnActivity(acts.TakeEventSequences, mock.Anything, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, _ string, n int) (int, error) { return retry.savedSeq + 1, nil })
+	in := ResolveInput{Actor: "operator", Action: ResolveRetry}
+	retry.env.ExecuteWorkflow(EndedOrderWorkflow, EndedOrderInput{OrderID: "ord_test1", Resolve: &in})
+	require.True(t, retry.env.IsWorkflowCompleted())
+	require.NoError(t, retry.env.GetWorkflowError())
+	_, _, after := retry.snapshot()
+	assert.Equal(t, models.StatusCancelled, after.Status)
+	assert.Equal(t, int64(2000), after.RefundedMinor)
+	require.Len(t, retry.stripeCalls, 1)
+	assert.Equal(t, int64(500), retry.stripeCalls[0].Amount, "exactly what failed")
+	require.Len(t, *sent, 1)
+	assert.Equal(t, EventOrderRefundFailed, (*sent)[0].EventType)
+	require.Len(t, retry.delivered, 1)
+	assert.Equal(t, EventOrderRefunded, retry.delivered[0].EventType)
+}
