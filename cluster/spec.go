@@ -7,6 +7,7 @@ package cluster
 
 import (
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -45,7 +46,8 @@ func DefaultPorts() Ports {
 }
 
 // FreePorts picks unused ports for every process, for tests that run next to
-// `make cluster` or each other.
+// `make cluster` or each other. They are below 32768: Temporal keeps
+// membership ports in a smallint column.
 func FreePorts() (Ports, error) {
 	n := 16
 	ps := make([]int, 0, n)
@@ -55,13 +57,17 @@ func FreePorts() (Ports, error) {
 			l.Close()
 		}
 	}()
-	for len(ps) < n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	for tries := 0; len(ps) < n; tries++ {
+		if tries > 1000 {
+			return Ports{}, fmt.Errorf("cluster: no free ports in %d..%d", minTestPort, maxTestPort)
+		}
+		port := minTestPort + mrand.IntN(maxTestPort-minTestPort)
+		l, err := net.Listen("tcp", addr(port))
 		if err != nil {
-			return Ports{}, err
+			continue
 		}
 		ls = append(ls, l)
-		ps = append(ps, l.Addr().(*net.TCPAddr).Port)
+		ps = append(ps, port)
 	}
 	return Ports{
 		Frontend: ps[0], FrontendHTTP: ps[1], FrontendMembership: ps[2],
@@ -73,6 +79,10 @@ func FreePorts() (Ports, error) {
 		// ps[15] is spare: metrics listeners of tests stay off.
 	}, nil
 }
+
+// Tests pick ports here: below the kernel's ephemeral range (32768+), so no
+// outgoing connection holds one, and within Temporal's smallint.
+const minTestPort, maxTestPort = 20000, 32000
 
 // Postgres is the server every database of the cluster lives on.
 type Postgres struct {

@@ -31,6 +31,11 @@ const (
 	defaultMaxLocalActivities = 64
 )
 
+// StopTimeout bounds a worker's shutdown: after it stops polling, running
+// activities have this long to finish before their contexts are cancelled
+// (Temporal then retries them elsewhere).
+const StopTimeout = 10 * time.Second
+
 // New builds a worker for the task queue with everything registered. It
 // refuses activities that lack a dependency (activities.Check): a wiring
 // mistake stops the start-up, not a refund days later.
@@ -49,7 +54,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, o Optio
 		MaxConcurrentLocalActivityExecutionSize: o.MaxConcurrentLocalActivities,
 		// Handlers must finish before a purchase completes; a worker that
 		// stops hands its tasks back instead of dropping them.
-		WorkerStopTimeout: 10 * time.Second,
+		WorkerStopTimeout: StopTimeout,
 	})
 	RegisterWorkflows(w, o.Timing)
 	w.RegisterActivity(acts)

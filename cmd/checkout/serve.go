@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -63,7 +64,12 @@ func runWorker(ctx context.Context, cfg config.Config, _ []string) error {
 	}
 	slog.Info("worker polling", "task_queue", cfg.TaskQueue, "stripe", stripeTarget(cfg))
 	err = serveMetrics(ctx, cfg.MetricsAddr)
-	w.Stop() // hands back what it cannot finish within WorkerStopTimeout
+	// SIGTERM: stop polling, let running activities finish (at most
+	// worker.StopTimeout), hand back what is left to other workers.
+	stopping := time.Now()
+	slog.Info("worker stopping", "bound", worker.StopTimeout)
+	w.Stop()
+	slog.Info("worker stopped", "took", time.Since(stopping).Round(time.Millisecond))
 	return err
 }
 
