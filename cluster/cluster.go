@@ -192,6 +192,8 @@ func (c *Cluster) checkoutEnv() []string {
 		"TEMPORAL_UI_ORIGIN="+s.UIURL(),
 		// Merchants of the demo and the tests listen on loopback.
 		"WEBHOOK_ALLOW_PRIVATE_NETWORKS=true",
+		// haproxy runs here: its X-Forwarded-For names the client.
+		"TRUSTED_PROXIES=127.0.0.1",
 	)
 	return append(env, s.Env...)
 }

@@ -166,8 +166,12 @@ type purchaseOutcome struct {
 // client does, until the answer is final (not 202, not a 5xx or a broken
 // connection) or limit passes.
 func (c *testCluster) buy(s shop, buyer string, limit time.Duration) purchaseOutcome {
+	return c.buyWith(s, c.buyerToken(buyer), limit)
+}
+
+// buyWith is buy with a buyer token of the caller's.
+func (c *testCluster) buyWith(s shop, tok string, limit time.Duration) purchaseOutcome {
 	key := "k-" + randomHex(8)
-	tok := c.buyerToken(buyer)
 	body := map[string]any{"product_id": s.ProductID, "quantity": 1, "payment_method": "pm_card_visa",
 		"shipping_address": map[string]any{"name": "Ada Lovelace", "line1": "12 St James Square", "city": "London",
 			"postal_code": "SW1Y 4JH", "country": "GB"}}

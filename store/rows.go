@@ -110,5 +110,6 @@ func allRows() []any {
 		&stripeEventRow{}, &refundRow{},
 		&merchantKeyRow{}, &merchantAuditRow{}, &webhookAttemptRow{},
 		&buyerProfileRow{}, &profileUseRow{},
+		&rolloutSettingsRow{},
 	}
 }

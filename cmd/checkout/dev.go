@@ -152,6 +152,9 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 	if err != nil {
 		return err
 	}
+	if err := followRollout(ctx, g, cfg, trust.rollout, st); err != nil {
+		return err
+	}
 	demo := &web.Demo{ProductID: seed.ProductID, BuyerToken: token}
 	g.Go(func() error { return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, st, tc, tokens, trust, site, demo)) })
 	g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr) })

@@ -42,6 +42,9 @@ func runAPI(ctx context.Context, cfg config.Config, _ []string) error {
 	}
 	slog.Info("api listening", "addr", cfg.HTTPAddr)
 	g, ctx := errgroup.WithContext(ctx)
+	if err := followRollout(ctx, g, cfg, trust.rollout, b.store); err != nil {
+		return err
+	}
 	g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr) })
 	g.Go(func() error {
 		return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, b.store, b.temporal, tokens, trust, site, nil))
