@@ -95,15 +95,21 @@ func Up(ctx context.Context, s Spec) (_ *Cluster, err error) {
 		return nil, err
 	}
 	for i := 0; i < Workers; i++ {
-		env := append(c.checkoutEnv(), "METRICS_ADDR="+optAddr(s.Ports.WorkerMetrics[i]))
+		env := []string{"METRICS_ADDR=" + optAddr(s.Ports.WorkerMetrics[i])}
+		if s.BuildID != "" {
+			env = append(env, "WORKER_DEPLOYMENT_NAME="+s.Deployment, "WORKER_BUILD_ID="+s.BuildID)
+		}
 		if i < len(s.WorkerEnv) {
 			env = append(env, s.WorkerEnv[i]...)
 		}
-		w := c.process(fmt.Sprintf("worker-%d", i+1), s.Checkout, env, "worker")
-		if err := w.Start(); err != nil {
+		if _, err := c.StartWorker(fmt.Sprintf("worker-%d", i+1), s.Checkout, env); err != nil {
 			return nil, err
 		}
-		c.Workers = append(c.Workers, w)
+	}
+	if s.BuildID != "" {
+		if err := c.SetCurrentBuild(ctx, s.BuildID, time.Minute); err != nil {
+			return nil, err
+		}
 	}
 	for i := 0; i < APIReplicas; i++ {
 		a := c.process(fmt.Sprintf("api-%d", i+1), s.Checkout, append(c.checkoutEnv(),
@@ -130,6 +136,45 @@ func Up(ctx context.Context, s Spec) (_ *Cluster, err error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// StartWorker starts one more worker from binary (a new build, say) with
+// the cluster's settings and env added.
+func (c *Cluster) StartWorker(name, binary string, env []string) (*Process, error) {
+	w := c.process(name, binary, append(c.checkoutEnv(), env...), "worker")
+	if err := w.Start(); err != nil {
+		return nil, err
+	}
+	c.Workers = append(c.Workers, w)
+	return w, nil
+}
+
+// SetCurrentBuild makes buildID the current version of the cluster's
+// Worker Deployment (what `temporal worker deployment set-current-version`
+// does), waiting up to limit for its workers to have polled: Temporal only
+// knows a version once a worker of it asked for tasks.
+func (c *Cluster) SetCurrentBuild(ctx context.Context, buildID string, limit time.Duration) error {
+	tc, err := client.DialContext(ctx, client.Options{HostPort: c.Spec.FrontendAddr(), Namespace: c.Spec.Namespace, Logger: quietLogger{}})
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	h := tc.WorkerDeploymentClient().GetHandle(c.Spec.Deployment)
+	deadline := time.Now().Add(limit)
+	for {
+		_, err := h.SetCurrentVersion(ctx, client.WorkerDeploymentSetCurrentVersionOptions{BuildID: buildID})
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("set %s/%s current: %w", c.Spec.Deployment, buildID, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // Down stops every process, the load balancer first and Temporal last.

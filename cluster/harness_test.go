@@ -59,6 +59,9 @@ type testCluster struct {
 type clusterOptions struct {
 	env       []string
 	workerEnv [][]string
+	// buildID puts the workers under Worker Versioning as this build of
+	// deployment DefaultDeployment.
+	buildID string
 }
 
 func startCluster(t *testing.T, o clusterOptions) *testCluster {
@@ -89,6 +92,9 @@ func startCluster(t *testing.T, o clusterOptions) *testCluster {
 			"LOG_LEVEL=warn",
 		}, o.env...),
 		WorkerEnv: o.workerEnv,
+	}
+	if o.buildID != "" {
+		spec.Deployment, spec.BuildID = DefaultDeployment, o.buildID
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

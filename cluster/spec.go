@@ -129,6 +129,10 @@ type Spec struct {
 	Ports     Ports
 	// Env is added to every api and worker (e.g. shorter timeouts in tests).
 	Env []string
+	// Deployment and BuildID put every worker under Worker Versioning
+	// (WORKER_DEPLOYMENT_NAME, WORKER_BUILD_ID); Up makes BuildID the
+	// deployment's current version. Empty: unversioned workers.
+	Deployment, BuildID string
 	// WorkerEnv is added to the workers only, one list per worker (e.g. a
 	// build id per worker); nil for none.
 	WorkerEnv [][]string
@@ -144,6 +148,7 @@ const (
 const (
 	DefaultNamespace  = "default"
 	DefaultDBPrefix   = "checkout"
+	DefaultDeployment = "checkout"
 	DefaultTaskQueue  = "checkout"
 	NumHistoryShards  = "4"
 	TemporalConfigEnv = "cluster"

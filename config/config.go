@@ -65,6 +65,10 @@ type Config struct {
 	// StripePublishableKey (STRIPE_PUBLISHABLE_KEY) is the pk_… the checkout
 	// sheet hands to Stripe.js; empty with the sandbox.
 	StripePublishableKey string
+	// WorkerDeployment (WORKER_DEPLOYMENT_NAME) and WorkerBuildID
+	// (WORKER_BUILD_ID) turn on Worker Versioning for `checkout worker`;
+	// both or neither.
+	WorkerDeployment, WorkerBuildID string
 	// TrustedProxies (TRUSTED_PROXIES, comma-separated IPs or CIDRs) are the
 	// load balancers whose X-Forwarded-For names the client: per-IP limits
 	// then key on the client, not on the balancer. Empty: no proxy trusted.
@@ -141,9 +145,14 @@ func FromEnv() (Config, error) {
 		StripePublishableKey:   os.Getenv("STRIPE_PUBLISHABLE_KEY"),
 		EmbedAllowedOrigins:    splitList(os.Getenv("EMBED_ALLOWED_ORIGINS")),
 		TrustedProxies:         splitList(os.Getenv("TRUSTED_PROXIES")),
+		WorkerDeployment:       os.Getenv("WORKER_DEPLOYMENT_NAME"),
+		WorkerBuildID:          os.Getenv("WORKER_BUILD_ID"),
 	}
 	if os.Getenv("OPERATOR_TOKEN") != "" {
 		return c, fmt.Errorf("OPERATOR_TOKEN is no longer read: it was split into ADMIN_TOKEN (admin endpoints) and CODEC_TOKEN (the codec server), which must differ")
+	}
+	if (c.WorkerDeployment == "") != (c.WorkerBuildID == "") {
+		return c, fmt.Errorf("WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID go together: set both for Worker Versioning, or neither")
 	}
 	for _, p := range c.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {

@@ -95,6 +95,10 @@ func clusterSpec() (cluster.Spec, error) {
 		Namespace: cluster.DefaultNamespace,
 		TaskQueue: cluster.DefaultTaskQueue,
 		Ports:     cluster.DefaultPorts(),
+		// Workers are versioned as in production; CLUSTER_BUILD_ID names
+		// the build `make cluster` makes current.
+		Deployment: cluster.DefaultDeployment,
+		BuildID:    envOr("CLUSTER_BUILD_ID", "local"),
 		// The demo buyer is in the rollout whatever ROLLOUT_PERCENT says.
 		Env: []string{"ROLLOUT_ALLOW=" + strings.Trim(os.Getenv("ROLLOUT_ALLOW")+","+demoBuyerID, ",")},
 	}, nil

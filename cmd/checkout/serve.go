@@ -58,14 +58,16 @@ func runWorker(ctx context.Context, cfg config.Config, _ []string) error {
 		return err
 	}
 	defer b.Close()
-	w, err := worker.New(b.temporal, cfg.TaskQueue, newActivities(cfg, b.store), worker.Options{})
+	w, err := worker.New(b.temporal, cfg.TaskQueue, newActivities(cfg, b.store),
+		worker.Options{DeploymentName: cfg.WorkerDeployment, BuildID: cfg.WorkerBuildID})
 	if err != nil {
 		return err
 	}
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	slog.Info("worker polling", "task_queue", cfg.TaskQueue, "stripe", stripeTarget(cfg))
+	slog.Info("worker polling", "task_queue", cfg.TaskQueue, "stripe", stripeTarget(cfg),
+		"deployment", cfg.WorkerDeployment, "build_id", cfg.WorkerBuildID)
 	err = serveMetrics(ctx, cfg.MetricsAddr)
 	// SIGTERM: stop polling, let running activities finish (at most
 	// worker.StopTimeout), hand back what is left to other workers.
