@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	historypb "go.temporal.io/api/history/v1"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -61,6 +62,26 @@ func TestRecordedHistories(t *testing.T) {
 			s.merchantAction(id, "reject", map[string]any{"reason": "closing the history"}).expect(http.StatusOK)
 			return id
 		},
+		"purchase-sold-out": func(productID string) string {
+			s.authorizedOrder(productID, "buyer_hist_"+randomHex(4)) // not recorded; leaves none
+			res := s.purchase(s.buyer("buyer_hist_"+randomHex(4)), "key-"+randomHex(6), purchaseBody(productID, 1, "pm_card_visa"))
+			res.expect(http.StatusConflict)
+			return res.str("order_id")
+		},
+		"purchase-cancelled-before-capture": func(productID string) string {
+			buyer := "buyer_hist_" + randomHex(4)
+			id := s.authorizedOrder(productID, buyer)
+			s.do("POST", "/v1/orders/"+id+"/cancel", s.buyer(buyer), nil, nil).expect(http.StatusOK)
+			return id
+		},
+		"purchase-3ds-failed": func(productID string) string {
+			id, intentID := s.buy3DS(productID)
+			if err := s.Sandbox.Authenticate(intentID, false); err != nil {
+				t.Fatal(err)
+			}
+			s.waitStatus(id, models.StatusPaymentFailed)
+			return id
+		},
 		"purchase-saved-details": func(productID string) string {
 			body := purchaseBody(productID, 1, "pm_card_visa")
 			body["save_details"] = true
@@ -70,15 +91,43 @@ func TestRecordedHistories(t *testing.T) {
 			return id
 		},
 	}
+	// Lives that end on a timer run on a stack of their own whose timers are
+	// short; everything else on the first.
+	var short *stack
+	timed := map[string]func(s *stack, productID string) string{
+		"purchase-expired": func(s *stack, productID string) string {
+			id := s.authorizedOrder(productID, "buyer_hist_"+randomHex(4))
+			s.waitStatus(id, models.StatusExpired)
+			return id
+		},
+		"purchase-3ds-abandoned": func(s *stack, productID string) string {
+			id, _ := s.buy3DS(productID)
+			s.waitStatus(id, models.StatusExpired)
+			return id
+		},
+	}
 	for _, name := range worker.RecordedHistories {
 		life, ok := lives[name]
+		on := s
+		if timedLife, isTimed := timed[name]; isTimed {
+			if short == nil {
+				short = newStack(t, stackOptions{webhooks: true, plainPayloads: true,
+					acceptTimeout: 2 * time.Second, paymentActionTimeout: 2 * time.Second})
+			}
+			on, ok = short, true
+			life = func(productID string) string { return timedLife(short, productID) }
+		}
 		if !ok {
 			t.Fatalf("no purchase life for recorded history %s", name)
 		}
+		stock := 5
+		if name == "purchase-sold-out" {
+			stock = 1
+		}
 		t.Run(name, func(t *testing.T) {
-			orderID := life(s.product(5, 1500))
-			s.waitWorkflowClosed(orderID)
-			h := s.history(workflows.WorkflowID(orderID))
+			orderID := life(on.product(stock, 1500))
+			on.waitWorkflowClosed(orderID)
+			h := on.history(workflows.WorkflowID(orderID))
 			r := sdkworker.NewWorkflowReplayer()
 			worker.RegisterWorkflows(r, workflows.Timing{})
 			if err := r.ReplayWorkflowHistory(nil, h); err != nil {

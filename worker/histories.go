@@ -10,4 +10,9 @@ var RecordedHistories = []string{
 	"purchase-declined",
 	"purchase-3ds-authorized",
 	"purchase-saved-details",
+	"purchase-sold-out",
+	"purchase-cancelled-before-capture",
+	"purchase-3ds-failed",
+	"purchase-expired",
+	"purchase-3ds-abandoned",
 }
