@@ -15,4 +15,6 @@ var RecordedHistories = []string{
 	"purchase-3ds-failed",
 	"purchase-expired",
 	"purchase-3ds-abandoned",
+	"profile-card-change",
+	"profile-erasure",
 }
