@@ -131,7 +131,7 @@ func (a *app) putRollout(c *gin.Context) {
 	actor := "admin"
 	if h := c.GetHeader("X-Actor"); h != "" {
 		if !models.ValidID(h) {
-			writeError(c, models.Invalid("invalid_actor", "X-Actor must be an id (letters, digits, _ - . :)"))
+			writeError(c, models.Invalid("invalid_actor", "X-Actor must be an id: 4 to 64 letters, digits, _ or -"))
 			return
 		}
 		actor = "admin:" + h
