@@ -108,7 +108,7 @@ func TestRecordedHistories(t *testing.T) {
 			return id
 		},
 	}
-	// Lives of the profile workflows; each returns its workflow id.
+	// Lives of the other workflows; each returns its workflow id.
 	savedBuyer := func() (string, string) {
 		buyer := "buyer_hist_" + randomHex(4)
 		tok := s.buyer(buyer)
@@ -119,7 +119,7 @@ func TestRecordedHistories(t *testing.T) {
 		s.awaitProfile(tok)
 		return buyer, tok
 	}
-	profileLives := map[string]func() string{
+	workflowLives := map[string]func() string{
 		"profile-card-change": func() string {
 			buyer, tok := savedBuyer()
 			s.do("PUT", "/v1/me/profile", tok, map[string]string{"Idempotency-Key": "card-1"},
@@ -127,6 +127,17 @@ func TestRecordedHistories(t *testing.T) {
 			// The request key is the API's (Idempotency-Key and card):
 			// find the buyer's card change by its id's prefix.
 			return s.findWorkflow(workflows.ProfileCardWorkflowName, "profile-card-"+models.TextID(buyer)+"-")
+		},
+		"merchant-event-disputed": func() string {
+			id := s.authorizedOrder(s.product(5, 1500), "buyer_hist_"+randomHex(4))
+			s.merchantAction(id, "accept", nil).expect(http.StatusOK)
+			disputeID, err := s.Sandbox.Dispute(s.intentRecord(id).ID, "fraudulent")
+			if err != nil {
+				t.Fatal(err)
+			}
+			wid := workflows.MerchantEventWorkflowID(workflows.DisputedEvent(id, disputeID).EventID())
+			s.findWorkflow(workflows.MerchantEventWorkflowName, wid)
+			return wid
 		},
 		"profile-erasure": func() string {
 			buyer, tok := savedBuyer()
@@ -136,9 +147,9 @@ func TestRecordedHistories(t *testing.T) {
 		},
 	}
 	for _, name := range worker.RecordedHistories {
-		if profileLife, ok := profileLives[name]; ok {
+		if workflowLife, ok := workflowLives[name]; ok {
 			t.Run(name, func(t *testing.T) {
-				wid := profileLife()
+				wid := workflowLife()
 				s.waitWorkflowIDClosed(wid)
 				recordHistory(t, name, s.history(wid))
 			})

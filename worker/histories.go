@@ -17,4 +17,5 @@ var RecordedHistories = []string{
 	"purchase-3ds-abandoned",
 	"profile-card-change",
 	"profile-erasure",
+	"merchant-event-disputed",
 }
