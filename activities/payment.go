@@ -9,8 +9,11 @@ import (
 	"github.com/buybutton/checkout/payments"
 )
 
-// AuthorizePayment holds the order's amount on the buyer's card.
+// AuthorizePayment holds the order's amount on the buyer's card. A retry
+// searches Stripe for the intent an earlier attempt made before creating
+// one, under keys scoped to the attempt (payments.Gateway.Authorize).
 func (a *Activities) AuthorizePayment(ctx context.Context, req payments.AuthorizeRequest) (payments.Intent, error) {
+	req.Attempt = attempt(ctx)
 	in, err := a.Payments.Authorize(ctx, req)
 	return in, failures.ToTemporal(err)
 }

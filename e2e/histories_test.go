@@ -93,6 +93,34 @@ func TestRecordedHistories(t *testing.T) {
 			return id
 		},
 	}
+	lives["purchase-refunded-then-delivered"] = func(productID string) string {
+		id := s.authorizedOrder(productID, "buyer_hist_"+randomHex(4))
+		s.merchantAction(id, "accept", nil).expect(http.StatusOK)
+		s.refund(id, "r-1", 500).expect(http.StatusOK)
+		s.merchantAction(id, "ship", map[string]any{"carrier": "ups", "tracking_number": "1Z999"}).expect(http.StatusOK)
+		s.merchantAction(id, "deliver", nil).expect(http.StatusOK)
+		return id
+	}
+	lives["purchase-disputed-then-delivered"] = func(productID string) string {
+		id := s.authorizedOrder(productID, "buyer_hist_"+randomHex(4))
+		s.merchantAction(id, "accept", nil).expect(http.StatusOK)
+		if _, err := s.Sandbox.Dispute(s.intentRecord(id).ID, "fraudulent"); err != nil {
+			t.Fatal(err)
+		}
+		s.waitDispute(id, models.DisputeNeedsResponse, true)
+		s.merchantAction(id, "ship", map[string]any{"carrier": "ups", "tracking_number": "1Z999"}).expect(http.StatusOK)
+		s.merchantAction(id, "deliver", nil).expect(http.StatusOK)
+		return id
+	}
+	// Histories of other workflows than the order's: the order they are
+	// about, and the workflow whose history is kept.
+	others := map[string]func(orderID string) string{
+		"ended-order-refund": func(orderID string) string {
+			s.refund(orderID, "late", 300).expect(http.StatusOK)
+			return workflows.EndedOrderWorkflowID(orderID, workflows.RefundUpdateID("late"))
+		},
+	}
+	lives["ended-order-refund"] = lives["purchase-delivered"]
 	// Lives that end on a timer run on a stack of their own whose timers are
 	// short; everything else on the first.
 	var short *stack
@@ -127,17 +155,6 @@ func TestRecordedHistories(t *testing.T) {
 			// The request key is the API's (Idempotency-Key and card):
 			// find the buyer's card change by its id's prefix.
 			return s.findWorkflow(workflows.ProfileCardWorkflowName, "profile-card-"+models.TextID(buyer)+"-")
-		},
-		"merchant-event-disputed": func() string {
-			id := s.authorizedOrder(s.product(5, 1500), "buyer_hist_"+randomHex(4))
-			s.merchantAction(id, "accept", nil).expect(http.StatusOK)
-			disputeID, err := s.Sandbox.Dispute(s.intentRecord(id).ID, "fraudulent")
-			if err != nil {
-				t.Fatal(err)
-			}
-			wid := workflows.MerchantEventWorkflowID(workflows.DisputedEvent(id, disputeID).EventID())
-			s.findWorkflow(workflows.MerchantEventWorkflowName, wid)
-			return wid
 		},
 		"profile-erasure": func() string {
 			buyer, tok := savedBuyer()
@@ -175,7 +192,11 @@ func TestRecordedHistories(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			orderID := life(on.product(stock, 1500))
 			on.waitWorkflowClosed(orderID)
-			recordHistory(t, name, on.history(workflows.WorkflowID(orderID)))
+			workflowID := workflows.WorkflowID(orderID)
+			if after, ok := others[name]; ok {
+				workflowID = after(orderID)
+			}
+			recordHistory(t, name, on.history(workflowID))
 		})
 	}
 }

@@ -32,6 +32,9 @@ type AuthorizeRequest struct {
 	// authorizes (setup_future_usage=on_session), instead of attaching it
 	// before use. The intent then comes back with the card's details.
 	SaveCard bool
+	// Attempt is the caller's try (from 1), which scopes the idempotency
+	// key; set by the activity, never by the workflow.
+	Attempt int32 `json:",omitempty"`
 }
 
 // Intent is what the checkout needs to know of a Stripe PaymentIntent.

@@ -10,6 +10,9 @@ var RecordedHistories = []string{
 	"purchase-declined",
 	"purchase-3ds-authorized",
 	"purchase-saved-details",
+	"purchase-refunded-then-delivered",
+	"ended-order-refund",
+	"purchase-disputed-then-delivered",
 	"purchase-sold-out",
 	"purchase-cancelled-before-capture",
 	"purchase-3ds-failed",
@@ -17,5 +20,4 @@ var RecordedHistories = []string{
 	"purchase-3ds-abandoned",
 	"profile-card-change",
 	"profile-erasure",
-	"merchant-event-disputed",
 }

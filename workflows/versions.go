@@ -26,5 +26,8 @@ var Changes = []Change{
 	{ID: changeRecoverLostAuthorization, Workflow: PurchaseWorkflowName, Added: "2026-11-25", RemovableAfter: "2026-12-30"},
 	{ID: discardUnusedCustomerChange, Workflow: PurchaseWorkflowName, Added: "2026-11-25", RemovableAfter: "2026-12-30"},
 	{ID: changeNotifyDelivered, Workflow: PurchaseWorkflowName, Added: "2026-11-25", RemovableAfter: "2026-12-30"},
+	// RefundWorkflow is retired (refunds are updates of the order's
+	// workflow now): the whole workflow goes once none runs.
 	{ID: changeNotifyRefunded, Workflow: RefundWorkflowName, Added: "2026-11-25", RemovableAfter: "2026-12-30"},
+	{ID: changeMoneyInWorkflow, Workflow: PurchaseWorkflowName, Added: "2026-12-02", RemovableAfter: "2027-01-06"},
 }
