@@ -35,7 +35,7 @@ func (a *app) createQuote(c *gin.Context, cat Catalogue) {
 		writeError(c, models.Invalid("invalid_product_id", "product_id is not a valid id"))
 		return
 	}
-	buyer := a.optionalBuyer(c)
+	buyer := a.optionalBuyer(c).ID
 	var dest models.Destination
 	switch {
 	case req.ShippingAddress != nil:

@@ -117,5 +117,6 @@ func allRows() []any {
 		&merchantKeyRow{}, &merchantAuditRow{}, &webhookAttemptRow{},
 		&buyerProfileRow{}, &profileUseRow{},
 		&variantRow{}, &catalogueRow{}, &merchantPolicyRow{}, &quoteRow{},
+		&rolloutSettingsRow{},
 	}
 }
