@@ -100,7 +100,7 @@ build:
 
 ## bench: purchase throughput and latency over the real stack; prints figures
 bench: tools
-	$(GO) run ./cmd/checkout-bench
+	$(GO) run ./cmd/checkout-bench $(BENCH_FLAGS)
 
 # A tool is built once per version into $(TOOLS_CACHE)/<name>-<version>/ and
 # linked into bin/. A `temporal` already on PATH is used as is.

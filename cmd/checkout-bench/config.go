@@ -1,7 +1,10 @@
 package main
 
 import (
+	"os"
+	"os/exec"
 	"runtime"
+	"strings"
 
 	"github.com/buybutton/checkout/api"
 	"github.com/buybutton/checkout/rollout"
@@ -21,3 +24,28 @@ func benchAPIConfig(c api.Config) (api.Config, error) {
 }
 
 func runtimeCPU() int { return runtime.NumCPU() }
+
+// temporalCLI is the CLI whose embedded dev server both sides run against.
+var temporalCLI string
+
+func devServerVersion() string {
+	out, err := exec.Command(temporalCLI, "--version").Output()
+	if err != nil {
+		return "(version unknown)"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// loadAverage is the machine's 1/5/15-minute load when the rounds begin:
+// the figures are only comparable within one run.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

@@ -1,8 +1,10 @@
 // Command checkout-bench measures the purchase path over the real parts — a
 // Temporal dev server, the store, the Stripe sandbox spoken to over HTTP by
-// stripe-go, the worker and the HTTP API — and prints figures: throughput and
-// latency of POST /v1/purchases (the buyer's answer), and of the merchant's
-// accept (the capture).
+// stripe-go, the worker and the HTTP API — beside an engine-only shape (a
+// checkout-shaped workflow with no product code whose activities do no I/O)
+// on the same server, in alternating rounds, and prints both side by side
+// with their ratios; then the history one purchase records from purchase to
+// delivered, and with -overload how the API holds at 8× the concurrency.
 package main
 
 import (
@@ -17,7 +19,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"time"
 
@@ -40,27 +41,41 @@ import (
 )
 
 func main() {
-	n := flag.Int("n", 200, "purchases to make")
-	c := flag.Int("c", 16, "purchases in flight at once")
-	accept := flag.Bool("accept", true, "also accept (capture) every authorized order")
-	dbURL := flag.String("db", "", "DATABASE_URL for the store (default: a SQLite file in a temp dir)")
-	persist := flag.Bool("persist", false, "run the Temporal dev server on a SQLite file instead of in memory")
-	save := flag.Bool("save", true, "buyers save their details (a first purchase: Stripe customer + card attach)")
+	var o options
+	flag.IntVar(&o.n, "n", 100, "purchases (and engine workflows) per round")
+	flag.IntVar(&o.c, "c", 8, "purchases (and engine workflows) in flight at once")
+	flag.IntVar(&o.rounds, "rounds", 3, "alternating rounds of the engine-only shape and the product")
+	flag.BoolVar(&o.accept, "accept", false, "also accept (capture) every authorized order after each product round")
+	flag.StringVar(&o.dbURL, "db", "", "DATABASE_URL for the store (default: a SQLite file in a temp dir)")
+	flag.BoolVar(&o.persist, "persist", false, "run the Temporal dev server on a SQLite file instead of in memory")
+	flag.BoolVar(&saveDetails, "save", false, "buyers save their details (a first purchase: Stripe customer + card attach)")
+	flag.BoolVar(&o.overload, "overload", false, "after the rounds, offer 8× the concurrency and report goodput, refusals and p99 of the admitted")
 	flag.Parse()
-	saveDetails = *save
-	if err := run(*n, *c, *accept, *dbURL, *persist); err != nil {
+	if o.n < 1 || o.c < 1 || o.rounds < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -n, -c and -rounds must be at least 1")
+		os.Exit(2)
+	}
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
+type options struct {
+	n, c, rounds     int
+	accept, overload bool
+	persist          bool
+	dbURL            string
+}
+
 // saveDetails is sent with every purchase (-save).
-var saveDetails = true
+var saveDetails = false
 
 type env struct {
 	apiURL      string
 	secret      []byte
 	merchantKey string
+	temporal    client.Client
 	cleanup     []func()
 }
 
@@ -70,79 +85,229 @@ func (e *env) close() {
 	}
 }
 
-func run(n, c int, accept bool, dbURL string, persist bool) error {
+// overloadFactor multiplies the concurrency in -overload.
+const overloadFactor = 8
+
+func run(o options) error {
 	tmp, err := os.MkdirTemp("", "checkout-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	e, err := start(tmp, dbURL, persist)
+	e, err := start(tmp, o.dbURL, o.persist)
 	if err != nil {
 		return err
 	}
 	defer e.close()
 
-	productID, err := e.createProduct(n)
+	stock := o.n*o.rounds + 10
+	if o.overload {
+		stock += o.n * overloadFactor
+	}
+	productID, err := e.createProduct(stock)
 	if err != nil {
 		return err
 	}
-	// Warm up connections and the worker's caches; not measured.
+	// Warm up connections and the workers' caches; not measured.
 	// Keys are unique per run, so a reused database never replays old answers.
-	run := time.Now().UnixNano()
-	if code, _, err := e.purchase(e.token(-1), fmt.Sprintf("bench-%d-warmup", run), productID); err != nil || code != http.StatusCreated {
-		return fmt.Errorf("warm-up purchase: HTTP %d %v", code, err)
+	runID := time.Now().UnixNano()
+	if a := e.purchase(e.token(-1), fmt.Sprintf("bench-%d-warmup", runID), productID); a.err != nil || a.code != http.StatusCreated {
+		return fmt.Errorf("warm-up purchase: HTTP %d %v", a.code, a.err)
+	}
+	if _, err := engineOne(e.temporal, fmt.Sprintf("engine-%d-warmup", runID)); err != nil {
+		return fmt.Errorf("warm-up engine workflow: %w", err)
 	}
 
-	payLat := make([]time.Duration, n)
-	orders := make([]string, n)
-	statuses := map[int]int{}
+	fmt.Printf("setup: Temporal dev server %s (%s), store %s, Stripe sandbox over HTTP, 1 product worker + 1 engine worker, %d cores, load average %s\n",
+		devServerVersion(), map[bool]string{true: "SQLite file", false: "in memory"}[o.persist], storeKind(o.dbURL), runtimeCPU(), loadAverage())
+	fmt.Printf("rounds: %d alternating, %d per round, %d in flight, save_details %t\n\n", o.rounds, o.n, o.c, saveDetails)
+
+	var engRate, prodRate []float64
+	var engLat, prodLat []time.Duration
+	var lastOrder string
+	for r := range o.rounds {
+		engineFirst := r%2 == 0
+		for side := range 2 {
+			if (side == 0) == engineFirst {
+				res := engineRound(e.temporal, fmt.Sprintf("engine-%d-%d", runID, r), o.n, o.c)
+				engRate = append(engRate, res.perSec)
+				engLat = append(engLat, res.lat...)
+				fmt.Printf("round %d engine-only  %6.1f wf/s         pay %s  (%d failed)\n", r+1, res.perSec, summary(res.lat), res.failed)
+				continue
+			}
+			res, orders := e.productRound(fmt.Sprintf("bench-%d-%d", runID, r), productID, o.n, o.c)
+			prodRate = append(prodRate, res.perSec)
+			prodLat = append(prodLat, res.lat...)
+			fmt.Printf("round %d product      %6.1f purchases/s  pay %s  (%d not authorized)\n", r+1, res.perSec, summary(res.lat), res.failed)
+			if len(orders) > 0 {
+				lastOrder = orders[0]
+			}
+			if o.accept {
+				e.acceptRound(orders, o.c)
+			}
+		}
+	}
+
+	fmt.Println()
+	fmt.Printf("| %d in flight | engine-only | product | ratio |\n|---|---|---|---|\n", o.c)
+	er, pr := mean(engRate), mean(prodRate)
+	fmt.Printf("| throughput | %.1f wf/s | %.1f purchases/s | %.2f× |\n", er, pr, ratio(pr, er))
+	for _, q := range []struct {
+		name string
+		p    float64
+	}{{"pay answer p50", 0.50}, {"pay answer p99", 0.99}} {
+		ep, pp := percentile(engLat, q.p), percentile(prodLat, q.p)
+		fmt.Printf("| %s | %s | %s | %.2f× |\n", q.name, ms(ep), ms(pp), durRatio(pp, ep))
+	}
+	fmt.Println()
+
+	if lastOrder != "" {
+		h, err := e.purchaseToDelivered(lastOrder)
+		if err != nil {
+			return fmt.Errorf("purchase to delivered: %w", err)
+		}
+		fmt.Printf("one purchase, purchase to delivered: %s\n", h)
+	}
+	engID := fmt.Sprintf("engine-%d-warmup", runID)
+	if h, err := readHistory(context.Background(), e.temporal, engID); err == nil {
+		fmt.Printf("one engine-only workflow:            %s\n", h)
+	}
+
+	if o.overload {
+		c := o.c * overloadFactor
+		res := e.overloadRound(fmt.Sprintf("bench-%d-overload", runID), productID, o.n*overloadFactor, c)
+		fmt.Printf("\noverload: %d offered, %d in flight: %d authorized, %d refused with 429/503 + Retry-After, %d refused without Retry-After, %d other %v\n",
+			res.offered, c, res.admitted, res.refused, res.refusedBare, res.other, res.statuses)
+		fmt.Printf("goodput %.1f purchases/s (%.0f%% of the %.1f/s at %d in flight); p99 of the admitted %s (%.2f× the %s at %d in flight)\n",
+			res.goodput, 100*ratio(res.goodput, pr), pr, o.c, ms(percentile(res.lat, 0.99)),
+			durRatio(percentile(res.lat, 0.99), percentile(prodLat, 0.99)), ms(percentile(prodLat, 0.99)), o.c)
+	}
+	return nil
+}
+
+// answer is what the buyer got back from POST /v1/purchases.
+type answer struct {
+	code       int
+	orderID    string
+	retryAfter bool
+	err        error
+}
+
+// purchases makes n purchases, c at a time, each from its own buyer, and
+// hands every answer and the buyer's wait for it to got (one at a time). It
+// returns the wall time of the whole.
+func (e *env) purchases(prefix, productID string, n, c int, got func(a answer, wait time.Duration)) time.Duration {
 	var mu sync.Mutex
 	began := time.Now()
 	forEach(n, c, func(i int) {
 		t0 := time.Now()
-		code, orderID, err := e.purchase(e.token(i), fmt.Sprintf("bench-%d-%d", run, i), productID)
-		payLat[i] = time.Since(t0)
+		a := e.purchase(e.token(i), fmt.Sprintf("%s-%d", prefix, i), productID)
+		d := time.Since(t0)
 		mu.Lock()
 		defer mu.Unlock()
-		if err != nil {
-			statuses[-1]++
+		got(a, d)
+	})
+	return time.Since(began)
+}
+
+// productRound makes n purchases, c at a time; the latency is the buyer's
+// wait for an authorized (201) answer. It returns the authorized orders.
+func (e *env) productRound(prefix, productID string, n, c int) (roundResult, []string) {
+	var res roundResult
+	var orders []string
+	wall := e.purchases(prefix, productID, n, c, func(a answer, d time.Duration) {
+		if a.err != nil || a.code != http.StatusCreated {
+			res.failed++
 			return
 		}
-		statuses[code]++
-		if code == http.StatusCreated {
-			orders[i] = orderID
+		res.lat = append(res.lat, d)
+		orders = append(orders, a.orderID)
+	})
+	res.perSec = float64(len(res.lat)) / wall.Seconds()
+	return res, orders
+}
+
+type overloadResult struct {
+	offered, admitted, refused, refusedBare, other int
+	statuses                                       map[int]int
+	goodput                                        float64
+	lat                                            []time.Duration
+}
+
+// overloadRound offers n purchases, c at a time, and sorts the answers:
+// authorized, refused as the API should (429/503 with Retry-After), refused
+// without Retry-After, anything else.
+func (e *env) overloadRound(prefix, productID string, n, c int) overloadResult {
+	res := overloadResult{offered: n, statuses: map[int]int{}}
+	wall := e.purchases(prefix, productID, n, c, func(a answer, d time.Duration) {
+		switch {
+		case a.err != nil:
+			res.other++
+			res.statuses[-1]++
+		case a.code == http.StatusCreated:
+			res.admitted++
+			res.lat = append(res.lat, d)
+		case a.code == http.StatusTooManyRequests || a.code == http.StatusServiceUnavailable:
+			if a.retryAfter {
+				res.refused++
+			} else {
+				res.refusedBare++
+			}
+		default:
+			res.other++
+			res.statuses[a.code]++
 		}
 	})
-	payWall := time.Since(began)
+	res.goodput = float64(res.admitted) / wall.Seconds()
+	return res
+}
 
-	fmt.Printf("setup: Temporal dev server (%s), store %s, Stripe sandbox over HTTP, 1 worker, %d cores\n",
-		map[bool]string{true: "SQLite file", false: "in memory"}[persist], storeKind(dbURL), runtimeCPU())
-	fmt.Printf("purchases: %d, concurrency %d, save_details %t, answers by HTTP status %v\n", n, c, saveDetails, statuses)
-	fmt.Printf("POST /v1/purchases  throughput %.1f/s  latency %s\n", float64(n)/payWall.Seconds(), summary(payLat))
+func (e *env) acceptRound(orders []string, c int) {
+	var mu sync.Mutex
+	var lat []time.Duration
+	began := time.Now()
+	forEach(len(orders), c, func(i int) {
+		t0 := time.Now()
+		code, err := e.post("/v1/merchant/orders/"+orders[i]+"/accept", e.merchantKey, nil, nil)
+		d := time.Since(t0)
+		mu.Lock()
+		defer mu.Unlock()
+		if err == nil && code == http.StatusOK {
+			lat = append(lat, d)
+		}
+	})
+	fmt.Printf("        accept       %6.1f/s           %s  (%d of %d captured)\n",
+		float64(len(lat))/time.Since(began).Seconds(), summary(lat), len(lat), len(orders))
+}
 
-	if statuses[http.StatusCreated] != n {
-		return fmt.Errorf("only %d of %d purchases were authorized", statuses[http.StatusCreated], n)
+// purchaseToDelivered takes one authorized order through accept, ship and
+// deliver (which ends its workflow) and reads its history back.
+func (e *env) purchaseToDelivered(orderID string) (historyCounts, error) {
+	steps := []struct {
+		path string
+		body any
+	}{
+		{"accept", nil},
+		{"ship", map[string]string{"carrier": "UPS", "tracking_number": "1Z999"}},
+		{"deliver", nil},
 	}
-	if accept {
-		var accLat []time.Duration
-		began = time.Now()
-		forEach(n, c, func(i int) {
-			if orders[i] == "" {
-				return
-			}
-			t0 := time.Now()
-			code, err := e.post("/v1/merchant/orders/"+orders[i]+"/accept", e.merchantKey, nil, nil)
-			d := time.Since(t0)
-			mu.Lock()
-			defer mu.Unlock()
-			if err == nil && code == http.StatusOK {
-				accLat = append(accLat, d)
-			}
-		})
-		fmt.Printf("POST …/accept       throughput %.1f/s  latency %s  (%d captured)\n",
-			float64(len(accLat))/time.Since(began).Seconds(), summary(accLat), len(accLat))
+	for _, s := range steps {
+		code, err := e.post("/v1/merchant/orders/"+orderID+"/"+s.path, e.merchantKey, s.body, nil)
+		if err != nil {
+			return historyCounts{}, err
+		}
+		// An accept already made by -accept answers as it did.
+		if code != http.StatusOK {
+			return historyCounts{}, fmt.Errorf("%s: HTTP %d", s.path, code)
+		}
 	}
-	return nil
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	id := workflows.WorkflowID(orderID)
+	if err := e.temporal.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
+		return historyCounts{}, fmt.Errorf("workflow did not complete: %w", err)
+	}
+	return readHistory(ctx, e.temporal, id)
 }
 
 func start(tmp, dbURL string, persist bool) (*env, error) {
@@ -157,6 +322,7 @@ func start(tmp, dbURL string, persist bool) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
+	temporalCLI = cli
 	opts := testsuite.DevServerOptions{
 		ExistingPath:     cli,
 		LogLevel:         "error",
@@ -207,6 +373,12 @@ func start(tmp, dbURL string, persist bool) (*env, error) {
 		return nil, err
 	}
 	e.cleanup = append(e.cleanup, tc.Close)
+	e.temporal = tc
+	ew, err := startEngineWorker(tc)
+	if err != nil {
+		return nil, err
+	}
+	e.cleanup = append(e.cleanup, ew.Stop)
 
 	const taskQueue = "bench"
 	w, err := worker.New(tc, taskQueue, &activities.Activities{
@@ -272,7 +444,7 @@ func (e *env) createProduct(n int) (string, error) {
 	return out.ID, nil
 }
 
-func (e *env) purchase(token, key, productID string) (int, string, error) {
+func (e *env) purchase(token, key, productID string) answer {
 	body := map[string]any{
 		"product_id": productID, "quantity": 1, "payment_method": "pm_card_visa", "save_details": saveDetails,
 		"shipping_address": map[string]string{"name": "Bench Buyer", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"},
@@ -280,26 +452,27 @@ func (e *env) purchase(token, key, productID string) (int, string, error) {
 	var out struct {
 		OrderID string `json:"order_id"`
 	}
-	code, err := e.postWith("/v1/purchases", token, map[string]string{"Idempotency-Key": key}, body, &out)
-	return code, out.OrderID, err
+	code, hdr, err := e.send("/v1/purchases", token, map[string]string{"Idempotency-Key": key}, body, &out)
+	return answer{code: code, orderID: out.OrderID, retryAfter: hdr.Get("Retry-After") != "", err: err}
 }
 
 func (e *env) post(path, bearer string, body, out any) (int, error) {
-	return e.postWith(path, bearer, nil, body, out)
+	code, _, err := e.send(path, bearer, nil, body, out)
+	return code, err
 }
 
-func (e *env) postWith(path, bearer string, headers map[string]string, body, out any) (int, error) {
+func (e *env) send(path, bearer string, headers map[string]string, body, out any) (int, http.Header, error) {
 	var rdr io.Reader = http.NoBody
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		rdr = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(http.MethodPost, e.apiURL+path, rdr)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -310,7 +483,7 @@ func (e *env) postWith(path, bearer string, headers map[string]string, body, out
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer res.Body.Close()
 	if out != nil {
@@ -318,7 +491,7 @@ func (e *env) postWith(path, bearer string, headers map[string]string, body, out
 	} else {
 		_, _ = io.Copy(io.Discard, res.Body)
 	}
-	return res.StatusCode, nil
+	return res.StatusCode, res.Header, nil
 }
 
 // forEach runs f(0..n-1) with at most c calls in flight.
@@ -334,16 +507,6 @@ func forEach(n, c int, f func(i int)) {
 		}()
 	}
 	wg.Wait()
-}
-
-func summary(ds []time.Duration) string {
-	if len(ds) == 0 {
-		return "n/a"
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	pct := func(p float64) time.Duration { return s[int(p*float64(len(s)-1))].Round(100 * time.Microsecond) }
-	return fmt.Sprintf("p50 %s  p90 %s  p99 %s  max %s", pct(0.50), pct(0.90), pct(0.99), s[len(s)-1].Round(100*time.Microsecond))
 }
 
 func storeKind(dbURL string) string {
