@@ -111,7 +111,8 @@ func run(o options) error {
 	// Warm up connections and the workers' caches; not measured.
 	// Keys are unique per run, so a reused database never replays old answers.
 	runID := time.Now().UnixNano()
-	if a := e.purchase(e.token(-1), fmt.Sprintf("bench-%d-warmup", runID), productID); a.err != nil || a.code != http.StatusCreated {
+	warm := fmt.Sprintf("bench-%d-warmup", runID)
+	if a := e.purchase(e.token("buyer-"+warm), warm, productID); a.err != nil || a.code != http.StatusCreated {
 		return fmt.Errorf("warm-up purchase: HTTP %d %v", a.code, a.err)
 	}
 	if _, err := engineOne(e.temporal, fmt.Sprintf("engine-%d-warmup", runID)); err != nil {
@@ -203,7 +204,8 @@ func (e *env) purchases(prefix, productID string, n, c int, got func(a answer, w
 	began := time.Now()
 	forEach(n, c, func(i int) {
 		t0 := time.Now()
-		a := e.purchase(e.token(i), fmt.Sprintf("%s-%d", prefix, i), productID)
+		key := fmt.Sprintf("%s-%d", prefix, i)
+		a := e.purchase(e.token("buyer-"+key), key, productID)
 		d := time.Since(t0)
 		mu.Lock()
 		defer mu.Unlock()
@@ -422,9 +424,11 @@ func start(tmp, dbURL string, persist bool) (*env, error) {
 	return e, nil
 }
 
-// token signs a buyer token; every purchase comes from its own buyer, as in life.
-func (e *env) token(i int) string {
-	tok, err := api.MintBuyerToken(e.secret, fmt.Sprintf("buyer_bench_%d", i+1), time.Hour)
+// token signs a buyer token. Every purchase comes from its own buyer, new in
+// this run (the buyer id carries the run's purchase key), so with -save every
+// purchase is a first one, even on a reused database.
+func (e *env) token(buyerID string) string {
+	tok, err := api.MintBuyerToken(e.secret, buyerID, time.Hour)
 	if err != nil {
 		panic(err) // HS256 signing with a fixed key cannot fail
 	}
