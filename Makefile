@@ -98,7 +98,7 @@ fresh-check:
 build:
 	$(GO) build -o $(BIN)/checkout ./cmd/checkout
 
-## bench: purchase throughput and latency over the real stack; prints figures
+## bench: the engine-only shape beside the purchase path on one dev server, alternating rounds; prints figures and ratios
 bench: tools
 	$(GO) run ./cmd/checkout-bench $(BENCH_FLAGS)
 
