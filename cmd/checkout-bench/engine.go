@@ -28,7 +28,15 @@ const (
 	engineSignalShip   = "deliver"
 )
 
-func engineWorkflow(ctx workflow.Context, orderID string) error {
+// engineInput starts the engine shape; Local runs the charge and the notify
+// as local activities too (the bench's -engine-local).
+type engineInput struct {
+	OrderID string
+	Local   bool
+}
+
+func engineWorkflow(ctx workflow.Context, in engineInput) error {
+	orderID := in.OrderID
 	var (
 		charged   bool
 		chargeID  string
@@ -47,12 +55,18 @@ func engineWorkflow(ctx workflow.Context, orderID string) error {
 		return err
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second})
-	chargeErr = workflow.ExecuteActivity(actx, engineChargeName, orderID).Get(ctx, &chargeID)
+	step := func(name string, fn any) workflow.Future {
+		if in.Local {
+			return workflow.ExecuteLocalActivity(lctx, fn, orderID)
+		}
+		return workflow.ExecuteActivity(actx, name, orderID)
+	}
+	chargeErr = step(engineChargeName, engineCharge).Get(ctx, &chargeID)
 	charged = true
 	if chargeErr != nil {
 		return chargeErr
 	}
-	if err := workflow.ExecuteActivity(actx, engineNotifyName, orderID).Get(ctx, nil); err != nil {
+	if err := step(engineNotifyName, engineNotify).Get(ctx, nil); err != nil {
 		return err
 	}
 	workflow.GetSignalChannel(ctx, engineSignalAccept).Receive(ctx, nil)
@@ -70,6 +84,9 @@ func engineValidateReserve(_ context.Context, orderID string) error {
 func engineCharge(_ context.Context, orderID string) (string, error) { return "ch_" + orderID, nil }
 
 func engineNotify(context.Context, string) error { return nil }
+
+// engineLocal is -engine-local.
+var engineLocal bool
 
 func startEngineWorker(tc client.Client) (worker.Worker, error) {
 	w := worker.New(tc, engineTaskQueue, worker.Options{})
@@ -145,7 +162,7 @@ func enginePay(tc client.Client, id string) (time.Duration, error) {
 		ID:                       id,
 		TaskQueue:                engineTaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, engineWorkflowName, id)
+	}, engineWorkflowName, engineInput{OrderID: id, Local: engineLocal})
 	t0 := time.Now()
 	h, err := tc.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,

@@ -49,6 +49,8 @@ func main() {
 	flag.StringVar(&o.dbURL, "db", "", "DATABASE_URL for the store (default: a SQLite file in a temp dir)")
 	flag.BoolVar(&o.persist, "persist", false, "run the Temporal dev server on a SQLite file instead of in memory")
 	flag.BoolVar(&saveDetails, "save", false, "buyers save their details (a first purchase: Stripe customer + card attach)")
+	flag.BoolVar(&engineLocal, "engine-local", false, "the engine-only shape runs its charge and notify as local activities too")
+	flag.BoolVar(&eagerActivities, "eager", true, "the dev server dispatches activities eagerly (as make dev runs it)")
 	flag.BoolVar(&o.overload, "overload", false, "after the rounds, offer 8× the concurrency and report goodput, refusals and p99 of the admitted")
 	flag.Parse()
 	if o.n < 1 || o.c < 1 || o.rounds < 1 {
@@ -67,6 +69,9 @@ type options struct {
 	persist          bool
 	dbURL            string
 }
+
+// eagerActivities is -eager.
+var eagerActivities = true
 
 // saveDetails is sent with every purchase (-save).
 var saveDetails = false
@@ -119,9 +124,10 @@ func run(o options) error {
 		return fmt.Errorf("warm-up engine workflow: %w", err)
 	}
 
-	fmt.Printf("setup: Temporal dev server %s (%s), store %s, Stripe sandbox over HTTP, 1 product worker + 1 engine worker, %d cores, load average %s\n",
-		devServerVersion(), map[bool]string{true: "SQLite file", false: "in memory"}[o.persist], storeKind(o.dbURL), runtimeCPU(), loadAverage())
-	fmt.Printf("rounds: %d alternating, %d per round, %d in flight, save_details %t\n\n", o.rounds, o.n, o.c, saveDetails)
+	fmt.Printf("setup: Temporal dev server %s (%s, eager activities %t), store %s, Stripe sandbox over HTTP, 1 product worker + 1 engine worker, %d cores, load average %s\n",
+		devServerVersion(), map[bool]string{true: "SQLite file", false: "in memory"}[o.persist], eagerActivities, storeKind(o.dbURL), runtimeCPU(), loadAverage())
+	fmt.Printf("rounds: %d alternating, %d per round, %d in flight, save_details %t, engine activities %s\n\n",
+		o.rounds, o.n, o.c, saveDetails, map[bool]string{true: "all local", false: "validate local, charge and notify regular"}[engineLocal])
 
 	var engRate, engLife, prodRate []float64
 	var engLat, prodLat []time.Duration
@@ -334,6 +340,11 @@ func start(tmp, dbURL string, persist bool) (*env, error) {
 		Stdout:           io.Discard,
 		Stderr:           io.Discard,
 	}
+	// Eager activity execution: the worker that completes a workflow task
+	// scheduling an activity gets the activity in the answer, instead of
+	// through the matching service (what `make dev` runs, -eager=false to
+	// measure without).
+	opts.ExtraArgs = []string{"--dynamic-config-value", fmt.Sprintf("system.enableActivityEagerExecution=%t", eagerActivities)}
 	if persist {
 		opts.DBFilename = filepath.Join(tmp, "temporal.db")
 	}
