@@ -30,7 +30,7 @@ func findTemporalCLI() (string, error) {
 // attributes the purchase workflow upserts, and eager activity execution
 // (the worker that schedules the Stripe authorization gets it in the answer
 // to its workflow task instead of through matching: about 50 ms less per
-// purchase, measured by make bench).
+// purchase, measured by make bench), one task-queue partition.
 func devServerArgs(dbFile, hostPort string, uiPort int, codecEndpoint string) ([]string, error) {
 	host, port, err := net.SplitHostPort(hostPort)
 	if err != nil {
@@ -42,6 +42,10 @@ func devServerArgs(dbFile, hostPort string, uiPort int, codecEndpoint string) ([
 		"--db-filename", dbFile,
 		"--log-level", "warn",
 		"--dynamic-config-value", "system.enableActivityEagerExecution=true",
+		// One task-queue partition: on a single node, tasks forwarded
+		// between partitions stalled some answers about 2 s under load.
+		"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
+		"--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
 	}
 	for _, sa := range workflows.SearchAttributes {
 		args = append(args, "--search-attribute", sa.Name+"="+sa.Type)
