@@ -64,6 +64,8 @@ type Config struct {
 	// EmbedAllowedOrigins (EMBED_ALLOWED_ORIGINS, comma-separated) are the
 	// host origins allowed to frame the checkout sheet, besides its own.
 	EmbedAllowedOrigins []string
+	// Connect holds the platform fee and Connect onboarding settings.
+	Connect Connect
 }
 
 // Defaults that are not secrets.
@@ -134,6 +136,9 @@ func FromEnv() (Config, error) {
 		return c, fmt.Errorf("OPERATOR_TOKEN is no longer read: it was split into ADMIN_TOKEN (admin endpoints) and CODEC_TOKEN (the codec server), which must differ")
 	}
 	var err error
+	if c.Connect, err = connectFromEnv(); err != nil {
+		return c, err
+	}
 	if c.AcceptTimeout, err = duration("MERCHANT_ACCEPT_TIMEOUT", workflows.DefaultAcceptTimeout); err != nil {
 		return c, err
 	}
