@@ -32,6 +32,10 @@ type AuthorizeRequest struct {
 	// authorizes (setup_future_usage=on_session), instead of attaching it
 	// before use. The intent then comes back with the card's details.
 	SaveCard bool
+	// Destination is the merchant's connected account (acct_…): the intent
+	// becomes a destination charge settled on the merchant's behalf
+	// (on_behalf_of), its money moved to that account at capture.
+	Destination string
 }
 
 // Intent is what the checkout needs to know of a Stripe PaymentIntent.
@@ -58,6 +62,11 @@ type RefundRequest struct {
 	Amount   int64 // minor units; must be > 0
 	Reason   string
 	Step     string
+	// ReverseTransfer and RefundApplicationFee take the refund back from
+	// the merchant's transfer and give back the platform fee in proportion
+	// (destination charges only).
+	ReverseTransfer      bool
+	RefundApplicationFee bool
 	// Attempt numbers the caller's tries (Temporal's activity attempt,
 	// from 1); it goes into the idempotency key of a create (see AttemptKey).
 	Attempt int32
@@ -69,6 +78,9 @@ type Refund struct {
 	Status        string `json:"status"` // one of the Refund… statuses
 	Amount        int64  `json:"amount"`
 	FailureReason string `json:"failure_reason,omitempty"`
+	// ReversedMinor is what the refund took back from the merchant's
+	// transfer, as Stripe reports its transfer reversal.
+	ReversedMinor int64 `json:"reversed,omitempty"`
 }
 
 // Stripe Refund statuses.

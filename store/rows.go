@@ -105,10 +105,10 @@ func (idempotencyKeyRow) TableName() string { return "idempotency_keys" }
 
 // allRows lists every table Migrate creates, parents first.
 func allRows() []any {
-	return []any{
+	return append([]any{
 		&merchantRow{}, &productRow{}, &orderRow{}, &orderEventRow{}, &stockReservationRow{}, &idempotencyKeyRow{},
 		&stripeEventRow{}, &refundRow{},
 		&merchantKeyRow{}, &merchantAuditRow{}, &webhookAttemptRow{},
 		&buyerProfileRow{}, &profileUseRow{},
-	}
+	}, connectRows()...)
 }
