@@ -71,7 +71,7 @@ func (a *app) getProduct(c *gin.Context) {
 		return
 	}
 	view := publicProduct(p)
-	view.BuyEnabled = a.buyEnabled(a.optionalBuyer(c), p.MerchantID)
+	view.BuyEnabled = a.buyEnabled(a.optionalBuyer(c), p.MerchantID) && a.merchantAcceptsPayments(c.Request.Context(), p.MerchantID)
 	c.JSON(http.StatusOK, view)
 }
 

@@ -103,6 +103,9 @@ type Config struct {
 	Web *web.Site
 	// Demo, with Web, serves the demo post page at /demo (development only).
 	Demo *web.Demo
+	// Connect is merchants' Stripe connected accounts (onboarding, the
+	// Connect webhook, balances).
+	Connect Connect
 }
 
 const (
@@ -193,6 +196,10 @@ func New(cfg Config) http.Handler {
 	m.POST("/orders/:id/deliver", a.deliverOrder)
 	m.POST("/orders/:id/refund", a.refundOrder)
 	v1.POST("/webhooks/stripe", a.stripeWebhook)
+	v1.POST("/webhooks/stripe/connect", a.connectWebhook)
+	m.POST("/stripe/onboarding", a.startOnboarding)
+	m.GET("/stripe", a.getMerchantStripe)
+	m.GET("/balance", a.getBalance)
 	m.POST("/keys/rotate", a.rotateMerchantKey)
 	m.POST("/keys/revoke", a.revokeMerchantKey)
 	m.GET("/keys", a.listMerchantKeys)

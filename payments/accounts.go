@@ -13,6 +13,9 @@ import (
 // account.
 type Account = models.AccountState
 
+// EventAccountUpdated is Stripe's news of a connected account's change.
+const EventAccountUpdated = "account.updated"
+
 // MetadataMerchantID tags a connected account with the merchant it pays.
 const MetadataMerchantID = "merchant_id"
 

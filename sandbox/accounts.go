@@ -306,3 +306,15 @@ func (s *Server) controlAccountState(w http.ResponseWriter, r *http.Request, id 
 	s.setAccountState(a, st)
 	writeResponse(w, http.StatusOK, s.renderAccount(a))
 }
+
+// ConnectWebhooks sends connected accounts' events (account.updated) to
+// url, signed with secret, instead of the platform's endpoint. Call it
+// before serving.
+func (s *Server) ConnectWebhooks(url, secret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.connectHooks != s.hooks {
+		s.connectHooks.close()
+	}
+	s.connectHooks = newWebhookSender(url, secret, s.log)
+}

@@ -265,3 +265,31 @@ func (s *Store) RefundSplits(ctx context.Context, orderID string) ([]models.Refu
 	}
 	return out, nil
 }
+
+// MerchantOrdersBetween lists the merchant's orders with captured money
+// created in [from, to), newest first, at most limit.
+func (s *Store) MerchantOrdersBetween(ctx context.Context, merchantID string, from, to time.Time, limit int) ([]models.Order, error) {
+	var rows []orderRow
+	err := s.db.WithContext(ctx).Where("merchant_id = ? AND created_at >= ? AND created_at < ? AND captured_minor > 0", merchantID, from, to).
+		Order("created_at DESC, id DESC").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, dbError("merchant orders", "order", err)
+	}
+	out := make([]models.Order, 0, len(rows))
+	for _, r := range rows {
+		o, err := s.rowToOrder(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// ForgetStripeAccount unlinks the merchant's connected account, for
+// development only: the in-memory sandbox forgets its accounts on restart
+// while the development database keeps the link.
+func (s *Store) ForgetStripeAccount(ctx context.Context, merchantID string) error {
+	err := s.db.WithContext(ctx).Where("merchant_id = ?", merchantID).Delete(&merchantStripeRow{}).Error
+	return dbError("forget stripe account", "merchant", err)
+}

@@ -121,6 +121,7 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 		// The sandbox tells the API about the payments it settles (3-D
 		// Secure, refunds) through signed webhooks, as Stripe does.
 		sb := newSandbox(cfg, "http://"+localAddr(cfg.HTTPAddr)+"/v1/webhooks/stripe")
+		sb.ConnectWebhooks("http://"+localAddr(cfg.HTTPAddr)+"/v1/webhooks/stripe/connect", cfg.ConnectWebhookSecret())
 		defer sb.Close()
 		g.Go(func() error { return serveHTTP(ctx, cfg.SandboxAddr, sb) })
 	}
@@ -159,7 +160,12 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 	if err := waitReachable(ctx, localAddr(cfg.HTTPAddr), 10*time.Second); err != nil {
 		return err
 	}
+	accountID, link, err := onboardDemoMerchant(ctx, cfg, st, seed)
+	if err != nil {
+		return err
+	}
 	printBanner(cfg, seed, token, time.Since(started))
+	printConnectBanner(accountID, link)
 	printTrustBanner(cfg, uiCodec, temporal != nil)
 	return g.Wait()
 }
