@@ -149,6 +149,8 @@ type WebhookOrder struct {
 	CreatedAt       time.Time          `json:"created_at"`
 	// Refund is the refund an order.refunded event is about.
 	Refund *WebhookRefund `json:"refund,omitempty"`
+	// Dispute is the dispute an order.disputed event is about.
+	Dispute *WebhookDispute `json:"dispute,omitempty"`
 }
 
 // WebhookItem is one line of an order. Orders hold one product today; a

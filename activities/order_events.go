@@ -61,6 +61,9 @@ type WebhookRefund struct {
 // is about, read from the ledger so replays send what the first delivery did.
 func (a *Activities) eventData(ctx context.Context, o models.Order, ref string) (WebhookOrder, error) {
 	data := NewWebhookOrder(o)
+	if strings.HasPrefix(ref, disputeRefPrefix) {
+		return a.withDispute(ctx, data, o)
+	}
 	if !strings.HasPrefix(ref, refundRefPrefix) {
 		return data, nil
 	}

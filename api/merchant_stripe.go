@@ -239,3 +239,43 @@ func (a *app) actOnAccountEvent(ctx context.Context, ev payments.WebhookEvent) (
 	_, applied, err := cs.ApplyAccountState(ctx, st, ev.Created)
 	return applied, err
 }
+
+// disputeAmounts records a dispute's amount and reason for the merchant's
+// order.disputed event; *store.Store satisfies it.
+type disputeAmounts interface {
+	RecordDisputeAmount(ctx context.Context, orderID string, amount int64, reason string) error
+}
+
+func (a *app) recordDisputeAmount(ctx context.Context, orderID string, amount int64, reason string) error {
+	rec, ok := a.stripeEvents().(disputeAmounts)
+	if !ok {
+		return nil
+	}
+	return rec.RecordDisputeAmount(ctx, orderID, amount, reason)
+}
+
+// merchantPayout is the order's fee and net for its merchant; nil for a
+// buyer, or an order without a fee snapshot.
+func (a *app) merchantPayout(c *gin.Context, o models.Order) (*models.OrderBalance, error) {
+	if _, ok := merchant(c); !ok {
+		return nil, nil
+	}
+	cs, ok := a.connectStore()
+	if !ok {
+		return nil, nil
+	}
+	fee, found, err := cs.OrderFee(c.Request.Context(), o.ID)
+	if err != nil || !found {
+		return nil, err
+	}
+	splits, err := cs.RefundSplits(c.Request.Context(), o.ID)
+	if err != nil {
+		return nil, err
+	}
+	b := models.NewOrderBalance(o, fee, splits)
+	if o.CapturedMinor == 0 {
+		// Not captured yet: the fee the order will pay at capture.
+		b.Fee, b.Net = fee.FeeMinor, o.AmountMinor-fee.FeeMinor
+	}
+	return &b, nil
+}

@@ -184,6 +184,9 @@ func (a *app) actOnEvent(ctx context.Context, log *slog.Logger, events StripeEve
 		if err != nil {
 			return err
 		}
+		if err := a.recordDisputeAmount(ctx, orderID, ev.Amount, reason); err != nil {
+			return err
+		}
 		// Marking is idempotent, so when starting the webhook fails the
 		// event is released and Stripe's redelivery tries both again.
 		return a.startMerchantEvent(ctx, log, workflows.DisputedEvent(orderID, disputeID(ev)))

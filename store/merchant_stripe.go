@@ -181,13 +181,9 @@ func (s *Store) SnapshotOrderFee(ctx context.Context, orderID, merchantID string
 // OrderFee is the order's fee snapshot; found is false for an order placed
 // without one.
 func (s *Store) OrderFee(ctx context.Context, orderID string) (models.OrderFee, bool, error) {
-	var row orderFeeRow
-	err := s.db.WithContext(ctx).Where("order_id = ?", orderID).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return models.OrderFee{}, false, nil
-	}
-	if err != nil {
-		return models.OrderFee{}, false, dbError("order fee", "order", err)
+	row, found, err := s.orderFeeRow(ctx, orderID)
+	if err != nil || !found {
+		return models.OrderFee{}, found, err
 	}
 	return row.toModel(), true, nil
 }
@@ -292,4 +288,26 @@ func (s *Store) MerchantOrdersBetween(ctx context.Context, merchantID string, fr
 func (s *Store) ForgetStripeAccount(ctx context.Context, merchantID string) error {
 	err := s.db.WithContext(ctx).Where("merchant_id = ?", merchantID).Delete(&merchantStripeRow{}).Error
 	return dbError("forget stripe account", "merchant", err)
+}
+
+// OrderDispute is the dispute recorded by RecordDisputeAmount; found is
+// false when none was.
+func (s *Store) OrderDispute(ctx context.Context, orderID string) (amount int64, reason string, found bool, err error) {
+	f, ok, err := s.orderFeeRow(ctx, orderID)
+	if err != nil || !ok || f.DisputeReason == "" {
+		return 0, "", false, err
+	}
+	return f.DisputeAmount, f.DisputeReason, true, nil
+}
+
+func (s *Store) orderFeeRow(ctx context.Context, orderID string) (orderFeeRow, bool, error) {
+	var row orderFeeRow
+	err := s.db.WithContext(ctx).Where("order_id = ?", orderID).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return row, false, nil
+	}
+	if err != nil {
+		return row, false, dbError("order fee", "order", err)
+	}
+	return row, true, nil
 }
