@@ -21,7 +21,7 @@ type Connect struct {
 	RefreshURL string
 	ReturnURL  string
 	// STRIPE_CONNECT_WEBHOOK_SECRET verifies the Connect webhook endpoint
-	// (account.updated); "" = the sandbox's secret with the sandbox.
+	// (account.updated); "" = STRIPE_WEBHOOK_SECRET's.
 	WebhookSecret string
 }
 
@@ -62,10 +62,11 @@ func int64Setting(key string, def int64) (int64, error) {
 	return n, nil
 }
 
-// ConnectWebhookSecret verifies the Connect webhook endpoint.
+// ConnectWebhookSecret verifies the Connect webhook endpoint; unset, the
+// platform endpoint's (WebhookSecret), which is what the sandbox signs with.
 func (c Config) ConnectWebhookSecret() string {
-	if c.Connect.WebhookSecret == "" && c.UsesSandbox() {
-		return SandboxWebhookSecret
+	if c.Connect.WebhookSecret == "" {
+		return c.WebhookSecret()
 	}
 	return c.Connect.WebhookSecret
 }
