@@ -213,6 +213,8 @@ func New(cfg Config) http.Handler {
 	admin.GET("/rollout", a.getRollout)
 	admin.PUT("/rollout", a.putRollout)
 	admin.POST("/merchants/:id/keys/reset", a.resetMerchantKeys)
+	admin.PUT("/merchants/:id/fee", a.setMerchantFee)
+	admin.DELETE("/merchants/:id/fee", a.setMerchantFee)
 	admin.GET("/orders/needs-attention", a.listAttention)
 	admin.POST("/orders/:id/resolve", a.resolveOrder)
 	return a.withCodec(r)

@@ -508,3 +508,23 @@ func TestCaptureToARestrictedAccountVoidsAndReleases(t *testing.T) {
 	}
 	s.waitDelivery(orderID, "order.payment_failed", func(d models.WebhookDelivery) bool { return d.Status == models.WebhookDelivered })
 }
+
+// A merchant's own fee applies to orders placed after it is set; an order
+// placed before keeps the fee it was placed with.
+func TestMerchantFeeOverrideAppliesToNewOrdersOnly(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	productID := s.product(5, 2000)
+	buyer := s.buyer("buyer_connect_override_" + randomHex(3))
+	before := s.purchase(buyer, "k-before", purchaseBody(productID, 1, "pm_card_visa")).expect(http.StatusCreated).str("order_id")
+	s.do("PUT", "/v1/admin/merchants/"+s.MerchantID+"/fee", e2eOperatorToken, nil, map[string]any{"fee_bps": 100, "fee_fixed": 0}).expect(http.StatusOK)
+	s.do("PUT", "/v1/admin/merchants/"+s.MerchantID+"/fee", e2eOperatorToken, nil, map[string]any{"fee_bps": 6000}).expect(http.StatusBadRequest)
+	after := s.purchase(buyer, "k-after", purchaseBody(productID, 1, "pm_card_visa")).expect(http.StatusCreated).str("order_id")
+	s.merchantAction(before, "accept", nil).expect(http.StatusOK)
+	s.merchantAction(after, "accept", nil).expect(http.StatusOK)
+	if tr := s.transfer(t, s.intentRecord(before).ID); tr.ApplicationFee != e2eFee.FeeFor(2000) {
+		t.Fatalf("order placed before the override paid %d", tr.ApplicationFee)
+	}
+	if tr := s.transfer(t, s.intentRecord(after).ID); tr.ApplicationFee != 20 {
+		t.Fatalf("order placed after the override paid %d, want 20", tr.ApplicationFee)
+	}
+}
