@@ -101,6 +101,18 @@ func TestAcceptTransfersTheSaleLessTheFeeToTheMerchant(t *testing.T) {
 	if len(b.Totals) != 1 || b.Totals[0].Gross != 2000 || b.Totals[0].Net != 1912 {
 		t.Fatalf("totals %+v", b.Totals)
 	}
+	// A range without the order, and a range backwards.
+	var empty balance
+	s.do("GET", "/v1/merchant/balance?from=2000-01-01&to=2000-02-01", s.MerchantKey, nil, nil).expect(http.StatusOK).decode(&empty)
+	if len(empty.Orders) != 0 || len(empty.Totals) != 0 {
+		t.Fatalf("balance of January 2000: %+v", empty)
+	}
+	if res := s.do("GET", "/v1/merchant/balance?from=2030-01-01&to=2020-01-01", s.MerchantKey, nil, nil).expect(http.StatusBadRequest); res.errorCode() != "invalid_range" {
+		t.Fatalf("backwards range answered %s", res.Raw)
+	}
+	if res := s.do("GET", "/v1/merchant/balance?from=yesterday", s.MerchantKey, nil, nil).expect(http.StatusBadRequest); res.errorCode() != "invalid_from" {
+		t.Fatalf("bad date answered %s", res.Raw)
+	}
 }
 
 // Issue list 2: a 40 % refund then the rest. Each refund reverses the
