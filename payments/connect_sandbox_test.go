@@ -73,6 +73,11 @@ func TestSandboxDestinationChargeMovesMoneyToTheMerchant(t *testing.T) {
 	g, sb, base := newConnectSandbox(t)
 	ctx := context.Background()
 	acct := onboard(t, g, base, "mer_1")
+	// Controller properties of an Express account: the sandbox reads them
+	// back as such.
+	if recs := sb.Accounts(); len(recs) != 1 || recs[0].Type != "express" {
+		t.Fatalf("accounts %+v, want one express-like account", recs)
+	}
 
 	req := AuthorizeRequest{OrderID: "ord_c1", Amount: models.Money{Amount: 2000, Currency: "usd"}, PaymentMethod: "pm_card_visa", Destination: acct.AccountID}
 	in, err := g.Authorize(ctx, req)

@@ -43,10 +43,10 @@ var accountParams = []string{"business_profile", "business_type", "capabilities"
 
 // controllerValues are the values each controller property takes.
 var controllerValues = map[string][]string{
-	"fees[payer]":            {"account", "application"},
-	"losses[payments]":       {"application", "stripe"},
-	"requirement_collection": {"application", "stripe"},
-	"stripe_dashboard[type]": {"express", "full", "none"},
+	"[fees][payer]":            {"account", "application"},
+	"[losses][payments]":       {"application", "stripe"},
+	"[requirement_collection]": {"application", "stripe"},
+	"[stripe_dashboard][type]": {"express", "full", "none"},
 }
 
 func (s *Server) createAccount(c *call) (int, any) {
@@ -65,14 +65,14 @@ func (s *Server) createAccount(c *call) (int, any) {
 	typ := p.str("type")
 	controlled := false
 	for key, allowed := range controllerValues {
-		v := p.str("controller[" + key + "]")
+		v := p.str("controller" + key)
 		if v == "" {
 			continue
 		}
 		if !slices.Contains(allowed, v) {
-			return result(0, nil, invalid("controller["+key+"]", "Invalid controller[%s]: must be one of %s", key, strings.Join(allowed, ", ")))
+			return result(0, nil, invalid("controller"+key, "Invalid controller%s: must be one of %s", key, strings.Join(allowed, ", ")))
 		}
-		a.controller[strings.NewReplacer("[", ".", "]", "").Replace(key)] = v
+		a.controller[strings.Trim(strings.ReplaceAll(key, "][", "."), "[]")] = v
 		controlled = true
 	}
 	switch {
