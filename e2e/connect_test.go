@@ -540,3 +540,37 @@ func TestMerchantFeeOverrideAppliesToNewOrdersOnly(t *testing.T) {
 		t.Fatalf("order placed after the override paid %d, want 20", tr.ApplicationFee)
 	}
 }
+
+// restrictedBeforeSnapshot is the store with Stripe's restriction of the
+// merchant's account landing between the API's check and the workflow's
+// authorization.
+type restrictedBeforeSnapshot struct {
+	*store.Store
+	account string
+}
+
+func (r *restrictedBeforeSnapshot) SnapshotOrderFee(ctx context.Context, orderID, merchantID string, amount int64, platform models.FeePolicy) (models.OrderFee, error) {
+	if _, _, err := r.ApplyAccountState(ctx, models.AccountState{AccountID: r.account, RequirementsDue: []string{"external_account"}}, time.Now().Unix()+3600); err != nil {
+		return models.OrderFee{}, err
+	}
+	return r.Store.SnapshotOrderFee(ctx, orderID, merchantID, amount, platform)
+}
+
+// The merchant's account is restricted after the API let the purchase in
+// but before it was authorized: the authorization is refused before Stripe
+// is asked, the order fails (402 payment_failed, as any failed payment
+// answers) with merchant_cannot_accept_payments and the stock goes back.
+func TestAccountRestrictedBeforeAuthorizationFailsThePurchaseCleanly(t *testing.T) {
+	wrapped := &restrictedBeforeSnapshot{}
+	s := newStack(t, stackOptions{activityStore: func(st *store.Store) activities.Store { wrapped.Store = st; return wrapped }})
+	wrapped.account = s.accountID(s.MerchantKey)
+	productID := s.product(2, 1000)
+	res := s.purchase(s.buyer("buyer_connect_race_"+randomHex(3)), "k1", purchaseBody(productID, 1, "pm_card_visa"))
+	if res.Status != http.StatusPaymentRequired || res.errorCode() != models.CodeMerchantCannotAcceptPayments {
+		t.Fatalf("purchase answered %d %s", res.Status, res.Raw)
+	}
+	o := s.waitStatus(res.str("order_id"), models.StatusPaymentFailed)
+	if o.FailureCode != models.CodeMerchantCannotAcceptPayments || s.stock(productID) != 2 || len(s.Sandbox.Intents()) != 0 {
+		t.Fatalf("order %s (%s), stock %d, intents %d", o.Status, o.FailureCode, s.stock(productID), len(s.Sandbox.Intents()))
+	}
+}
