@@ -574,3 +574,47 @@ func TestAccountRestrictedBeforeAuthorizationFailsThePurchaseCleanly(t *testing.
 		t.Fatalf("order %s (%s), stock %d, intents %d", o.Status, o.FailureCode, s.stock(productID), len(s.Sandbox.Intents()))
 	}
 }
+
+// Concurrent refunds that together empty the charge: whatever order Stripe
+// and the ledger saw them in, the whole transfer is reversed and the whole
+// fee returned, in both.
+func TestConcurrentRefundsReverseEverythingOnce(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	productID := s.product(5, 2000)
+	orderID := s.purchase(s.buyer("buyer_connect_conc_"+randomHex(3)), "k1", purchaseBody(productID, 1, "pm_card_visa")).
+		expect(http.StatusCreated).str("order_id")
+	s.merchantAction(orderID, "accept", nil).expect(http.StatusOK)
+	var wg sync.WaitGroup
+	statuses := make([]int, 3)
+	for i, amount := range []int64{700, 1300, 500} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = s.refund(orderID, "r-"+randomHex(4), amount).Status
+		}()
+	}
+	wg.Wait()
+	var ok int
+	for _, st := range statuses {
+		if st == http.StatusOK {
+			ok++
+		}
+	}
+	// The ledger's cap lets through refunds adding up to at most the 2000
+	// captured (700 + 1300, or 500 with one of them).
+	tr := s.transfer(t, s.intentRecord(orderID).ID)
+	var reversed, returned int64
+	for _, sp := range s.splits(orderID) {
+		reversed += sp.ReversedMinor
+		returned += sp.FeeReturnedMinor
+	}
+	if reversed != tr.AmountReversed || returned != tr.FeeRefunded || tr.AmountReversed > 2000 {
+		t.Fatalf("ledger reversed %d returned %d; sandbox %+v (refunds answered %v)", reversed, returned, tr, statuses)
+	}
+	if o := s.order(orderID); o.RefundedMinor != tr.AmountReversed || (o.RefundedMinor == 2000 && tr.FeeRefunded != 88) {
+		t.Fatalf("order refunded %d, sandbox %+v", o.RefundedMinor, tr)
+	}
+	if ok == 0 {
+		t.Fatalf("no refund went through: %v", statuses)
+	}
+}
