@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -230,7 +229,7 @@ func (a *app) actOnAccountEvent(ctx context.Context, ev payments.WebhookEvent) (
 		return false, nil
 	}
 	st, err := a.cfg.Connect.Gateway.RetrieveAccount(ctx, id)
-	if errors.Is(err, models.ErrNotFound) || models.ErrorKind(err) == models.KindInvalid {
+	if payments.IsMissing(err) {
 		return false, nil // not an account Stripe knows for us
 	}
 	if err != nil {

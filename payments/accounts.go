@@ -2,6 +2,7 @@ package payments
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/stripe/stripe-go/v76"
@@ -140,3 +141,10 @@ func toAccount(a *stripe.Account) Account {
 
 // ValidAccountID reports whether s looks like a connected account id.
 func ValidAccountID(s string) bool { return strings.HasPrefix(s, "acct_") && models.ValidID(s) }
+
+// IsMissing reports whether err is Stripe saying the object does not exist
+// (resource_missing), as opposed to any other refusal.
+func IsMissing(err error) bool {
+	var e *models.Error
+	return errors.As(err, &e) && e.Code == "resource_missing"
+}

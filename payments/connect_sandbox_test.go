@@ -188,3 +188,14 @@ func errCode(err error) string {
 	}
 	return ""
 }
+
+func TestRetrievingAMissingAccountIsMissing(t *testing.T) {
+	g, _, _ := newConnectSandbox(t)
+	_, err := g.RetrieveAccount(context.Background(), "acct_nobody")
+	if !IsMissing(err) {
+		t.Fatalf("missing account: %v", err)
+	}
+	if IsMissing(models.Invalid("stripe_auth", "bad key")) {
+		t.Fatal("a credentials error counts as missing")
+	}
+}

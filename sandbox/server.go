@@ -1,7 +1,9 @@
 // Package sandbox is a local, stateful server speaking the part of Stripe's
 // HTTP API the checkout uses, so stripe-go v76 works against it unchanged
 // without a network or a Stripe key. It keeps PaymentIntents, charges,
-// payment methods, customers and refunds in memory, honours idempotency keys
+// payment methods, customers, refunds and, for Connect, connected accounts,
+// Account Links, transfers, reversals and application fees in memory,
+// honours idempotency keys
 // like Stripe, sends signed webhooks, and can inject faults on demand so the
 // checkout's retry and reconciliation paths can be exercised in tests.
 package sandbox

@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/buybutton/checkout/config"
-	"github.com/buybutton/checkout/models"
 	"github.com/buybutton/checkout/payments"
 	"github.com/buybutton/checkout/store"
 )
@@ -24,7 +22,7 @@ import (
 func onboardDemoMerchant(ctx context.Context, cfg config.Config, st *store.Store, seed devSeed) (accountID, link string, err error) {
 	if ms, found, err := st.MerchantStripe(ctx, seed.MerchantID); err == nil && found && cfg.UsesSandbox() {
 		gw := payments.New(payments.Config{SecretKey: cfg.StripeKey(), APIBase: cfg.StripeBase()})
-		if _, err := gw.RetrieveAccount(ctx, ms.AccountID); models.ErrorKind(err) == models.KindInvalid || errors.Is(err, models.ErrNotFound) {
+		if _, err := gw.RetrieveAccount(ctx, ms.AccountID); payments.IsMissing(err) {
 			if err := st.ForgetStripeAccount(ctx, seed.MerchantID); err != nil {
 				return "", "", err
 			}
