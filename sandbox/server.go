@@ -3,9 +3,9 @@
 // without a network or a Stripe key. It keeps PaymentIntents, charges,
 // payment methods, customers, refunds and, for Connect, connected accounts,
 // Account Links, transfers, reversals and application fees in memory,
-// honours idempotency keys
-// like Stripe, sends signed webhooks, and can inject faults on demand so the
-// checkout's retry and reconciliation paths can be exercised in tests.
+// honours idempotency keys like Stripe, sends signed webhooks, and can
+// inject faults on demand so the checkout's retry and reconciliation paths
+// can be exercised in tests.
 package sandbox
 
 import (
