@@ -31,6 +31,12 @@ func (a *Activities) Check() error {
 	if _, ok := a.Store.(RefundList); !ok {
 		missing("a refund list (Store)")
 	}
+	if _, ok := a.Store.(Disputes); !ok {
+		missing("disputes (Store)")
+	}
+	if _, ok := a.Store.(EventSequences); !ok {
+		missing("event sequences (Store)")
+	}
 	if _, ok := a.Store.(AccountEvents); !ok {
 		missing("account events (Store)")
 	}

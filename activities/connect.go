@@ -109,30 +109,3 @@ func (a *Activities) recordRefundSplit(ctx context.Context, req payments.RefundR
 	_, err := ledger.RecordRefundSplit(ctx, req.OrderID, key, sr.ID, sr.Amount, sr.ReversedMinor, req.RefundApplicationFee)
 	return err
 }
-
-// DisputeRecord reads the dispute Stripe reported on an order; *store.Store
-// satisfies it.
-type DisputeRecord interface {
-	OrderDispute(ctx context.Context, orderID string) (amount int64, reason string, found bool, err error)
-}
-
-// WebhookDispute is the dispute an order.disputed event is about: the
-// amount the buyer's bank took back from the platform and its reason.
-type WebhookDispute struct {
-	Amount   int64  `json:"amount"`
-	Currency string `json:"currency"`
-	Reason   string `json:"reason"`
-}
-
-func (a *Activities) withDispute(ctx context.Context, data WebhookOrder, o models.Order) (WebhookOrder, error) {
-	rec, ok := a.Store.(DisputeRecord)
-	if !ok {
-		return data, nil
-	}
-	amount, reason, found, err := rec.OrderDispute(ctx, o.ID)
-	if err != nil || !found {
-		return data, err
-	}
-	data.Dispute = &WebhookDispute{Amount: amount, Currency: o.Currency, Reason: reason}
-	return data, nil
-}

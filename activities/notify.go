@@ -27,6 +27,10 @@ type NotifyInput struct {
 	Order *models.Order `json:",omitempty"`
 	// OccurredAt is when the event happened; zero: at delivery.
 	OccurredAt time.Time `json:",omitempty"`
+	// Refund and Dispute are the refund or dispute the event is about, as
+	// they were when it happened; nil reads a refund from the ledger.
+	Refund  *WebhookRefund  `json:",omitempty"`
+	Dispute *WebhookDispute `json:",omitempty"`
 }
 
 // DeliveryLog records every webhook attempt, so a merchant can see what was
@@ -64,7 +68,7 @@ func (a *Activities) notifyMerchant(ctx context.Context, in NotifyInput) error {
 		a.countDelivery(ctx, attempt.Outcome)
 		return nil
 	}
-	data, err := a.eventData(ctx, o, in.Ref)
+	data, err := a.eventData(ctx, o, in)
 	if err != nil {
 		return err
 	}
@@ -147,9 +151,9 @@ type WebhookOrder struct {
 	TrackingURL     string             `json:"tracking_url,omitempty"`
 	FailureCode     string             `json:"failure_code,omitempty"`
 	CreatedAt       time.Time          `json:"created_at"`
-	// Refund is the refund an order.refunded event is about.
+	// Refund is the refund an order.refunded or order.refund_failed event is about.
 	Refund *WebhookRefund `json:"refund,omitempty"`
-	// Dispute is the dispute an order.disputed event is about.
+	// Dispute is the dispute an order.disputed or order.dispute_closed event is about.
 	Dispute *WebhookDispute `json:"dispute,omitempty"`
 }
 

@@ -55,14 +55,30 @@ type WebhookRefund struct {
 	TotalRefunded int64  `json:"total_refunded"`
 	Currency      string `json:"currency"`
 	Reason        string `json:"reason,omitempty"`
+	// Status is the refund's: succeeded, or failed with FailureReason as
+	// Stripe gave it (order.refund_failed).
+	Status        models.RefundStatus `json:"status,omitempty"`
+	FailureReason string              `json:"failure_reason,omitempty"`
+}
+
+// WebhookDispute is the dispute an order.disputed or order.dispute_closed
+// event is about: Stripe's status (won or lost once closed), the disputed
+// amount and the bank's reason.
+type WebhookDispute struct {
+	Status   string `json:"status"`
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+	Reason   string `json:"reason,omitempty"`
 }
 
 // eventData is the body's data: the order, plus the refund a refund event
 // is about, read from the ledger so replays send what the first delivery did.
-func (a *Activities) eventData(ctx context.Context, o models.Order, ref string) (WebhookOrder, error) {
+func (a *Activities) eventData(ctx context.Context, o models.Order, in NotifyInput) (WebhookOrder, error) {
 	data := NewWebhookOrder(o)
-	if strings.HasPrefix(ref, disputeRefPrefix) {
-		return a.withDispute(ctx, data, o)
+	ref := in.Ref
+	if in.Refund != nil || in.Dispute != nil {
+		data.Refund, data.Dispute = in.Refund, in.Dispute
+		return data, nil
 	}
 	if !strings.HasPrefix(ref, refundRefPrefix) {
 		return data, nil

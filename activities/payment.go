@@ -9,12 +9,15 @@ import (
 	"github.com/buybutton/checkout/payments"
 )
 
-// AuthorizePayment holds the order's amount on the buyer's card.
+// AuthorizePayment holds the order's amount on the buyer's card. A retry
+// searches Stripe for the intent an earlier attempt made before creating
+// one, under keys scoped to the attempt (payments.Gateway.Authorize).
 func (a *Activities) AuthorizePayment(ctx context.Context, req payments.AuthorizeRequest) (payments.Intent, error) {
 	req, err := a.withDestination(ctx, req)
 	if err != nil {
 		return payments.Intent{}, failures.ToTemporal(err)
 	}
+	req.Attempt = attempt(ctx)
 	in, err := a.Payments.Authorize(ctx, req)
 	return in, failures.ToTemporal(err)
 }

@@ -79,7 +79,7 @@ func (a *Activities) refundOrder(ctx context.Context, in models.NewRefund) (Refu
 	if status != models.RefundFailed {
 		// Written before the refund's status, so a retry after a crash
 		// between the two still finds the refund pending and writes it.
-		if err := a.recordRefundSplit(ctx, req, in.Key, sr); err != nil {
+		if err := a.recordRefundSplit(ctx, req, req.Step, sr); err != nil {
 			return RefundResult{}, err
 		}
 	}

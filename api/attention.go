@@ -1,9 +1,12 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 
 	"github.com/buybutton/checkout/models"
 	"github.com/buybutton/checkout/workflows"
@@ -55,4 +58,38 @@ func (a *app) resolveOrder(c *gin.Context) {
 	}
 	a.runUpdate(c, o.ID, workflows.UpdateResolve,
 		workflows.ResolveInput{Actor: models.ActorOperator, Action: req.Action, Note: req.Note})
+}
+
+// resolveAfterEnd settles an order that needs attention after its workflow
+// ended (its cancel's refund failed at Stripe later) through a short
+// workflow; concurrent requests join one run.
+func (a *app) resolveAfterEnd(c *gin.Context, orderID string, arg any) {
+	in, ok := arg.(workflows.ResolveInput)
+	if !ok {
+		writeError(c, models.Errorf(models.KindInternal, "internal", "unexpected resolve input"))
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), updateWait)
+	defer cancel()
+	run, err := a.cfg.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                                       workflows.EndedOrderWorkflowID(orderID, "resolve"),
+		TaskQueue:                                a.cfg.TaskQueue,
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowExecutionErrorWhenAlreadyStarted: false,
+	}, workflows.EndedOrderWorkflowName, workflows.EndedOrderInput{OrderID: orderID, Resolve: &in})
+	var res workflows.RefundResult
+	if err == nil {
+		err = run.Get(ctx, &res)
+	}
+	if err != nil {
+		writeError(c, fromTemporal(err))
+		return
+	}
+	o, err := a.cfg.Store.Order(c.Request.Context(), orderID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	a.writeOrder(c, o)
 }

@@ -239,20 +239,6 @@ func (a *app) actOnAccountEvent(ctx context.Context, ev payments.WebhookEvent) (
 	return applied, err
 }
 
-// disputeAmounts records a dispute's amount and reason for the merchant's
-// order.disputed event; *store.Store satisfies it.
-type disputeAmounts interface {
-	RecordDisputeAmount(ctx context.Context, orderID string, amount int64, reason string) error
-}
-
-func (a *app) recordDisputeAmount(ctx context.Context, orderID string, amount int64, reason string) error {
-	rec, ok := a.stripeEvents().(disputeAmounts)
-	if !ok {
-		return nil
-	}
-	return rec.RecordDisputeAmount(ctx, orderID, amount, reason)
-}
-
 // merchantPayout is the order's fee and net for its merchant; nil for a
 // buyer, or an order without a fee snapshot.
 func (a *app) merchantPayout(c *gin.Context, o models.Order) (*models.OrderBalance, error) {

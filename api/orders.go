@@ -151,6 +151,10 @@ func (a *app) runUpdate(c *gin.Context, orderID, name string, arg any) {
 		// Repeating the action that closed the order (deliver twice, cancel
 		// twice) is answered like any other repeat: 200 with the same state.
 		var closed *models.Error
+		if errors.As(err, &closed) && closed.Code == codeOrderClosed && name == workflows.UpdateResolve {
+			a.resolveAfterEnd(c, orderID, arg)
+			return
+		}
 		if errors.As(err, &closed) && closed.Code == codeOrderClosed {
 			if o, rerr := a.cfg.Store.Order(c.Request.Context(), orderID); rerr == nil && o.Status == updateOutcome[name] {
 				a.writeOrder(c, o)

@@ -29,10 +29,12 @@ func (r refundRequest) validate() error {
 	return checkReason(r.Reason)
 }
 
-// refundOrder refunds part or all of a captured order. It runs a
-// RefundWorkflow per (order, Idempotency-Key), whatever state the order is
-// in, so a retried request reaches the same refund and gets its answer. The
-// store's ledger refuses refunds beyond the captured amount (409).
+// refundOrder refunds part or all of a captured order. The refund is an
+// update of the order's workflow, which counts it against the capture (409
+// beyond it) and makes it; the update id is derived from the Idempotency-Key,
+// so a retried request reaches the same refund and gets its answer. Once the
+// order's workflow has ended, a short workflow named after the order and the
+// key makes it instead, with the same steps and the same idempotency.
 func (a *app) refundOrder(c *gin.Context) {
 	o, m, ok := a.merchantOrder(c)
 	if !ok {
@@ -52,22 +54,13 @@ func (a *app) refundOrder(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	in := workflows.RefundInput{OrderID: o.ID, Key: key, Amount: req.Amount, Reason: req.Reason, Actor: models.MerchantActor(m.ID)}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), updateWait)
 	defer cancel()
-	run, err := a.cfg.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:        workflows.RefundWorkflowID(o.ID, key),
-		TaskQueue: a.cfg.TaskQueue,
-		// The id names the request: a retry joins the run in progress or
-		// reads the result of the finished one, never refunds again.
-		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowExecutionErrorWhenAlreadyStarted: false,
-	}, workflows.RefundWorkflowName, workflows.RefundInput{
-		OrderID: o.ID, Key: key, Amount: req.Amount, Reason: req.Reason, Actor: models.MerchantActor(m.ID),
-	})
-	var res workflows.RefundResult
-	if err == nil {
-		err = run.Get(ctx, &res)
+	res, err := a.refundInWorkflow(ctx, in)
+	var closed *models.Error
+	if errors.As(err, &closed) && closed.Code == codeOrderClosed {
+		res, err = a.refundAfterEnd(ctx, in)
 	}
 	switch {
 	case err == nil:
@@ -76,7 +69,7 @@ func (a *app) refundOrder(c *gin.Context) {
 		c.JSON(http.StatusAccepted, gin.H{"order_id": o.ID, "status": codeRefundPending})
 		return
 	default:
-		writeError(c, fromTemporal(err))
+		writeError(c, err)
 		return
 	}
 	if res.Refund.AmountMinor != req.Amount {
@@ -94,4 +87,38 @@ func (a *app) refundOrder(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"refund": res.Refund, "order": view})
+}
+
+// refundInWorkflow sends the refund update to the order's workflow.
+func (a *app) refundInWorkflow(ctx context.Context, in workflows.RefundInput) (workflows.RefundResult, error) {
+	h, err := a.cfg.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflows.WorkflowID(in.OrderID),
+		UpdateID:     workflows.RefundUpdateID(in.Key),
+		UpdateName:   workflows.UpdateRefund,
+		Args:         []any{in},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var res workflows.RefundResult
+	if err == nil {
+		err = h.Get(ctx, &res)
+	}
+	return res, fromTemporal(err)
+}
+
+// refundAfterEnd runs the refund of an order whose workflow has ended.
+func (a *app) refundAfterEnd(ctx context.Context, in workflows.RefundInput) (workflows.RefundResult, error) {
+	var res workflows.RefundResult
+	run, err := a.cfg.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:        workflows.EndedOrderWorkflowID(in.OrderID, workflows.RefundUpdateID(in.Key)),
+		TaskQueue: a.cfg.TaskQueue,
+		// The id names the request: a retry joins the run in progress or
+		// reads the result of the finished one, never refunds again.
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowExecutionErrorWhenAlreadyStarted: false,
+	}, workflows.EndedOrderWorkflowName, workflows.EndedOrderInput{OrderID: in.OrderID, Refund: &in})
+	if err == nil {
+		err = run.Get(ctx, &res)
+	}
+	return res, fromTemporal(err)
 }

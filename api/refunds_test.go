@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/buybutton/checkout/failures"
@@ -55,11 +56,20 @@ func (e *env) refund(body, key string, auth string) (int, map[string]any) {
 	return w.Code, m
 }
 
-func (e *env) expectRefundRun(key string, amount int64, run client.WorkflowRun, err error) {
+func (e *env) expectRefundUpdate(key string, amount int64, h client.WorkflowUpdateHandle, err error) {
+	e.temporal.On("UpdateWorkflow", mock.Anything, mock.MatchedBy(func(o client.UpdateWorkflowOptions) bool {
+		return o.WorkflowID == workflows.WorkflowID("ord_r") && o.UpdateName == workflows.UpdateRefund &&
+			o.UpdateID == workflows.RefundUpdateID(key) && o.WaitForStage == client.WorkflowUpdateStageCompleted &&
+			len(o.Args) == 1 && o.Args[0] == workflows.RefundInput{OrderID: "ord_r", Key: key, Amount: amount,
+			Reason: "damaged", Actor: models.MerchantActor(merchantA)}
+	})).Return(h, err).Once()
+}
+
+func (e *env) expectRefundAfterEnd(key string, amount int64, run client.WorkflowRun, err error) {
+	in := workflows.RefundInput{OrderID: "ord_r", Key: key, Amount: amount, Reason: "damaged", Actor: models.MerchantActor(merchantA)}
 	e.temporal.On("ExecuteWorkflow", mock.Anything, mock.MatchedBy(func(o client.StartWorkflowOptions) bool {
-		return o.ID == workflows.RefundWorkflowID("ord_r", key) && o.TaskQueue == "checkout"
-	}), workflows.RefundWorkflowName, workflows.RefundInput{OrderID: "ord_r", Key: key, Amount: amount,
-		Reason: "damaged", Actor: models.MerchantActor(merchantA)}).Return(run, err).Once()
+		return o.ID == workflows.EndedOrderWorkflowID("ord_r", workflows.RefundUpdateID(key)) && o.TaskQueue == "checkout"
+	}), workflows.EndedOrderWorkflowName, workflows.EndedOrderInput{OrderID: "ord_r", Refund: &in}).Return(run, err).Once()
 }
 
 func TestRefundEndpointRefusesBadRequests(t *testing.T) {
@@ -90,19 +100,32 @@ func TestRefundEndpointAnswers(t *testing.T) {
 	merchant := bearerOf(keyA)
 	done := workflows.RefundResult{Refund: models.Refund{OrderID: "ord_r", AmountMinor: 500, Status: models.RefundSucceeded, StripeRefundID: "re_1"}}
 
-	e.expectRefundRun("k-1", 500, fakeRun{result: done}, nil)
+	e.expectRefundUpdate("k-1", 500, fakeHandle{result: done}, nil)
 	status, body := e.refund(`{"amount":500,"reason":"damaged"}`, "k-1", merchant)
 	require.Equal(t, http.StatusOK, status, "%v", body)
 	assert.Equal(t, "re_1", body["refund"].(map[string]any)["stripe_refund_id"])
 	assert.Equal(t, "ord_r", body["order"].(map[string]any)["id"])
 
-	// The key names an earlier refund of another amount.
-	e.expectRefundRun("k-1", 700, fakeRun{result: done}, nil)
+	// The workflow refuses the key for another amount.
+	e.expectRefundUpdate("k-1", 700, nil, failures.ToTemporal(models.Invalid(codeIdempotencyKeyReused, "another amount")))
 	status, body = e.refund(`{"amount":700,"reason":"damaged"}`, "k-1", merchant)
 	assert.Equal(t, http.StatusUnprocessableEntity, status, "%v", body)
 
-	e.expectRefundRun("k-2", 5000, fakeRun{err: failures.ToTemporal(models.Conflict("refund_exceeds_captured", "too much"))}, nil)
+	e.expectRefundUpdate("k-2", 5000, fakeHandle{err: failures.ToTemporal(models.Conflict("refund_exceeds_captured", "too much"))}, nil)
 	status, body = e.refund(`{"amount":5000,"reason":"damaged"}`, "k-2", merchant)
 	assert.Equal(t, http.StatusConflict, status, "%v", body)
 	assert.Equal(t, "refund_exceeds_captured", body["error"].(map[string]any)["code"])
+}
+
+// Once the order's workflow has ended, the refund runs in a short workflow
+// named after the order and the key.
+func TestRefundAfterTheOrderEndedRunsItsOwnWorkflow(t *testing.T) {
+	e := refundEnv(t)
+	done := workflows.RefundResult{Refund: models.Refund{OrderID: "ord_r", AmountMinor: 500, Status: models.RefundSucceeded, StripeRefundID: "re_9"}}
+	e.expectRefundUpdate("k-late", 500, nil, serviceerror.NewNotFound("workflow execution already completed"))
+	e.expectRefundAfterEnd("k-late", 500, fakeRun{result: done}, nil)
+	status, body := e.refund(`{"amount":500,"reason":"damaged"}`, "k-late", bearerOf(keyA))
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	assert.Equal(t, "re_9", body["refund"].(map[string]any)["stripe_refund_id"])
+	e.temporal.AssertExpectations(t)
 }

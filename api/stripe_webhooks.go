@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 
 	"github.com/buybutton/checkout/models"
 	"github.com/buybutton/checkout/payments"
@@ -26,16 +28,8 @@ type StripeEventStore interface {
 	MarkStripeEventHandled(ctx context.Context, id string, at time.Time) error
 	ReleaseStripeEvent(ctx context.Context, id string) error
 	OrderIDByPaymentIntent(ctx context.Context, intentID string) (string, error)
-	MarkDisputed(ctx context.Context, orderID, detail string) (models.Order, error)
-	RecordDispute(ctx context.Context, orderID, status, detail string) (models.Order, error)
-	RecordStripeRefundByID(ctx context.Context, orderID, stripeRefundID string, status models.RefundStatus) (models.Refund, models.Order, error)
 	AddOrderNote(ctx context.Context, orderID, actor, detail string) error
 }
-
-// codeRefundNotRecorded answers news of one of our refunds that the ledger
-// has not linked to its Stripe id yet (the refund activity is between
-// Stripe's answer and its write); Stripe's redelivery finds it.
-const codeRefundNotRecorded = "refund_not_recorded_yet"
 
 // stripeEvents is Config.StripeEvents, or else the Store.
 func (a *app) stripeEvents() StripeEventStore {
@@ -92,9 +86,9 @@ func (a *app) stripeWebhook(c *gin.Context) {
 	}
 	// Acting twice is possible, in the rare case of a takeover while the
 	// first handler is alive but slower than the lease, and harmless: the
-	// signal only makes the workflow re-read the PaymentIntent, MarkDisputed
-	// changes an order once, and the merchant-event workflow starts under a
-	// fixed id per dispute.
+	// signal only makes the workflow re-read the PaymentIntent, refunds and
+	// disputes only move forward in the store, and merchant events keep
+	// their ids.
 	claim, err := events.ClaimStripeEvent(ctx, ev.ID, ev.Type, orderID, webhookNow(), stripeEventLease)
 	if err != nil {
 		writeError(c, err)
@@ -177,77 +171,52 @@ func (a *app) actOnEvent(ctx context.Context, log *slog.Logger, events StripeEve
 		if reason == "" {
 			reason = "unspecified"
 		}
-		_, err := events.MarkDisputed(ctx, orderID, fmt.Sprintf("dispute opened (%s) for %d", reason, ev.Amount))
-		if errors.Is(err, models.ErrNotFound) {
+		return a.tellOrder(ctx, orderID, workflows.StripeMoneyEvent{EventID: ev.ID, Kind: workflows.MoneyEventDispute,
+			ObjectID: disputeID(ev), Status: models.DisputeNeedsResponse, Amount: ev.Amount, Reason: ev.Reason,
+			Detail: fmt.Sprintf("dispute opened (%s) for %d", reason, ev.Amount)})
+	case payments.EventChargeDisputeUpdated, payments.EventChargeDisputeClosed:
+		if ev.Status == "" {
 			return nil
 		}
-		if err != nil {
-			return err
-		}
-		if err := a.recordDisputeAmount(ctx, orderID, ev.Amount, reason); err != nil {
-			return err
-		}
-		// Marking is idempotent, so when starting the webhook fails the
-		// event is released and Stripe's redelivery tries both again.
-		return a.startMerchantEvent(ctx, log, workflows.DisputedEvent(orderID, disputeID(ev)))
-	case payments.EventChargeDisputeUpdated, payments.EventChargeDisputeClosed:
-		return a.recordDispute(ctx, events, ev, orderID)
+		return a.tellOrder(ctx, orderID, workflows.StripeMoneyEvent{EventID: ev.ID, Kind: workflows.MoneyEventDispute,
+			ObjectID: disputeID(ev), Status: ev.Status, Amount: ev.Amount, Reason: ev.Reason, Detail: disputeDetail(ev)})
 	case payments.EventChargeRefundUpdated, payments.EventRefundUpdated:
-		return a.recordRefund(ctx, log, events, ev, orderID)
+		return a.tellOrder(ctx, orderID, workflows.StripeMoneyEvent{EventID: ev.ID, Kind: workflows.MoneyEventRefund,
+			ObjectID: ev.ObjectID, Status: ev.Status, Amount: ev.Amount, FailureReason: ev.FailureReason,
+			Ours: ev.RefundRequest != ""})
 	}
 	return nil
 }
 
-// recordDispute keeps the order's dispute status as Stripe reports it: the
-// store moves it only forward (a closed dispute is final), so late or
-// repeated events are harmless.
-func (a *app) recordDispute(ctx context.Context, events StripeEventStore, ev payments.WebhookEvent, orderID string) error {
-	if ev.Status == "" {
-		return nil
-	}
-	detail := fmt.Sprintf("dispute %s", strings.ReplaceAll(ev.Status, "_", " "))
+// disputeDetail is the audit line of a dispute's new status.
+func disputeDetail(ev payments.WebhookEvent) string {
 	switch ev.Status {
 	case models.DisputeWon:
-		detail = fmt.Sprintf("dispute won: the %d stays with the merchant", ev.Amount)
+		return fmt.Sprintf("dispute won: the %d stays with the merchant", ev.Amount)
 	case models.DisputeLost:
-		detail = fmt.Sprintf("dispute lost: the buyer's bank keeps the %d", ev.Amount)
+		return fmt.Sprintf("dispute lost: the buyer's bank keeps the %d", ev.Amount)
 	}
-	_, err := events.RecordDispute(ctx, orderID, ev.Status, detail)
-	if errors.Is(err, models.ErrNotFound) {
-		return nil
-	}
-	return err
+	return fmt.Sprintf("dispute %s", strings.ReplaceAll(ev.Status, "_", " "))
 }
 
-// recordRefund applies Stripe's news of a refund to the ledger: a refund
-// that failed (even after it succeeded) stops counting against the capture
-// and the order's refunded amount drops. A merchant's refund that was
-// pending and succeeded is then what RefundWorkflow makes of one that
-// succeeds at once: the merchant hears order.refunded (the event's fixed id
-// makes a second start a no-op) and a full refund before shipping cancels
-// the order (the purchase workflow ignores the signal in any other state).
-// The store only moves a refund forward, so out-of-order events cannot undo
-// a failure.
-func (a *app) recordRefund(ctx context.Context, log *slog.Logger, events StripeEventStore, ev payments.WebhookEvent, orderID string) error {
-	rf, o, err := events.RecordStripeRefundByID(ctx, orderID, ev.ObjectID, payments.LedgerRefundStatus(ev.Status))
-	switch {
-	case errors.Is(err, models.ErrNotFound) && ev.RefundRequest != "":
-		return models.Conflict(codeRefundNotRecorded, "the refund is not recorded yet; retry later")
-	case errors.Is(err, models.ErrNotFound):
-		return nil // not a refund the checkout made
-	case err != nil:
-		return err
+// tellOrder hands Stripe's news of a refund or a dispute to the order's
+// workflow, the one writer of its money; once that workflow has ended, a
+// short workflow named after the order and the event handles it, and a
+// redelivery of the event joins that run.
+func (a *app) tellOrder(ctx context.Context, orderID string, news workflows.StripeMoneyEvent) error {
+	err := a.cfg.Temporal.SignalWorkflow(ctx, workflows.WorkflowID(orderID), "", workflows.SignalStripeMoney, news)
+	var nf *serviceerror.NotFound
+	if !errors.As(err, &nf) {
+		return fromTemporal(err)
 	}
-	if rf.Status != models.RefundSucceeded || rf.Key == "" || !strings.HasPrefix(rf.Actor, models.MerchantActor("")) {
-		return nil
-	}
-	if o.Status == models.StatusAccepted && o.CapturedMinor > 0 && o.RefundedMinor >= o.CapturedMinor {
-		err := a.signalPurchase(ctx, orderID, workflows.SignalRefunded, workflows.RefundedSignal{Actor: rf.Actor, Reason: rf.Reason})
-		if err != nil {
-			return err
-		}
-	}
-	return a.startMerchantEvent(ctx, log, workflows.RefundedEvent(orderID, rf.Key))
+	_, err = a.cfg.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                                       workflows.EndedOrderWorkflowID(orderID, "stripe-"+news.EventID),
+		TaskQueue:                                a.cfg.TaskQueue,
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		WorkflowExecutionErrorWhenAlreadyStarted: false,
+	}, workflows.EndedOrderWorkflowName, workflows.EndedOrderInput{OrderID: orderID, News: &news})
+	return fromTemporal(err)
 }
 
 // disputeID names the dispute an event is about: the dispute object's id,

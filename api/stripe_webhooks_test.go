@@ -28,19 +28,15 @@ const testWebhookSecret = "whsec_test"
 // fakeEvents is an in-memory StripeEventStore; the lease logic is tested on
 // the real store (stripe_webhooks_crash_test.go).
 type fakeEvents struct {
-	mu       sync.Mutex
-	claimed  map[string]bool // recorded, handled or not
-	handled  map[string]bool
-	intents  map[string]string // payment intent → order
-	disputed map[string]int    // order → MarkDisputed calls that changed it
-	notes    []string
-	disputes []string                 // "order: status" RecordDispute was given
-	refunds  map[string]models.Refund // by Stripe refund id
-	orders   map[string]models.Order  // what RecordStripeRefundByID answers
+	mu      sync.Mutex
+	claimed map[string]bool // recorded, handled or not
+	handled map[string]bool
+	intents map[string]string // payment intent → order
+	notes   []string
 }
 
 func newFakeEvents() *fakeEvents {
-	return &fakeEvents{claimed: map[string]bool{}, handled: map[string]bool{}, intents: map[string]string{}, disputed: map[string]int{}, refunds: map[string]models.Refund{}, orders: map[string]models.Order{}}
+	return &fakeEvents{claimed: map[string]bool{}, handled: map[string]bool{}, intents: map[string]string{}}
 }
 
 func (f *fakeEvents) ClaimStripeEvent(_ context.Context, id, _, _ string, _ time.Time, _ time.Duration) (store.StripeEventClaim, error) {
@@ -81,38 +77,6 @@ func (f *fakeEvents) OrderIDByPaymentIntent(_ context.Context, intentID string) 
 		return id, nil
 	}
 	return "", models.NotFound("order")
-}
-
-func (f *fakeEvents) MarkDisputed(_ context.Context, orderID, _ string) (models.Order, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.disputed[orderID] == 0 {
-		f.disputed[orderID]++
-	}
-	return models.Order{ID: orderID, Disputed: true}, nil
-}
-
-func (f *fakeEvents) RecordDispute(_ context.Context, orderID, status, _ string) (models.Order, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.disputes = append(f.disputes, orderID+": "+status)
-	return models.Order{ID: orderID, DisputeStatus: status}, nil
-}
-
-func (f *fakeEvents) RecordStripeRefundByID(_ context.Context, orderID, stripeID string, status models.RefundStatus) (models.Refund, models.Order, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	rf, ok := f.refunds[stripeID]
-	if !ok {
-		return models.Refund{}, models.Order{}, models.NotFound("refund")
-	}
-	rf.Status = status
-	f.refunds[stripeID] = rf
-	o, ok := f.orders[orderID]
-	if !ok {
-		o = models.Order{ID: orderID}
-	}
-	return rf, o, nil
 }
 
 func (f *fakeEvents) AddOrderNote(_ context.Context, orderID, _, detail string) error {
@@ -254,20 +218,25 @@ func TestStripeWebhookClosedWorkflowIsAcknowledged(t *testing.T) {
 	require.Equal(t, http.StatusOK, e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())))
 }
 
-func TestStripeWebhookDisputeMarksTheOrder(t *testing.T) {
+// expectNews makes the next signal of Stripe's money news to the order's
+// workflow answer err.
+func (e *env) expectNews(orderID string, news workflows.StripeMoneyEvent, err error) {
+	e.temporal.On("SignalWorkflow", mock.Anything, workflows.WorkflowID(orderID), "", workflows.SignalStripeMoney, news).
+		Return(err).Once()
+}
+
+// A dispute goes to the order's workflow, the one writer of its money; the
+// API marks nothing itself.
+func TestStripeWebhookDisputeGoesToTheOrder(t *testing.T) {
 	e, ev := newWebhookEnv(t)
 	ev.intents["pi_9"] = "ord_9"
 	body := eventBody("evt_dp", "charge.dispute.created", map[string]any{
 		"id": "dp_1", "object": "dispute", "payment_intent": "pi_9", "amount": 1500, "reason": "fraudulent",
 		"metadata": map[string]any{},
 	})
-	// The merchant hears of it through Temporal, under an id of this dispute.
-	disputed := workflows.DisputedEvent("ord_9", "dp_1")
-	e.temporal.On("ExecuteWorkflow", mock.Anything, mock.MatchedBy(func(o client.StartWorkflowOptions) bool {
-		return o.ID == workflows.MerchantEventWorkflowID(disputed.EventID()) && o.TaskQueue == "checkout"
-	}), workflows.MerchantEventWorkflowName, disputed).Return(fakeRun{}, nil).Once()
+	e.expectNews("ord_9", workflows.StripeMoneyEvent{EventID: "evt_dp", Kind: workflows.MoneyEventDispute, ObjectID: "dp_1",
+		Status: models.DisputeNeedsResponse, Amount: 1500, Reason: "fraudulent", Detail: "dispute opened (fraudulent) for 1500"}, nil)
 	require.Equal(t, http.StatusOK, e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())))
-	assert.Equal(t, 1, ev.disputed["ord_9"])
 	e.temporal.AssertExpectations(t)
 
 	refunded := eventBody("evt_rf", "charge.refunded", map[string]any{
@@ -278,24 +247,32 @@ func TestStripeWebhookDisputeMarksTheOrder(t *testing.T) {
 	assert.Equal(t, []string{"ord_9: Stripe reports 700 refunded in total"}, ev.notes)
 }
 
-// When the merchant's webhook cannot be started the event is forgotten, so
-// Stripe's redelivery tries again; a delivery already under way counts as started.
-func TestStripeWebhookDisputeRetriedWhenTheWebhookCannotStart(t *testing.T) {
+// Once the order's workflow has ended, the news starts a short workflow
+// named after the order and the event; when that cannot start the event is
+// forgotten for Stripe's redelivery, and one already started counts.
+func TestStripeWebhookNewsAfterTheOrderEnded(t *testing.T) {
 	e, ev := newWebhookEnv(t)
 	ev.intents["pi_9"] = "ord_9"
-	body := eventBody("evt_dp2", "charge.dispute.created", map[string]any{
-		"id": "dp_2", "object": "dispute", "payment_intent": "pi_9", "amount": 1500, "metadata": map[string]any{},
+	body := eventBody("evt_dc", "charge.dispute.closed", map[string]any{
+		"id": "dp_2", "object": "dispute", "payment_intent": "pi_9", "amount": 1500, "status": "lost", "metadata": map[string]any{},
 	})
-	e.temporal.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.MerchantEventWorkflowName, mock.Anything).
-		Return(nil, serviceerror.NewUnavailable("temporal down")).Once()
+	news := workflows.StripeMoneyEvent{EventID: "evt_dc", Kind: workflows.MoneyEventDispute, ObjectID: "dp_2",
+		Status: "lost", Amount: 1500, Detail: "dispute lost: the buyer's bank keeps the 1500"}
+	ended := serviceerror.NewNotFound("workflow execution already completed")
+	start := func(err error) {
+		e.temporal.On("ExecuteWorkflow", mock.Anything, mock.MatchedBy(func(o client.StartWorkflowOptions) bool {
+			return o.ID == workflows.EndedOrderWorkflowID("ord_9", "stripe-evt_dc") && o.TaskQueue == "checkout"
+		}), workflows.EndedOrderWorkflowName, workflows.EndedOrderInput{OrderID: "ord_9", News: &news}).Return(fakeRun{}, err).Once()
+	}
+	e.expectNews("ord_9", news, ended)
+	start(serviceerror.NewUnavailable("temporal down"))
 	assert.GreaterOrEqual(t, e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())), 500)
-	assert.False(t, ev.claimed["evt_dp2"], "event released for redelivery")
+	assert.False(t, ev.claimed["evt_dc"], "event released for redelivery")
 
-	e.temporal.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.MerchantEventWorkflowName, mock.Anything).
-		Return(nil, serviceerror.NewWorkflowExecutionAlreadyStarted("started", "", "")).Once()
+	e.expectNews("ord_9", news, ended)
+	start(nil)
 	require.Equal(t, http.StatusOK, e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())))
-	assert.True(t, ev.claimed["evt_dp2"])
-	assert.Equal(t, 1, ev.disputed["ord_9"], "marked once")
+	assert.True(t, ev.handled["evt_dc"])
 	e.temporal.AssertExpectations(t)
 }
 
@@ -339,7 +316,7 @@ func FuzzStripeWebhook(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string, sign bool, header string) {
 		e, _ := newWebhookEnv(t)
 		e.temporal.On("SignalWorkflow", mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(nil).Maybe()
-		e.temporal.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.MerchantEventWorkflowName, mock.Anything).
+		e.temporal.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.EndedOrderWorkflowName, mock.Anything).
 			Return(fakeRun{}, nil).Maybe()
 		// Signed: the fuzzed header is added to a valid signature, as an
 		// attacker holding one captured delivery would.
@@ -367,75 +344,17 @@ func FuzzStripeWebhook(f *testing.F) {
 	})
 }
 
-func TestStripeWebhookDisputeUpdatesAndClose(t *testing.T) {
-	e, ev := newWebhookEnv(t)
-	ev.intents["pi_9"] = "ord_9"
-	for i, st := range []struct{ typ, status string }{
-		{"charge.dispute.updated", "under_review"},
-		{"charge.dispute.closed", "lost"},
-	} {
-		body := eventBody(fmt.Sprintf("evt_du%d", i), st.typ, map[string]any{
-			"id": "dp_1", "object": "dispute", "payment_intent": "pi_9", "amount": 1500, "status": st.status,
-			"metadata": map[string]any{},
-		})
-		require.Equal(t, http.StatusOK, e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())))
-	}
-	assert.Equal(t, []string{"ord_9: under_review", "ord_9: lost"}, ev.disputes)
-}
-
-// Stripe's news of a refund reaches the ledger by the refund's id; one of
-// ours the ledger has not linked yet is retried; a pending refund that
-// succeeded tells the merchant.
+// Stripe's news of a refund goes to the order's workflow with its status
+// and failure reason, and the event is handled once relayed.
 func TestStripeWebhookRefundUpdated(t *testing.T) {
 	e, ev := newWebhookEnv(t)
-	refundEvent := func(id, typ, stripeID, status string, ours bool) string {
-		md := map[string]any{"order_id": "ord_1"}
-		if ours {
-			md["refund_request"] = "merchant:abc"
-		}
-		return eventBody(id, typ, map[string]any{
-			"id": stripeID, "object": "refund", "payment_intent": "pi_1", "amount": 500, "status": status, "metadata": md,
-		})
-	}
-	deliver := func(body string) int { return e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())) }
-
-	assert.Equal(t, http.StatusConflict, deliver(refundEvent("evt_r1", "charge.refund.updated", "re_1", "failed", true)),
-		"ours but not linked yet: retried")
-	assert.Equal(t, http.StatusOK, deliver(refundEvent("evt_r2", "charge.refund.updated", "re_other", "failed", false)),
-		"a refund made elsewhere is acknowledged")
-
-	ev.refunds["re_1"] = models.Refund{OrderID: "ord_1", Key: "key-1", AmountMinor: 500, Status: models.RefundPending, StripeRefundID: "re_1"}
-	assert.Equal(t, http.StatusOK, deliver(refundEvent("evt_r3", "refund.updated", "re_1", "failed", true)))
-	assert.Equal(t, models.RefundFailed, ev.refunds["re_1"].Status)
-
-	// A merchant's partial refund that succeeded: the merchant hears of it.
-	ev.refunds["re_2"] = models.Refund{OrderID: "ord_1", Key: "key-2", AmountMinor: 500, Status: models.RefundPending,
-		StripeRefundID: "re_2", Actor: "merchant:m1"}
-	ev.orders["ord_1"] = models.Order{ID: "ord_1", Status: models.StatusAccepted, CapturedMinor: 1500, RefundedMinor: 500}
-	expectRefunded := func(key string) {
-		refunded := workflows.RefundedEvent("ord_1", key)
-		e.temporal.On("ExecuteWorkflow", mock.Anything, mock.MatchedBy(func(o client.StartWorkflowOptions) bool {
-			return o.ID == workflows.MerchantEventWorkflowID(refunded.EventID())
-		}), workflows.MerchantEventWorkflowName, refunded).Return(fakeRun{}, nil).Once()
-	}
-	expectRefunded("key-2")
-	assert.Equal(t, http.StatusOK, deliver(refundEvent("evt_r4", "charge.refund.updated", "re_2", "succeeded", true)))
-	assert.Equal(t, models.RefundSucceeded, ev.refunds["re_2"].Status)
-	e.temporal.AssertExpectations(t)
-
-	// One that completes the refund before shipping also cancels the order.
-	ev.refunds["re_3"] = models.Refund{OrderID: "ord_1", Key: "key-3", AmountMinor: 1000, Status: models.RefundPending,
-		StripeRefundID: "re_3", Actor: "merchant:m1", Reason: "damaged"}
-	ev.orders["ord_1"] = models.Order{ID: "ord_1", Status: models.StatusAccepted, CapturedMinor: 1500, RefundedMinor: 1500}
-	e.temporal.On("SignalWorkflow", mock.Anything, workflows.WorkflowID("ord_1"), "", workflows.SignalRefunded,
-		workflows.RefundedSignal{Actor: "merchant:m1", Reason: "damaged"}).Return(nil).Once()
-	expectRefunded("key-3")
-	assert.Equal(t, http.StatusOK, deliver(refundEvent("evt_r5", "refund.updated", "re_3", "succeeded", true)))
-	e.temporal.AssertExpectations(t)
-
-	// The buyer's cancel refund is the purchase workflow's to announce.
-	ev.refunds["re_4"] = models.Refund{OrderID: "ord_1", Key: "cancel", AmountMinor: 500, Status: models.RefundPending,
-		StripeRefundID: "re_4", Actor: "system"}
-	assert.Equal(t, http.StatusOK, deliver(refundEvent("evt_r6", "refund.updated", "re_4", "succeeded", true)))
+	body := eventBody("evt_r1", "charge.refund.updated", map[string]any{
+		"id": "re_1", "object": "refund", "payment_intent": "pi_1", "amount": 500, "status": "failed",
+		"failure_reason": "lost_or_stolen_card", "metadata": map[string]any{"order_id": "ord_1", "refund_request": "merchant:abc"},
+	})
+	e.expectNews("ord_1", workflows.StripeMoneyEvent{EventID: "evt_r1", Kind: workflows.MoneyEventRefund, ObjectID: "re_1",
+		Status: "failed", Amount: 500, FailureReason: "lost_or_stolen_card", Ours: true}, nil)
+	require.Equal(t, http.StatusOK, e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())))
+	assert.True(t, ev.handled["evt_r1"])
 	e.temporal.AssertExpectations(t)
 }

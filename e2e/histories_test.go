@@ -70,6 +70,34 @@ func TestRecordedHistories(t *testing.T) {
 			return id
 		},
 	}
+	lives["purchase-refunded-then-delivered"] = func(productID string) string {
+		id := s.authorizedOrder(productID, "buyer_hist_"+randomHex(4))
+		s.merchantAction(id, "accept", nil).expect(http.StatusOK)
+		s.refund(id, "r-1", 500).expect(http.StatusOK)
+		s.merchantAction(id, "ship", map[string]any{"carrier": "ups", "tracking_number": "1Z999"}).expect(http.StatusOK)
+		s.merchantAction(id, "deliver", nil).expect(http.StatusOK)
+		return id
+	}
+	lives["purchase-disputed-then-delivered"] = func(productID string) string {
+		id := s.authorizedOrder(productID, "buyer_hist_"+randomHex(4))
+		s.merchantAction(id, "accept", nil).expect(http.StatusOK)
+		if _, err := s.Sandbox.Dispute(s.intentRecord(id).ID, "fraudulent"); err != nil {
+			t.Fatal(err)
+		}
+		s.waitDispute(id, models.DisputeNeedsResponse, true)
+		s.merchantAction(id, "ship", map[string]any{"carrier": "ups", "tracking_number": "1Z999"}).expect(http.StatusOK)
+		s.merchantAction(id, "deliver", nil).expect(http.StatusOK)
+		return id
+	}
+	// Histories of other workflows than the order's: the order they are
+	// about, and the workflow whose history is kept.
+	others := map[string]func(orderID string) string{
+		"ended-order-refund": func(orderID string) string {
+			s.refund(orderID, "late", 300).expect(http.StatusOK)
+			return workflows.EndedOrderWorkflowID(orderID, workflows.RefundUpdateID("late"))
+		},
+	}
+	lives["ended-order-refund"] = lives["purchase-delivered"]
 	for _, name := range worker.RecordedHistories {
 		life, ok := lives[name]
 		if !ok {
@@ -78,7 +106,11 @@ func TestRecordedHistories(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			orderID := life(s.product(5, 1500))
 			s.waitWorkflowClosed(orderID)
-			h := s.history(workflows.WorkflowID(orderID))
+			workflowID := workflows.WorkflowID(orderID)
+			if after, ok := others[name]; ok {
+				workflowID = after(orderID)
+			}
+			h := s.history(workflowID)
 			r := sdkworker.NewWorkflowReplayer()
 			worker.RegisterWorkflows(r, workflows.Timing{})
 			if err := r.ReplayWorkflowHistory(nil, h); err != nil {

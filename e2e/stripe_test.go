@@ -221,6 +221,8 @@ func TestStripeWebhookSignatureAndReplay(t *testing.T) {
 	}
 
 	s.postWebhook(dispute, e2eWebhookSecret, time.Now()).expect(http.StatusOK)
+	// The order's workflow records it, moments after the 200.
+	s.waitDispute(orderID, models.DisputeNeedsResponse, true)
 	view := s.do("GET", "/v1/orders/"+orderID, s.MerchantKey, nil, nil).expect(http.StatusOK)
 	if view.Body["disputed"] != true {
 		t.Fatalf("order not marked disputed: %s", view.Raw)

@@ -177,7 +177,7 @@ func TestErrorsOverHTTP(t *testing.T) {
 			if len(reqs) != 1 {
 				t.Fatalf("%d requests, want 1 (retries are off)", len(reqs))
 			}
-			if reqs[0].key != "order:o1:authorize" {
+			if reqs[0].key != "order:o1:authorize:a1" {
 				t.Errorf("Idempotency-Key = %q", reqs[0].key)
 			}
 		})

@@ -21,7 +21,7 @@ func TestIdempotencyKeys(t *testing.T) {
 		key   string
 	}{
 		{"POST /v1/payment_intents", intentJSON("pi_1", IntentRequiresCapture),
-			func(g *Gateway) error { _, err := g.Authorize(ctx, authReq("o1")); return err }, "order:o1:authorize"},
+			func(g *Gateway) error { _, err := g.Authorize(ctx, authReq("o1")); return err }, "order:o1:authorize:a1"},
 		{"POST /v1/payment_intents/pi_1/capture", intentJSON("pi_1", IntentSucceeded),
 			func(g *Gateway) error { _, err := g.Capture(ctx, "o1", "pi_1", 1); return err }, "order:o1:capture:a1"},
 		{"POST /v1/payment_intents/pi_1/cancel", intentJSON("pi_1", IntentCanceled),

@@ -18,10 +18,60 @@ import (
 // When the card needs 3-D Secure the intent comes back with status
 // requires_action, its client secret and no error: the buyer's browser
 // finishes the authentication.
+//
+// It is retrieve-then-act across attempts (r.Attempt, from 1). The first
+// attempt creates under its own key. A later one follows an unknown outcome,
+// so it first searches for the intent by the order's metadata and adopts
+// it; finding none, it asks again under the previous attempt's key (Stripe
+// replays an answer that was lost on the way), and when that key holds a
+// server error — Stripe keeps a 500 under its key for a day — creates under
+// this attempt's own key. Attempts span minutes, never the 24 hours after
+// which Stripe forgets a key.
 func (g *Gateway) Authorize(ctx context.Context, r AuthorizeRequest) (Intent, error) {
 	if err := validateAuthorize(r); err != nil {
 		return Intent{}, err
 	}
+	if r.Attempt <= 1 {
+		return g.createIntent(ctx, r, AttemptKey(r.OrderID, "authorize", 1))
+	}
+	found, ok, err := g.FindIntentByOrder(ctx, r.OrderID)
+	if err != nil {
+		return Intent{}, err
+	}
+	if ok {
+		return g.adoptIntent(ctx, r, found)
+	}
+	in, err := g.createIntent(ctx, r, AttemptKey(r.OrderID, "authorize", r.Attempt-1))
+	if err == nil || !retryable(err) {
+		return in, err
+	}
+	return g.createIntent(ctx, r, AttemptKey(r.OrderID, "authorize", r.Attempt))
+}
+
+// adoptIntent answers an authorization an earlier attempt made as creating
+// it would have: a declined one with its decline, a saved card with its details.
+func (g *Gateway) adoptIntent(ctx context.Context, r AuthorizeRequest, in Intent) (Intent, error) {
+	if r.SaveCard && in.Card == nil {
+		params := &stripe.PaymentIntentParams{}
+		params.AddExpand("payment_method")
+		params.Context = ctx
+		pi, err := g.sc.PaymentIntents.Get(in.ID, params)
+		if err != nil {
+			return Intent{}, classify(err)
+		}
+		in = toIntent(pi)
+	}
+	if in.Status == string(stripe.PaymentIntentStatusRequiresPaymentMethod) {
+		code := in.LastErrorCode
+		if code == "" {
+			code = "card_declined"
+		}
+		return in, &models.Error{Kind: models.KindPaymentDeclined, Code: code, Message: declineMessage(code)}
+	}
+	return in, nil
+}
+
+func (g *Gateway) createIntent(ctx context.Context, r AuthorizeRequest, key string) (Intent, error) {
 	params := &stripe.PaymentIntentParams{
 		Amount:             stripe.Int64(r.Amount.Amount),
 		Currency:           stripe.String(strings.ToLower(r.Amount.Currency)),
@@ -48,7 +98,7 @@ func (g *Gateway) Authorize(ctx context.Context, r AuthorizeRequest) (Intent, er
 	}
 	params.AddMetadata(MetadataOrderID, r.OrderID)
 	params.AddMetadata(MetadataOperation, "authorize")
-	params.IdempotencyKey = stripe.String(IdempotencyKey(r.OrderID, "authorize"))
+	params.IdempotencyKey = stripe.String(key)
 	params.Context = ctx
 
 	pi, err := g.sc.PaymentIntents.New(params)

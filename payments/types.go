@@ -32,10 +32,14 @@ type AuthorizeRequest struct {
 	// authorizes (setup_future_usage=on_session), instead of attaching it
 	// before use. The intent then comes back with the card's details.
 	SaveCard bool
+	// Attempt is the caller's try (from 1), which scopes the idempotency
+	// key; set by the activity, never by the workflow.
+	Attempt int32 `json:",omitempty"`
 	// Destination is the merchant's connected account (acct_…): the intent
 	// becomes a destination charge settled on the merchant's behalf
-	// (on_behalf_of), its money moved to that account at capture.
-	Destination string
+	// (on_behalf_of), its money moved to that account at capture. Set by
+	// the activity from the order's fee snapshot, never by the workflow.
+	Destination string `json:",omitempty"`
 }
 
 // Intent is what the checkout needs to know of a Stripe PaymentIntent.
@@ -65,8 +69,9 @@ type RefundRequest struct {
 	// ReverseTransfer and RefundApplicationFee take the refund back from
 	// the merchant's transfer and give back the platform fee in proportion
 	// (destination charges only).
-	ReverseTransfer      bool
-	RefundApplicationFee bool
+	// Set by the activity from the order's fee snapshot, never by the workflow.
+	ReverseTransfer      bool `json:",omitempty"`
+	RefundApplicationFee bool `json:",omitempty"`
 	// Attempt numbers the caller's tries (Temporal's activity attempt,
 	// from 1); it goes into the idempotency key of a create (see AttemptKey).
 	Attempt int32

@@ -49,6 +49,8 @@ type WebhookEvent struct {
 	Reason   string // disputes: the bank's reason
 	// RefundRequest is metadata.refund_request of a refund the checkout made.
 	RefundRequest string
+	// FailureReason is why Stripe failed a refund (refunds only).
+	FailureReason string
 	// Account is the connected account a Connect event is about; Created
 	// is when Stripe created the event (Unix seconds).
 	Account string
@@ -90,6 +92,7 @@ func ParseWebhook(payload []byte, signature, secret string, now time.Time) (Webh
 		Amount         int64             `json:"amount"`
 		AmountRefunded int64             `json:"amount_refunded"`
 		Reason         string            `json:"reason"`
+		FailureReason  string            `json:"failure_reason"`
 	}
 	if err := json.Unmarshal(ev.Data.Object, &obj); err != nil {
 		return WebhookEvent{}, models.Invalid("invalid_event", "the event's object is malformed")
@@ -97,8 +100,8 @@ func ParseWebhook(payload []byte, signature, secret string, now time.Time) (Webh
 	out := WebhookEvent{
 		ID: ev.ID, Type: ev.Type, ObjectID: obj.ID, OrderID: obj.Metadata[MetadataOrderID],
 		Status: obj.Status, Amount: obj.Amount, Refunded: obj.AmountRefunded, Reason: obj.Reason,
-		RefundRequest: obj.Metadata[MetadataRefundRequest],
-		Account:       ev.Account, Created: ev.Created,
+		RefundRequest: obj.Metadata[MetadataRefundRequest], FailureReason: obj.FailureReason,
+		Account: ev.Account, Created: ev.Created,
 	}
 	if obj.Object == "payment_intent" {
 		out.IntentID = obj.ID

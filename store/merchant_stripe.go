@@ -40,8 +40,6 @@ type orderFeeRow struct {
 	FeeFixedMinor    int64  `gorm:"not null"`
 	FeeMinor         int64  `gorm:"not null"`
 	CapturedFeeMinor int64  `gorm:"not null"`
-	DisputeAmount    int64  `gorm:"not null;default:0"`
-	DisputeReason    string `gorm:"size:64;not null;default:''"`
 	CreatedAt        time.Time
 }
 
@@ -199,17 +197,10 @@ func (s *Store) RecordCapturedFee(ctx context.Context, orderID string, fee int64
 	return dbError("record captured fee", "order", err)
 }
 
-// RecordDisputeAmount stores a dispute's amount and reason with the order's fees.
-func (s *Store) RecordDisputeAmount(ctx context.Context, orderID string, amount int64, reason string) error {
-	err := s.db.WithContext(ctx).Model(&orderFeeRow{}).Where("order_id = ?", orderID).
-		Updates(map[string]any{"dispute_amount": amount, "dispute_reason": reason}).Error
-	return dbError("record dispute", "order", err)
-}
-
 // RecordRefundSplit records where one refund's money came from, once per
-// request key. reversed is Stripe's transfer reversal; the fee returned is
-// the policy's share of the captured fee given the refunds recorded before
-// this one (returnsFee false: none).
+// refund (key: its step at Stripe). reversed is Stripe's transfer reversal;
+// the fee returned is the policy's share of the captured fee given the
+// refunds recorded before this one (returnsFee false: none).
 func (s *Store) RecordRefundSplit(ctx context.Context, orderID, key, stripeRefundID string, amount, reversed int64, returnsFee bool) (models.RefundSplit, error) {
 	var out refundSplitRow
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -288,16 +279,6 @@ func (s *Store) MerchantOrdersBetween(ctx context.Context, merchantID string, fr
 func (s *Store) ForgetStripeAccount(ctx context.Context, merchantID string) error {
 	err := s.db.WithContext(ctx).Where("merchant_id = ?", merchantID).Delete(&merchantStripeRow{}).Error
 	return dbError("forget stripe account", "merchant", err)
-}
-
-// OrderDispute is the dispute recorded by RecordDisputeAmount; found is
-// false when none was.
-func (s *Store) OrderDispute(ctx context.Context, orderID string) (amount int64, reason string, found bool, err error) {
-	f, ok, err := s.orderFeeRow(ctx, orderID)
-	if err != nil || !ok || f.DisputeReason == "" {
-		return 0, "", false, err
-	}
-	return f.DisputeAmount, f.DisputeReason, true, nil
 }
 
 func (s *Store) orderFeeRow(ctx context.Context, orderID string) (orderFeeRow, bool, error) {

@@ -107,7 +107,7 @@ func (idempotencyKeyRow) TableName() string { return "idempotency_keys" }
 func allRows() []any {
 	return append([]any{
 		&merchantRow{}, &productRow{}, &orderRow{}, &orderEventRow{}, &stockReservationRow{}, &idempotencyKeyRow{},
-		&stripeEventRow{}, &refundRow{},
+		&stripeEventRow{}, &refundRow{}, &eventSequenceRow{},
 		&merchantKeyRow{}, &merchantAuditRow{}, &webhookAttemptRow{},
 		&buyerProfileRow{}, &profileUseRow{},
 	}, connectRows()...)

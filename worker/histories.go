@@ -10,4 +10,7 @@ var RecordedHistories = []string{
 	"purchase-declined",
 	"purchase-3ds-authorized",
 	"purchase-saved-details",
+	"purchase-refunded-then-delivered",
+	"ended-order-refund",
+	"purchase-disputed-then-delivered",
 }

@@ -73,7 +73,10 @@ type WorkflowRegistry interface {
 // worker's timing.
 func RegisterWorkflows(r WorkflowRegistry, t workflows.Timing) {
 	r.RegisterWorkflowWithOptions(t.Purchase, workflow.RegisterOptions{Name: workflows.PurchaseWorkflowName})
+	// RefundWorkflow is no longer started (refunds are updates of the
+	// order's workflow); it stays registered for runs started before.
 	r.RegisterWorkflowWithOptions(workflows.RefundWorkflow, workflow.RegisterOptions{Name: workflows.RefundWorkflowName})
+	r.RegisterWorkflowWithOptions(t.EndedOrder, workflow.RegisterOptions{Name: workflows.EndedOrderWorkflowName})
 	r.RegisterWorkflowWithOptions(t.WebhookReplay, workflow.RegisterOptions{Name: workflows.WebhookReplayWorkflowName})
 	r.RegisterWorkflowWithOptions(t.MerchantEvent, workflow.RegisterOptions{Name: workflows.MerchantEventWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.ProfileErasureWorkflow, workflow.RegisterOptions{Name: workflows.ProfileErasureWorkflowName})

@@ -19,12 +19,17 @@ const (
 	UpdateDeliver = "deliver" // merchant confirms delivery: completes the order
 	UpdateCancel  = "cancel"  // buyer cancels until shipped: void or refund, release
 	UpdateResolve = "resolve" // operator settles an order that needs attention: retry, or resolved by hand
+	UpdateRefund  = "refund"  // merchant refunds part or all of the captured money (RefundInput → RefundResult)
 
 	QueryStatus = "status" // the order view
 
 	// SignalPaymentIntent carries Stripe's word on the order's PaymentIntent
 	// (from its webhook) while the buyer completes 3-D Secure.
 	SignalPaymentIntent = "stripe-payment-intent"
+
+	// SignalStripeMoney carries Stripe's news of one of the order's refunds
+	// or of its dispute (StripeMoneyEvent).
+	SignalStripeMoney = "stripe-money"
 
 	// PayUpdateID is the update id of every pay update: a retried
 	// update-with-start reaches the same update and gets the same answer.
@@ -42,6 +47,10 @@ const (
 	EventOrderExpired       = "order.expired"        // the merchant did not accept in time
 	EventOrderPaymentFailed = "order.payment_failed" // capture failed after the merchant accepted
 	EventOrderDelivered     = "order.delivered"      // the merchant confirmed delivery
+	// A refund Stripe had accepted failed: data.refund has its amount and failure_reason.
+	EventOrderRefundFailed = "order.refund_failed"
+	// The dispute closed: data.dispute has its status (won or lost), amount and reason.
+	EventOrderDisputeClosed = "order.dispute_closed"
 )
 
 // DefaultAcceptTimeout is how long a merchant has to accept an authorized
@@ -151,3 +160,26 @@ type PaymentIntentSignal struct {
 	IntentID string `json:"intent_id"`
 	Status   string `json:"status"`
 }
+
+// StripeMoneyEvent is Stripe's news of one of an order's refunds or of its
+// dispute, as its webhook reported it.
+type StripeMoneyEvent struct {
+	EventID  string `json:"event_id"`
+	Kind     string `json:"kind"`      // MoneyEventRefund or MoneyEventDispute
+	ObjectID string `json:"object_id"` // the refund (re_…) or the dispute (dp_…)
+	Status   string `json:"status"`    // Stripe's status of the object
+	Amount   int64  `json:"amount,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	// FailureReason is why Stripe failed a refund.
+	FailureReason string `json:"failure_reason,omitempty"`
+	// Detail is the line the order's audit trail gets (disputes).
+	Detail string `json:"detail,omitempty"`
+	// Ours is set for a refund the checkout made (it carries our request tag).
+	Ours bool `json:"ours,omitempty"`
+}
+
+// Kinds of StripeMoneyEvent.
+const (
+	MoneyEventRefund  = "refund"
+	MoneyEventDispute = "dispute"
+)

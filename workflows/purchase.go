@@ -25,7 +25,24 @@ const codeStoreUnavailable = "store_unavailable"
 
 // PurchaseWorkflow drives one order from the Buy tap to delivery or to a
 // consistent end: every path that does not deliver gives the stock back and
-// voids or refunds the money.
+// voids or refunds the money. It is the one owner of the order's money and
+// of its row. The whole process lives in the purchase*.go files:
+//
+//   - purchase.go: the state, the main line (pay, the merchant's decision,
+//     the ship-by and auto-complete timers), the endings and compensations,
+//     the store writes;
+//   - purchase_handlers.go: the updates (pay, accept, reject, ship, deliver,
+//     cancel, resolve) and the Stripe signals;
+//   - purchase_money.go: refunds (the refund update, the cancel's refund of
+//     the remainder) and Stripe's news of refunds and disputes;
+//   - purchase_payment_action.go: waiting out 3-D Secure;
+//   - purchase_lost_authorization.go: finding and voiding an authorization
+//     whose answer was lost;
+//   - purchase_outbox.go: the merchant's events, in sequence;
+//   - purchase_saga.go: the compensations registered so far;
+//   - purchase_profile.go, purchase_metrics.go: the saved profile, metrics;
+//   - purchase_after_end.go: the EndedOrder workflow, which handles a late
+//     refund or Stripe event once this workflow has ended.
 func PurchaseWorkflow(ctx workflow.Context, in PurchaseInput) (models.Order, error) {
 	return Timing{}.Purchase(ctx, in)
 }
@@ -54,8 +71,8 @@ type purchase struct {
 	paid   *PayResult // the pay update's answer, once the payment step settles
 	payErr error      // set instead when the workflow ends without settling it
 
-	intentID string   // the order's PaymentIntent, once authorize answered
-	nudges   []string // intents Stripe's webhooks named since the last re-read
+	intentID     string   // the order's PaymentIntent, once authorize answered
+	intentNudges []string // intents Stripe's webhooks named since the last re-read
 
 	savedCard *activities.SavedCard // the card attached for the buyer's profile, if they asked to save
 
@@ -66,6 +83,12 @@ type purchase struct {
 	attention  *attention // set while the order needs an operator: giving the money back failed for good
 
 	outbox outbox // the merchant's events, delivered one at a time in order
+
+	moneyVersion  workflow.Version // changeMoneyInWorkflow
+	refunds       []*orderRefund   // the order's refunds, in the order they were asked for
+	stripeNews    workflow.ReceiveChannel
+	applyingNews  bool
+	savedSequence int // the last event sequence number kept in the store
 }
 
 // attention is what an operator must settle: the step that failed and the
@@ -93,6 +116,7 @@ func newPurchase(ctx workflow.Context, in PurchaseInput) *purchase {
 }
 
 func (p *purchase) run(ctx workflow.Context) (models.Order, error) {
+	p.moneyVersion = workflow.GetVersion(ctx, changeMoneyInWorkflow, workflow.DefaultVersion, 1)
 	p.upsertStatus(ctx)
 	err := p.process(ctx)
 	switch {
@@ -109,7 +133,7 @@ func (p *purchase) run(ctx workflow.Context) (models.Order, error) {
 	if p.paid == nil {
 		p.payErr = err
 		if err == nil {
-			p.settle("")
+			p.answerPay("")
 		}
 	}
 	p.finish(ctx)
@@ -234,7 +258,7 @@ func (p *purchase) pay(ctx workflow.Context) error {
 		})
 	if err != nil {
 		if e := domainError(err); e != nil {
-			p.refuse(ctx, e)
+			p.endInvalid(ctx, e)
 			return nil
 		}
 		p.giveUp(dctx, err)
@@ -295,12 +319,12 @@ func (p *purchase) pay(ctx workflow.Context) error {
 	case payments.IntentRequiresCapture:
 		p.saga.add(stepVoid, p.voidAuthorization)
 		p.record(dctx, models.StatusChange{To: models.StatusAuthorized, Actor: models.ActorSystem, PaymentIntentID: intent.ID})
-		p.settle("")
+		p.answerPay("")
 	case payments.IntentRequiresAction:
 		p.saga.add(stepVoid, p.voidAuthorization)
 		p.record(dctx, models.StatusChange{To: models.StatusRequiresAction, Actor: models.ActorSystem,
 			PaymentIntentID: intent.ID, Detail: "waiting for 3-D Secure"})
-		p.settle("complete 3-D Secure to finish the payment")
+		p.answerPay("complete 3-D Secure to finish the payment")
 		p.paid.ClientSecret = intent.ClientSecret
 		p.paid.NextActionType = intent.NextActionType
 	case payments.IntentProcessing:
@@ -379,19 +403,39 @@ func (p *purchase) cancelled(ctx workflow.Context) {
 // merchant's events to leave and for running handlers, so none is cut off.
 func (p *purchase) finish(ctx workflow.Context) {
 	dctx := detached(ctx)
-	_ = workflow.Await(dctx, func() bool {
-		return p.givingBack == 0 && p.attention == nil && p.outbox.idle() && workflow.AllHandlersFinished(dctx)
-	})
+	idle := func() bool {
+		return p.givingBack == 0 && p.attention == nil && p.outbox.idle() && p.newsIdle() && workflow.AllHandlersFinished(dctx)
+	}
+	if p.refundsPending() {
+		// Stripe settles a pending refund within days; its news comes as a
+		// signal. One that never settles must not keep the order open.
+		settled, _ := workflow.AwaitWithTimeout(dctx, refundSettleWait, func() bool { return !p.refundsPending() })
+		if !settled {
+			p.unsettledRefunds(dctx)
+		}
+	}
+	for {
+		_ = workflow.Await(dctx, idle)
+		if p.moneyVersion == workflow.DefaultVersion || p.outbox.sequence == p.savedSequence {
+			return
+		}
+		// What handles the order after its end numbers its events on from here.
+		last := p.outbox.sequence
+		if err := p.writeDurably(dctx, nil, acts.SaveEventSequence, p.order.ID, last); err != nil {
+			p.logger.Error("Saving the event sequence failed", "error", err)
+		}
+		p.savedSequence = last
+	}
 }
 
-// refuse ends a purchase whose request failed validation. There is no order
+// endInvalid ends a purchase whose request failed validation. There is no order
 // row to update (validation is what creates it), so only the workflow's view
 // and its search attribute record the outcome.
-func (p *purchase) refuse(ctx workflow.Context, e *models.Error) {
+func (p *purchase) endInvalid(ctx workflow.Context, e *models.Error) {
 	p.order.Status = models.StatusInvalid
 	p.order.FailureCode = e.Code
 	p.upsertStatus(ctx)
-	p.settle(e.Message)
+	p.answerPay(e.Message)
 }
 
 // end decides the order's outcome at once: the stock goes back first, the
@@ -402,7 +446,7 @@ func (p *purchase) refuse(ctx workflow.Context, e *models.Error) {
 func (p *purchase) end(ctx workflow.Context, to models.OrderStatus, actor, code, detail string) {
 	p.compensate(ctx)
 	p.record(ctx, models.StatusChange{To: to, Actor: actor, FailureCode: code, Detail: detail, PaymentIntentID: p.intentID})
-	p.settle(detail)
+	p.answerPay(detail)
 }
 
 // compensate undoes every step done so far: the stock right away (a quick
@@ -453,14 +497,19 @@ func (p *purchase) needAttention(ctx workflow.Context, c compensation, err error
 		return
 	}
 	defer p.lock.Unlock()
+	p.markAttention(ctx, c, err)
+}
+
+// markAttention is needAttention for a caller holding the lock.
+func (p *purchase) markAttention(ctx workflow.Context, c compensation, err error) {
 	p.logger.Error("Giving the money back failed; the order needs an operator", "step", c.step, "error", err)
 	p.attention = &attention{step: c, ending: p.order.Status, failureCode: p.order.FailureCode}
 	p.record(ctx, models.StatusChange{To: models.StatusNeedsAttention, Actor: models.ActorSystem,
 		FailureCode: c.step + "_failed", Detail: "giving the money back failed: " + c.step})
 }
 
-// settle fixes the pay update's answer from the current order, once.
-func (p *purchase) settle(message string) {
+// answerPay fixes the pay update's answer from the current order, once.
+func (p *purchase) answerPay(message string) {
 	if p.paid != nil {
 		return
 	}
@@ -502,12 +551,17 @@ func (p *purchase) writeDurably(ctx workflow.Context, result any, activity any, 
 // error, as a regular activity with the durable options: a database that
 // refuses connections for a while delays the step instead of failing it.
 func (p *purchase) writeWithFallback(ctx workflow.Context, durable workflow.ActivityOptions, result any, activity any, args ...any) error {
+	return storeStep(ctx, p.logger, durable, result, activity, args...)
+}
+
+// storeStep is writeWithFallback for any workflow.
+func storeStep(ctx workflow.Context, logger log.Logger, durable workflow.ActivityOptions, result any, activity any, args ...any) error {
 	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localStoreOptions), activity, args...).Get(ctx, result)
 	var app *temporal.ApplicationError
 	if err == nil || errors.As(err, &app) && app.NonRetryable() {
 		return err
 	}
-	p.logger.Warn("Store step failed as a local activity; retrying durably", "error", err)
+	logger.Warn("Store step failed as a local activity; retrying durably", "error", err)
 	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, durable), activity, args...).Get(ctx, result)
 }
 
@@ -561,6 +615,9 @@ func (p *purchase) voidAuthorization(ctx workflow.Context) error {
 // not already returned, through the same ledger as they do, so the total
 // can never exceed the capture.
 func (p *purchase) refundPayment(ctx workflow.Context) error {
+	if p.moneyVersion != workflow.DefaultVersion {
+		return p.refundRemainder(ctx)
+	}
 	var r activities.RefundResult
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, compensationOptions), acts.RefundOrder,
 		models.NewRefund{

@@ -27,6 +27,7 @@ func (p *purchase) setup(ctx workflow.Context) error {
 		{UpdateDeliver, p.deliver, p.validateDeliver},
 		{UpdateCancel, p.cancel, p.validateCancel},
 		{UpdateResolve, p.resolve, p.validateResolve},
+		{UpdateRefund, p.refund, p.validateRefund},
 	}
 	for _, u := range updates {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler,
@@ -45,11 +46,12 @@ func (p *purchase) setup(ctx workflow.Context) error {
 			// be stale by the time it arrives. Once the payment has settled
 			// nobody reads them, so they are not kept.
 			if p.paid == nil || p.awaitingPayment() {
-				p.nudges = append(p.nudges, s.IntentID)
+				p.intentNudges = append(p.intentNudges, s.IntentID)
 			}
 		}
 	})
 	p.listenForRefunds(ctx)
+	p.listenForStripeNews(ctx)
 	return nil
 }
 
@@ -159,6 +161,10 @@ func (p *purchase) ship(ctx workflow.Context, in ShipInput) (models.Order, error
 	return p.order, nil
 }
 
+// changeNotifyDelivered marks the version of the workflow that tells the
+// merchant about delivery.
+const changeNotifyDelivered = "notify-order-delivered"
+
 func (p *purchase) validateDeliver(DeliverInput) error {
 	_, err := p.admit(models.StatusDelivered)
 	return failures.ToTemporal(err)
@@ -241,9 +247,9 @@ func (p *purchase) resolve(ctx workflow.Context, in ResolveInput) (models.Order,
 	return p.order, nil
 }
 
-// listenForRefunds cancels the order when a merchant refunded all of it
-// before shipping. A refund after shipping or a partial one changes nothing
-// here: the ledger already shows the refunded amount.
+// listenForRefunds serves the retired RefundWorkflow's signal: it cancels
+// the order when such a refund returned all of it before shipping. A refund
+// after shipping or a partial one changes nothing here.
 func (p *purchase) listenForRefunds(ctx workflow.Context) {
 	ch := workflow.GetSignalChannel(ctx, SignalRefunded)
 	workflow.Go(ctx, func(ctx workflow.Context) {

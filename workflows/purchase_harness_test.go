@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -60,6 +61,12 @@ type harness struct {
 	searches          int
 
 	pay *updateOutcome
+
+	// The refund ledger as the store keeps it, and Stripe's refunds.
+	ledger       []models.Refund
+	stripeRefund func(payments.RefundRequest) (payments.Refund, error) // nil: succeeded at once
+	stripeCalls  []payments.RefundRequest
+	savedSeq     int
 }
 
 // updateOutcome is what one update's caller saw.
@@ -88,6 +95,11 @@ func newHarness(t *testing.T) *harness {
 	env.OnActivity(acts.CapturePayment, mock.Anything, mock.Anything, mock.Anything).Return(h.capturePayment)
 	env.OnActivity(acts.VoidAuthorization, mock.Anything, mock.Anything, mock.Anything).Return(h.voidAuthorization)
 	env.OnActivity(acts.RefundOrder, mock.Anything, mock.Anything).Return(h.refundOrder)
+	env.OnActivity(acts.CountRefund, mock.Anything, mock.Anything).Return(h.countRefund)
+	env.OnActivity(acts.CreateRefund, mock.Anything, mock.Anything).Return(h.createRefund)
+	env.OnActivity(acts.RecordRefund, mock.Anything, mock.Anything).Return(h.recordRefund)
+	env.OnActivity(acts.RecordDispute, mock.Anything, mock.Anything).Return(h.recordDispute)
+	env.OnActivity(acts.SaveEventSequence, mock.Anything, mock.Anything, mock.Anything).Return(h.saveEventSequence)
 	env.OnActivity(acts.RetrievePaymentIntent, mock.Anything, mock.Anything).Return(h.retrievePaymentIntent)
 	env.OnActivity(acts.FindAndVoidAuthorization, mock.Anything, mock.Anything).Return(h.findAndVoidAuthorization)
 	env.OnActivity(acts.RecordStatus, mock.Anything, mock.Anything).Return(h.recordStatus)
@@ -320,4 +332,87 @@ func (h *harness) currentOrder() models.Order {
 		h.t.Fatal(err)
 	}
 	return o
+}
+
+// countRefund counts like the store's ledger: idempotent by key, never
+// beyond the capture; amount zero takes whatever is left.
+func (h *harness) countRefund(_ context.Context, r models.NewRefund) (activities.RefundResult, error) {
+	h.call("CountRefund")
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, rf := range h.ledger {
+		if rf.Key == r.Key {
+			return activities.RefundResult{Refund: rf, Order: h.order}, nil
+		}
+	}
+	amount := r.AmountMinor
+	if amount == 0 {
+		amount = h.order.CapturedMinor - h.order.RefundedMinor
+		if amount <= 0 {
+			return activities.RefundResult{}, failures.ToTemporal(models.Conflict(codeAlreadyRefunded, "nothing left"))
+		}
+	}
+	if err := models.CheckRefund(h.order, amount); err != nil {
+		return activities.RefundResult{}, failures.ToTemporal(err)
+	}
+	rf := models.Refund{OrderID: r.OrderID, Key: r.Key, AmountMinor: amount, Currency: "usd", Reason: r.Reason,
+		Actor: r.Actor, Status: models.RefundPending}
+	h.ledger = append(h.ledger, rf)
+	h.order.RefundedMinor += amount
+	return activities.RefundResult{Refund: rf, Order: h.order}, nil
+}
+
+func (h *harness) createRefund(_ context.Context, r payments.RefundRequest) (payments.Refund, error) {
+	h.call("CreateRefund")
+	h.mu.Lock()
+	h.stripeCalls = append(h.stripeCalls, r)
+	fn, n := h.stripeRefund, len(h.stripeCalls)
+	h.mu.Unlock()
+	if fn != nil {
+		return fn(r)
+	}
+	return payments.Refund{ID: fmt.Sprintf("re_%d", n), Status: payments.RefundSucceeded, Amount: r.Amount}, nil
+}
+
+var refundRanks = map[models.RefundStatus]int{models.RefundPending: 0, models.RefundSucceeded: 1, models.RefundFailed: 2}
+
+func (h *harness) recordRefund(_ context.Context, c activities.RefundChange) (activities.RecordedRefund, error) {
+	h.call("RecordRefund:" + string(c.Status))
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i, rf := range h.ledger {
+		if c.Key != "" && rf.Key != c.Key || c.Key == "" && rf.StripeRefundID != c.StripeRefundID {
+			continue
+		}
+		before := rf.Status
+		if refundRanks[c.Status] > refundRanks[rf.Status] {
+			if c.Status == models.RefundFailed {
+				h.order.RefundedMinor -= rf.AmountMinor
+			}
+			rf.Status = c.Status
+		}
+		if rf.StripeRefundID == "" {
+			rf.StripeRefundID = c.StripeRefundID
+		}
+		h.ledger[i] = rf
+		return activities.RecordedRefund{RefundResult: activities.RefundResult{Refund: rf, Order: h.order}, Key: rf.Key, Before: before}, nil
+	}
+	return activities.RecordedRefund{}, failures.ToTemporal(models.NotFound("refund"))
+}
+
+func (h *harness) recordDispute(_ context.Context, c activities.DisputeChange) (models.Order, error) {
+	h.call("RecordDispute:" + c.Status)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !models.DisputeClosed(h.order.DisputeStatus) {
+		h.order.DisputeStatus, h.order.Disputed = c.Status, models.DisputeHoldsMoney(c.Status)
+	}
+	return h.order, nil
+}
+
+func (h *harness) saveEventSequence(_ context.Context, orderID string, last int) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.savedSeq = max(h.savedSeq, last)
+	return nil
 }

@@ -24,7 +24,7 @@ func TestAcceptedOrderNotShippedByTheDeadlineIsRefunded(t *testing.T) {
 	assert.Equal(t, int64(2000), o.RefundedMinor)
 	assert.GreaterOrEqual(t, h.env.Now().Sub(start), time.Hour+DefaultShipBy)
 	calls, notified, _ := h.snapshot()
-	assert.Contains(t, calls, "RefundOrder")
+	assert.Contains(t, calls, "CreateRefund")
 	assert.Contains(t, calls, "ReleaseStock")
 	assert.Equal(t, []string{EventOrderCreated, EventOrderCancelled, EventOrderRefunded}, notified)
 }

@@ -27,10 +27,17 @@ var endingEvents = map[string]bool{
 
 // publish queues an event about p's order as it is now.
 func (b *outbox) publish(ctx workflow.Context, p *purchase, eventType, ref string) {
+	b.publishAbout(ctx, p, eventType, ref, nil, nil)
+}
+
+// publishAbout is publish for an event about one refund or dispute, with
+// that refund or dispute as it is now.
+func (b *outbox) publishAbout(ctx workflow.Context, p *purchase, eventType, ref string,
+	refund *activities.WebhookRefund, dispute *activities.WebhookDispute) {
 	b.sequence++
 	snapshot := p.order
 	ev := activities.NotifyInput{OrderID: p.order.ID, EventType: eventType, Ref: ref,
-		Sequence: b.sequence, Order: &snapshot, OccurredAt: workflow.Now(ctx)}
+		Sequence: b.sequence, Order: &snapshot, OccurredAt: workflow.Now(ctx), Refund: refund, Dispute: dispute}
 	if endingEvents[eventType] {
 		b.supersedeCreated()
 	}

@@ -29,7 +29,7 @@ func TestPurchaseWorkflowCancelledTellsTheNotifiedMerchant(t *testing.T) {
 	}{
 		{name: "authorized", arrange: func(*harness) {}, wantUndo: "VoidAuthorization",
 			wantNotified: []string{EventOrderCreated, EventOrderCancelled}},
-		{name: "accepted", arrange: func(h *harness) { h.updateAt(time.Hour, UpdateAccept, "", accept) }, wantUndo: "RefundOrder",
+		{name: "accepted", arrange: func(h *harness) { h.updateAt(time.Hour, UpdateAccept, "", accept) }, wantUndo: "CreateRefund",
 			wantNotified: []string{EventOrderCreated, EventOrderCancelled, EventOrderRefunded}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

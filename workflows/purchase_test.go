@@ -166,7 +166,7 @@ func TestPurchaseWorkflow(t *testing.T) {
 			},
 			wantPay: models.StatusAuthorized, wantStatus: models.StatusCancelled,
 			wantCalls: then(authorized, "CapturePayment", "RecordStatus:accepted",
-				"ReleaseStock", "RefundOrder", "RecordStatus:cancelled"),
+				"ReleaseStock", "CountRefund", "CreateRefund", "RecordRefund:succeeded", "RecordStatus:cancelled"),
 			wantNotified: []string{EventOrderCreated, EventOrderCancelled, EventOrderRefunded},
 		},
 		{
@@ -364,7 +364,7 @@ func TestPurchaseWorkflowCancelledAfterShipKeepsMoney(t *testing.T) {
 	h.run(testInput())
 
 	calls, _, stored := h.snapshot()
-	assert.NotContains(t, calls, "RefundOrder")
+	assert.NotContains(t, calls, "CreateRefund")
 	assert.NotContains(t, calls, "ReleaseStock")
 	assert.Equal(t, models.StatusShipped, stored.Status)
 }

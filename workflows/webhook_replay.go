@@ -38,7 +38,3 @@ func (t Timing) WebhookReplay(ctx workflow.Context, in WebhookReplayInput) error
 		activities.NotifyInput{OrderID: in.OrderID, EventType: in.EventType,
 			Ref: activities.RefFromEventID(in.OrderID, in.EventType, in.DeliveryID)}).Get(ctx, nil)
 }
-
-// changeNotifyDelivered marks the version of the workflow that tells the
-// merchant about delivery.
-const changeNotifyDelivered = "notify-order-delivered"

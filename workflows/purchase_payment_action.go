@@ -47,7 +47,7 @@ func (p *purchase) awaitPaymentAction(ctx workflow.Context) error {
 			p.lock.Unlock()
 			return nil // the buyer cancelled meanwhile
 		}
-		p.nudges = nil
+		p.intentNudges = nil
 		dctx := detached(ctx)
 		settled := p.decidePayment(dctx, p.readIntent(dctx), timedOut)
 		p.lock.Unlock()
@@ -59,7 +59,7 @@ func (p *purchase) awaitPaymentAction(ctx workflow.Context) error {
 
 // nudged reports whether a webhook named the order's intent since the last read.
 func (p *purchase) nudged() bool {
-	for _, id := range p.nudges {
+	for _, id := range p.intentNudges {
 		if id == p.intentID {
 			return true
 		}
@@ -84,7 +84,7 @@ func (p *purchase) decidePayment(ctx workflow.Context, status string, timedOut b
 	switch {
 	case status == payments.IntentRequiresCapture:
 		p.record(ctx, models.StatusChange{To: models.StatusAuthorized, Actor: models.ActorSystem, PaymentIntentID: p.intentID})
-		p.settle("")
+		p.answerPay("")
 	case status == payments.IntentRequiresPaymentMethod || status == payments.IntentCanceled:
 		p.end(ctx, models.StatusPaymentFailed, models.ActorSystem, "authentication_failed", "the card was not authorized")
 	case !timedOut:

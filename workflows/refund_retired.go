@@ -3,36 +3,24 @@ package workflows
 import (
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/buybutton/checkout/activities"
 	"github.com/buybutton/checkout/failures"
 	"github.com/buybutton/checkout/models"
 )
 
-// RefundWorkflowName runs one merchant refund request, whatever state the
-// order is in: the purchase workflow of a delivered order has ended and can
-// take no update, so refunds have a workflow of their own.
+// RefundWorkflowName is the retired refund workflow: refunds are now the
+// refund update of the order's workflow (purchase_money.go), or an
+// EndedOrder workflow once that has ended. It stays registered for runs
+// started before; nothing starts it any more.
 const RefundWorkflowName = "RefundWorkflow"
 
 // SignalRefunded tells a purchase workflow that its order was fully refunded
 // before shipping: the order is cancelled and the stock goes back.
 const SignalRefunded = "refunded"
 
-// codeAlreadyRefunded is the ledger's answer when nothing is left to refund.
-const codeAlreadyRefunded = "already_refunded"
-
 // RefundWorkflowID names the workflow of one refund request. The request key
 // is client text, so only its hash goes into the id.
 func RefundWorkflowID(orderID, key string) string {
 	return "refund-" + orderID + "-" + models.TextID(key)
-}
-
-// RefundInput starts a RefundWorkflow.
-type RefundInput struct {
-	OrderID string `json:"order_id"`
-	Key     string `json:"key"`
-	Amount  int64  `json:"amount"`
-	Reason  string `json:"reason,omitempty"`
-	Actor   string `json:"actor"`
 }
 
 // changeNotifyRefunded marks the version of RefundWorkflow that tells the
@@ -86,6 +74,3 @@ func RefundWorkflow(ctx workflow.Context, in RefundInput) (RefundResult, error) 
 	}
 	return res, nil
 }
-
-// RefundResult is RefundWorkflow's answer: the refund and the order after it.
-type RefundResult = activities.RefundResult
