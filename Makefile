@@ -6,6 +6,9 @@ TEMPORAL_CLI_VERSION := v1.5.1
 STRIPE_MOCK_VERSION  := v0.203.0
 WORKFLOWCHECK_VERSION := v0.6.0
 STATICCHECK_VERSION  := v0.8.2
+# The Temporal server and UI that CLI v1.5.1 embeds, for `make cluster`.
+TEMPORAL_SERVER_VERSION := v1.29.1
+TEMPORAL_UI_VERSION     := v2.42.1
 
 TOOLS_CACHE ?= $(HOME)/.cache/checkout
 BIN := $(CURDIR)/bin
@@ -18,16 +21,33 @@ export STRIPE_MOCK  := $(BIN)/stripe-mock
 # Debian's chromium, for the browser tests (installed by .ci/run).
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
+# `make cluster` and its tests: the Temporal server, its SQL schema tool and
+# schema files, Temporal UI, and Debian's haproxy (installed by .ci/run).
+export TEMPORAL_SERVER     := $(BIN)/temporal-server
+export TEMPORAL_SQL_TOOL   := $(BIN)/temporal-sql-tool
+export TEMPORAL_SCHEMA_DIR := $(BIN)/temporal-schema
+export TEMPORAL_UI_SERVER  := $(BIN)/temporal-ui-server
+HAPROXY ?= /usr/sbin/haproxy
+export HAPROXY
+SERVER_CACHE := $(TOOLS_CACHE)/temporal-server-$(TEMPORAL_SERVER_VERSION)
 
-.PHONY: dev test vet lint tools check-tools fresh-check bench build clean
+.PHONY: dev cluster test test-cluster vet lint tools cluster-tools check-tools check-cluster-tools fresh-check bench build clean
 
 ## dev: run everything locally (Temporal dev server + UI, Stripe sandbox, SQLite, api, worker)
 dev: $(BIN)/temporal build
 	$(BIN)/checkout dev
 
+## cluster: run the production shape locally (Temporal server on Postgres + UI, 2 api replicas behind haproxy, 2 workers, sandbox)
+cluster: cluster-tools build
+	$(BIN)/checkout cluster
+
 ## test: vet, determinism check, all tests with the race detector (real Temporal, Postgres, sandbox, stripe-mock)
 test: tools vet
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+## test-cluster: the cluster tests (real Temporal server on Postgres, replicas, kills, restarts, deploys); run by .ci/run
+test-cluster: cluster-tools tools
+	$(GO) test -tags cluster -count=1 -timeout 20m -v -run 'TestCluster' ./cluster/...
 
 vet: $(BIN)/workflowcheck $(BIN)/staticcheck
 	$(GO) vet ./...
@@ -35,6 +55,8 @@ vet: $(BIN)/workflowcheck $(BIN)/staticcheck
 	$(BIN)/workflowcheck ./workflows/...
 
 tools: $(BIN)/temporal $(BIN)/stripe-mock $(BIN)/workflowcheck $(BIN)/staticcheck
+
+cluster-tools: $(BIN)/temporal-server $(BIN)/temporal-ui-server
 
 ## check-tools: each tool the tests use resolves to the one this Makefile built (or the temporal on PATH)
 check-tools: tools
@@ -48,6 +70,19 @@ check-tools: tools
 	check $(TOOLS_CACHE)/workflowcheck-$(WORKFLOWCHECK_VERSION)/workflowcheck workflowcheck; \
 	check $(TOOLS_CACHE)/staticcheck-$(STATICCHECK_VERSION)/staticcheck staticcheck; \
 	if [ -x "$(CHROMIUM)" ]; then echo "ok  chromium -> $(CHROMIUM)"; else echo "BAD chromium: $(CHROMIUM) is not installed (apt-get install -y chromium)" >&2; fail=1; fi; \
+	exit $$fail
+
+## check-cluster-tools: the same for the programs of `make cluster`
+check-cluster-tools: cluster-tools
+	@fail=0; \
+	check() { want="$$1"; link="$(BIN)/$$2"; got="$$(readlink -f "$$link" || true)"; \
+	  if [ -e "$$got" ] && [ "$$got" = "$$(readlink -f "$$want")" ]; then echo "ok  $$2 -> $$got"; \
+	  else echo "BAD $$2: $$link resolves to '$$got', expected $$want" >&2; fail=1; fi; }; \
+	check $(SERVER_CACHE)/server temporal-server; \
+	check $(SERVER_CACHE)/sql temporal-sql-tool; \
+	check $(SERVER_CACHE)/schema/postgresql/v12 temporal-schema; \
+	check $(TOOLS_CACHE)/temporal-ui-server-$(TEMPORAL_UI_VERSION)/server temporal-ui-server; \
+	if [ -x "$(HAPROXY)" ]; then echo "ok  haproxy -> $(HAPROXY)"; else echo "BAD haproxy: $(HAPROXY) is not installed (apt-get install -y haproxy)" >&2; fail=1; fi; \
 	exit $$fail
 
 ## fresh-check: clone this repository's HEAD into a temporary folder and time `make tools`, `make build` and `make test` there.
@@ -76,6 +111,23 @@ $(BIN)/temporal:
 	  [ -x $$d/temporal ] || { echo "building the Temporal CLI $(TEMPORAL_CLI_VERSION) (about 6 minutes, once)"; \
 	    GOBIN=$$d $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION); }; \
 	  ln -sf $$d/temporal $@; fi
+
+# The server, its SQL tool and its schema files are built and copied once
+# per version (about 5 minutes cold on 2 cores, most of it shared with the
+# CLI's build cache).
+$(BIN)/temporal-server:
+	@mkdir -p $(BIN)
+	@d=$(SERVER_CACHE); \
+	  [ -x $$d/server ] && [ -x $$d/sql ] && [ -d $$d/schema ] || { echo "building the Temporal server $(TEMPORAL_SERVER_VERSION) (about 5 minutes, once)"; \
+	    GOBIN=$$d $(GO) install go.temporal.io/server/cmd/server@$(TEMPORAL_SERVER_VERSION) go.temporal.io/server/cmd/tools/sql@$(TEMPORAL_SERVER_VERSION) && \
+	    rm -rf $$d/schema && cp -R "$$($(GO) env GOMODCACHE)/go.temporal.io/server@$(TEMPORAL_SERVER_VERSION)/schema" $$d/schema && chmod -R u+w $$d/schema; }; \
+	  ln -sf $$d/server $@; ln -sf $$d/sql $(BIN)/temporal-sql-tool; ln -sfn $$d/schema/postgresql/v12 $(BIN)/temporal-schema
+
+$(BIN)/temporal-ui-server:
+	@mkdir -p $(BIN)
+	@d=$(TOOLS_CACHE)/temporal-ui-server-$(TEMPORAL_UI_VERSION); \
+	  [ -x $$d/server ] || GOBIN=$$d $(GO) install github.com/temporalio/ui-server/v2/cmd/server@$(TEMPORAL_UI_VERSION); \
+	  ln -sf $$d/server $@
 
 $(BIN)/stripe-mock:
 	@mkdir -p $(BIN)

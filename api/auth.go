@@ -10,9 +10,10 @@ import (
 )
 
 const (
-	ctxBuyerID     = "api.buyer_id"
-	ctxMerchant    = "api.merchant"
-	ctxMerchantKey = "api.merchant_key"
+	ctxBuyerID      = "api.buyer_id"
+	ctxBuyerCountry = "api.buyer_country"
+	ctxMerchant     = "api.merchant"
+	ctxMerchantKey  = "api.merchant_key"
 
 	merchantKeyPrefix = "mk_"
 	maxCredentialLen  = 4096
@@ -57,15 +58,16 @@ func (a *app) requireBuyer(c *gin.Context) {
 		writeError(c, errUnauthenticated)
 		return
 	}
-	id, err := a.parseBuyerToken(cred)
+	buyer, err := a.parseBuyerToken(cred)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	if limited(c, a.limits.buyer, id) {
+	if limited(c, a.limits.buyer, buyer.ID) {
 		return
 	}
-	c.Set(ctxBuyerID, id)
+	c.Set(ctxBuyerID, buyer.ID)
+	c.Set(ctxBuyerCountry, buyer.Country)
 	c.Next()
 }
 

@@ -99,6 +99,21 @@ type BuyerTokenClaims struct {
 	TTL      time.Duration
 	// MaxLifetime bounds TTL; default DefaultBuyerTokenMaxLifetime.
 	MaxLifetime time.Duration
+	// Country is the buyer's country as the platform knows it (ISO 3166-1
+	// alpha-2, claim "country"); a rollout's countries rule matches it.
+	Country string
+}
+
+// buyerJWT is the token's claims: the registered ones and the country.
+type buyerJWT struct {
+	jwt.RegisteredClaims
+	Country string `json:"country,omitempty"`
+}
+
+// buyerIdentity is who a verified token speaks for.
+type buyerIdentity struct {
+	ID      string
+	Country string // upper-case, "" when the token has none
 }
 
 // MintBuyerToken makes the token a platform hands to a signed-in buyer, with
@@ -122,13 +137,13 @@ func MintBuyerTokenWith(secret []byte, c BuyerTokenClaims) (string, error) {
 		return "", fmt.Errorf("token ttl must be at most %s", p.MaxLifetime)
 	}
 	now := time.Now()
-	claims := jwt.RegisteredClaims{
+	claims := buyerJWT{RegisteredClaims: jwt.RegisteredClaims{
 		Subject:   c.BuyerID,
 		Issuer:    p.Issuer,
 		Audience:  jwt.ClaimStrings{p.Audience},
 		IssuedAt:  jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(c.TTL)),
-	}
+	}, Country: c.Country}
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
 	if c.KeyID != "" {
 		tok.Header["kid"] = c.KeyID
@@ -143,7 +158,13 @@ var errTokenExpired = models.Errorf(models.KindUnauthorized, "token_expired", "t
 // (alg=none, RS/HS confusion), and the key comes from our table by kid,
 // never from the token.
 func verifyBuyerToken(p BuyerTokenPolicy, raw string) (string, error) {
-	var claims jwt.RegisteredClaims
+	id, err := verifyBuyer(p, raw)
+	return id.ID, err
+}
+
+// verifyBuyer is verifyBuyerToken with the token's country claim.
+func verifyBuyer(p BuyerTokenPolicy, raw string) (buyerIdentity, error) {
+	var claims buyerJWT
 	_, err := jwt.ParseWithClaims(raw, &claims, func(t *jwt.Token) (any, error) {
 		kid, hasKid := t.Header["kid"]
 		if !hasKid {
@@ -168,20 +189,20 @@ func verifyBuyerToken(p BuyerTokenPolicy, raw string) (string, error) {
 	)
 	if err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) {
-			return "", errTokenExpired
+			return buyerIdentity{}, errTokenExpired
 		}
-		return "", errUnauthenticated
+		return buyerIdentity{}, errUnauthenticated
 	}
 	if claims.IssuedAt == nil || claims.ExpiresAt.Sub(claims.IssuedAt.Time) > p.MaxLifetime {
-		return "", errUnauthenticated
+		return buyerIdentity{}, errUnauthenticated
 	}
 	if !models.ValidID(claims.Subject) {
-		return "", errUnauthenticated
+		return buyerIdentity{}, errUnauthenticated
 	}
-	return claims.Subject, nil
+	return buyerIdentity{ID: claims.Subject, Country: strings.ToUpper(strings.TrimSpace(claims.Country))}, nil
 }
 
 // parseBuyerToken verifies a buyer JWT under the API's policy.
-func (a *app) parseBuyerToken(raw string) (string, error) {
-	return verifyBuyerToken(a.buyerTokens, raw)
+func (a *app) parseBuyerToken(raw string) (buyerIdentity, error) {
+	return verifyBuyer(a.buyerTokens, raw)
 }

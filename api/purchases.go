@@ -84,7 +84,7 @@ func (a *app) createPurchase(c *gin.Context) {
 	logOrder(c, orderID)
 	// Read once: the rollout and the purchasable checks both need it.
 	product, productErr := a.cfg.Store.Product(ctx, req.ProductID)
-	if err := a.checkRollout(ctx, buyer, product.MerchantID, orderID); err != nil {
+	if err := a.checkRollout(ctx, buyerIdentity{ID: buyer, Country: buyerCountry(c)}, product.MerchantID, orderID); err != nil {
 		writeError(c, err)
 		return
 	}

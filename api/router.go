@@ -89,6 +89,11 @@ type Config struct {
 	// Rollout decides who may buy; GET/PUT /v1/admin/rollout change it at
 	// run time. Nil lets nobody buy, so a wiring mistake fails closed.
 	Rollout *rollout.Gate
+	// RolloutStore, when set, keeps rollout changes for every replica.
+	RolloutStore RolloutStore
+	// TrustedProxies are the load balancers (IPs, CIDRs) whose
+	// X-Forwarded-For gives the client address; none by default.
+	TrustedProxies []string
 	// RateLimits are the per-IP, per-buyer and per-merchant limits (429).
 	// Zero fields take the defaults.
 	RateLimits RateLimits
@@ -153,7 +158,10 @@ func New(cfg Config) http.Handler {
 	// Trailing-slash redirects would answer 301 with an HTML body; unknown paths get JSON 404 instead.
 	r.RedirectTrailingSlash = false
 	r.HandleMethodNotAllowed = true
-	_ = r.SetTrustedProxies(nil)
+	// Only the configured load balancers may name the client in
+	// X-Forwarded-For (config validates them); nobody else can pick their
+	// own rate-limit key.
+	_ = r.SetTrustedProxies(cfg.TrustedProxies)
 
 	r.Use(requestID(cfg.Logger), accessLog(), a.metrics.observe(), recovery(), securityHeaders(),
 		a.limitByIP, requestDeadline(requestTimeout(cfg.PayWait)), bodyLimit(cfg.MaxBodyBytes), requireJSONBody())
@@ -212,6 +220,7 @@ func New(cfg Config) http.Handler {
 	admin := v1.Group("/admin", a.requireAdmin)
 	admin.GET("/rollout", a.getRollout)
 	admin.PUT("/rollout", a.putRollout)
+	admin.GET("/rollout/history", a.rolloutHistory)
 	admin.POST("/merchants/:id/keys/reset", a.resetMerchantKeys)
 	admin.PUT("/merchants/:id/fee", a.setMerchantFee)
 	admin.DELETE("/merchants/:id/fee", a.setMerchantFee)

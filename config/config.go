@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -47,6 +48,9 @@ type Config struct {
 	RolloutAllow          string        // ROLLOUT_ALLOW: comma-separated buyer ids always in (dogfood)
 	RolloutDeny           string        // ROLLOUT_DENY: comma-separated buyer ids always out
 	RolloutOffFor         string        // ROLLOUT_DISABLED_MERCHANTS: comma-separated merchant ids whose button is off
+	// ROLLOUT_REFRESH: how often an api replica reads the stored rollout
+	// settings; a change made on one replica reaches the others within it.
+	RolloutRefresh time.Duration
 	// WebhookPrivateNetworks lets merchant webhooks reach loopback and private
 	// addresses (WEBHOOK_ALLOW_PRIVATE_NETWORKS=true); `checkout dev` sets it.
 	WebhookPrivateNetworks bool
@@ -61,6 +65,14 @@ type Config struct {
 	// StripePublishableKey (STRIPE_PUBLISHABLE_KEY) is the pk_… the checkout
 	// sheet hands to Stripe.js; empty with the sandbox.
 	StripePublishableKey string
+	// WorkerDeployment (WORKER_DEPLOYMENT_NAME) and WorkerBuildID
+	// (WORKER_BUILD_ID) turn on Worker Versioning for `checkout worker`;
+	// both or neither.
+	WorkerDeployment, WorkerBuildID string
+	// TrustedProxies (TRUSTED_PROXIES, comma-separated IPs or CIDRs) are the
+	// load balancers whose X-Forwarded-For names the client: per-IP limits
+	// then key on the client, not on the balancer. Empty: no proxy trusted.
+	TrustedProxies []string
 	// EmbedAllowedOrigins (EMBED_ALLOWED_ORIGINS, comma-separated) are the
 	// host origins allowed to frame the checkout sheet, besides its own.
 	EmbedAllowedOrigins []string
@@ -81,6 +93,9 @@ const (
 	DefaultTaskQueue      = "checkout"
 	DefaultSandboxAddr    = "127.0.0.1:12111"
 	DefaultPayWait        = 5 * time.Second
+	// DefaultRolloutRefresh bounds how long two replicas may answer a
+	// rollout question differently after a change.
+	DefaultRolloutRefresh = 2 * time.Second
 	// A 3-D Secure challenge takes a buyer a minute or two; holding the
 	// stock longer only lets abandoned purchases keep others from buying.
 	DefaultPaymentActionTimeout = 10 * time.Minute
@@ -131,9 +146,20 @@ func FromEnv() (Config, error) {
 		MetricsAddr:            os.Getenv("METRICS_ADDR"),
 		StripePublishableKey:   os.Getenv("STRIPE_PUBLISHABLE_KEY"),
 		EmbedAllowedOrigins:    splitList(os.Getenv("EMBED_ALLOWED_ORIGINS")),
+		TrustedProxies:         splitList(os.Getenv("TRUSTED_PROXIES")),
+		WorkerDeployment:       os.Getenv("WORKER_DEPLOYMENT_NAME"),
+		WorkerBuildID:          os.Getenv("WORKER_BUILD_ID"),
 	}
 	if os.Getenv("OPERATOR_TOKEN") != "" {
 		return c, fmt.Errorf("OPERATOR_TOKEN is no longer read: it was split into ADMIN_TOKEN (admin endpoints) and CODEC_TOKEN (the codec server), which must differ")
+	}
+	if (c.WorkerDeployment == "") != (c.WorkerBuildID == "") {
+		return c, fmt.Errorf("WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID go together: set both for Worker Versioning, or neither")
+	}
+	for _, p := range c.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return c, fmt.Errorf("TRUSTED_PROXIES: %q is not an IP address or CIDR", p)
+		}
 	}
 	var err error
 	if c.Connect, err = connectFromEnv(); err != nil {
@@ -165,6 +191,12 @@ func FromEnv() (Config, error) {
 	}
 	if c.ShipBy <= 0 || c.AutoCompleteAfter <= 0 {
 		return c, fmt.Errorf("SHIP_BY and AUTO_COMPLETE_AFTER must be positive")
+	}
+	if c.RolloutRefresh, err = duration("ROLLOUT_REFRESH", DefaultRolloutRefresh); err != nil {
+		return c, err
+	}
+	if c.RolloutRefresh <= 0 || c.RolloutRefresh > time.Minute {
+		return c, fmt.Errorf("ROLLOUT_REFRESH must be positive and at most 1m")
 	}
 	if c.PayWait, err = duration("PAY_WAIT", DefaultPayWait); err != nil {
 		return c, err

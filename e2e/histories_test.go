@@ -6,9 +6,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	sdkworker "go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -61,6 +64,26 @@ func TestRecordedHistories(t *testing.T) {
 			s.merchantAction(id, "reject", map[string]any{"reason": "closing the history"}).expect(http.StatusOK)
 			return id
 		},
+		"purchase-sold-out": func(productID string) string {
+			s.authorizedOrder(productID, "buyer_hist_"+randomHex(4)) // not recorded; leaves none
+			res := s.purchase(s.buyer("buyer_hist_"+randomHex(4)), "key-"+randomHex(6), purchaseBody(productID, 1, "pm_card_visa"))
+			res.expect(http.StatusConflict)
+			return res.str("order_id")
+		},
+		"purchase-cancelled-before-capture": func(productID string) string {
+			buyer := "buyer_hist_" + randomHex(4)
+			id := s.authorizedOrder(productID, buyer)
+			s.do("POST", "/v1/orders/"+id+"/cancel", s.buyer(buyer), nil, nil).expect(http.StatusOK)
+			return id
+		},
+		"purchase-3ds-failed": func(productID string) string {
+			id, intentID := s.buy3DS(productID)
+			if err := s.Sandbox.Authenticate(intentID, false); err != nil {
+				t.Fatal(err)
+			}
+			s.waitStatus(id, models.StatusPaymentFailed)
+			return id
+		},
 		"purchase-saved-details": func(productID string) string {
 			body := purchaseBody(productID, 1, "pm_card_visa")
 			body["save_details"] = true
@@ -98,35 +121,127 @@ func TestRecordedHistories(t *testing.T) {
 		},
 	}
 	lives["ended-order-refund"] = lives["purchase-delivered"]
+	// Lives that end on a timer run on a stack of their own whose timers are
+	// short; everything else on the first.
+	var short *stack
+	timed := map[string]func(s *stack, productID string) string{
+		"purchase-expired": func(s *stack, productID string) string {
+			id := s.authorizedOrder(productID, "buyer_hist_"+randomHex(4))
+			s.waitStatus(id, models.StatusExpired)
+			return id
+		},
+		"purchase-3ds-abandoned": func(s *stack, productID string) string {
+			id, _ := s.buy3DS(productID)
+			s.waitStatus(id, models.StatusExpired)
+			return id
+		},
+	}
+	// Lives of the other workflows; each returns its workflow id.
+	savedBuyer := func() (string, string) {
+		buyer := "buyer_hist_" + randomHex(4)
+		tok := s.buyer(buyer)
+		body := purchaseBody(s.product(5, 1500), 1, "pm_card_visa")
+		body["save_details"] = true
+		id := s.purchase(tok, "key-"+randomHex(6), body).expect(http.StatusCreated).str("order_id")
+		s.merchantAction(id, "reject", map[string]any{"reason": "closing the history"}).expect(http.StatusOK)
+		s.awaitProfile(tok)
+		return buyer, tok
+	}
+	workflowLives := map[string]func() string{
+		"profile-card-change": func() string {
+			buyer, tok := savedBuyer()
+			s.do("PUT", "/v1/me/profile", tok, map[string]string{"Idempotency-Key": "card-1"},
+				map[string]any{"payment_method": s.newCard("5555555555554444")}).expect(http.StatusOK)
+			// The request key is the API's (Idempotency-Key and card):
+			// find the buyer's card change by its id's prefix.
+			return s.findWorkflow(workflows.ProfileCardWorkflowName, "profile-card-"+models.TextID(buyer)+"-")
+		},
+		"profile-erasure": func() string {
+			buyer, tok := savedBuyer()
+			p := s.savedProfile(buyer)
+			s.do("DELETE", "/v1/me/profile", tok, nil, nil).expect(http.StatusNoContent)
+			return workflows.ProfileErasureWorkflowID(p.ID)
+		},
+	}
 	for _, name := range worker.RecordedHistories {
+		if workflowLife, ok := workflowLives[name]; ok {
+			t.Run(name, func(t *testing.T) {
+				wid := workflowLife()
+				s.waitWorkflowIDClosed(wid)
+				recordHistory(t, name, s.history(wid))
+			})
+			continue
+		}
 		life, ok := lives[name]
+		on := s
+		if timedLife, isTimed := timed[name]; isTimed {
+			if short == nil {
+				short = newStack(t, stackOptions{webhooks: true, plainPayloads: true,
+					acceptTimeout: 2 * time.Second, paymentActionTimeout: 2 * time.Second})
+			}
+			on, ok = short, true
+			life = func(productID string) string { return timedLife(short, productID) }
+		}
 		if !ok {
 			t.Fatalf("no purchase life for recorded history %s", name)
 		}
+		stock := 5
+		if name == "purchase-sold-out" {
+			stock = 1
+		}
 		t.Run(name, func(t *testing.T) {
-			orderID := life(s.product(5, 1500))
-			s.waitWorkflowClosed(orderID)
+			orderID := life(on.product(stock, 1500))
+			on.waitWorkflowClosed(orderID)
 			workflowID := workflows.WorkflowID(orderID)
 			if after, ok := others[name]; ok {
 				workflowID = after(orderID)
 			}
-			h := s.history(workflowID)
-			r := sdkworker.NewWorkflowReplayer()
-			worker.RegisterWorkflows(r, workflows.Timing{})
-			if err := r.ReplayWorkflowHistory(nil, h); err != nil {
-				t.Fatalf("the history just made does not replay: %v", err)
-			}
-			if *recordHistories {
-				b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(filepath.Join("..", "worker", "testdata", "histories", name+".json"), b, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			recordHistory(t, name, on.history(workflowID))
 		})
 	}
+}
+
+// recordHistory replays a history just made against this build and, with
+// -record-histories, writes it where the replay test reads it.
+func recordHistory(t *testing.T, name string, h *historypb.History) {
+	t.Helper()
+	r := sdkworker.NewWorkflowReplayer()
+	worker.RegisterWorkflows(r, workflows.Timing{})
+	if err := r.ReplayWorkflowHistory(nil, h); err != nil {
+		t.Fatalf("the history just made does not replay: %v", err)
+	}
+	if *recordHistories {
+		b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("..", "worker", "testdata", "histories", name+".json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// findWorkflow returns the id of a workflow of the type whose id starts
+// with prefix, waiting for visibility to list it.
+func (s *stack) findWorkflow(workflowType, prefix string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		res, err := s.Temporal.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
+			Query: "WorkflowType = '" + workflowType + "'", PageSize: 1000,
+		})
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		for _, e := range res.Executions {
+			if strings.HasPrefix(e.Execution.WorkflowId, prefix) {
+				return e.Execution.WorkflowId
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("no %s workflow with id %s…", workflowType, prefix)
+	return ""
 }
 
 func (s *stack) history(workflowID string) *historypb.History {

@@ -270,9 +270,15 @@ type sandboxIntent struct {
 
 func (s *stack) waitWorkflowClosed(orderID string) {
 	s.t.Helper()
+	s.waitWorkflowIDClosed(workflows.WorkflowID(orderID))
+}
+
+// waitWorkflowIDClosed waits for any workflow to complete.
+func (s *stack) waitWorkflowIDClosed(workflowID string) {
+	s.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		d, err := s.Temporal.DescribeWorkflowExecution(context.Background(), workflows.WorkflowID(orderID), "")
+		d, err := s.Temporal.DescribeWorkflowExecution(context.Background(), workflowID, "")
 		if err == nil && d.WorkflowExecutionInfo.Status != enums.WORKFLOW_EXECUTION_STATUS_RUNNING {
 			if d.WorkflowExecutionInfo.Status != enums.WORKFLOW_EXECUTION_STATUS_COMPLETED {
 				s.t.Fatalf("workflow ended %s", d.WorkflowExecutionInfo.Status)
@@ -281,7 +287,7 @@ func (s *stack) waitWorkflowClosed(orderID string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	s.t.Fatalf("workflow of %s still running", orderID)
+	s.t.Fatalf("workflow %s still running", workflowID)
 }
 
 func listHasOrder(r response, orderID string) bool {

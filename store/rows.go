@@ -110,5 +110,6 @@ func allRows() []any {
 		&stripeEventRow{}, &refundRow{}, &eventSequenceRow{},
 		&merchantKeyRow{}, &merchantAuditRow{}, &webhookAttemptRow{},
 		&buyerProfileRow{}, &profileUseRow{},
+		&rolloutSettingsRow{},
 	}, connectRows()...)
 }

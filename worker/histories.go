@@ -13,4 +13,11 @@ var RecordedHistories = []string{
 	"purchase-refunded-then-delivered",
 	"ended-order-refund",
 	"purchase-disputed-then-delivered",
+	"purchase-sold-out",
+	"purchase-cancelled-before-capture",
+	"purchase-3ds-failed",
+	"purchase-expired",
+	"purchase-3ds-abandoned",
+	"profile-card-change",
+	"profile-erasure",
 }

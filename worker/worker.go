@@ -3,6 +3,7 @@
 package worker
 
 import (
+	"errors"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -22,6 +23,13 @@ type Options struct {
 	// Timing shortens a few waits for tests on a real server; zero is
 	// production's.
 	Timing workflows.Timing
+	// DeploymentName and BuildID opt the worker into Worker Versioning
+	// (WORKER_DEPLOYMENT_NAME, WORKER_BUILD_ID): its workflows are pinned
+	// to the build that started them, and Temporal sends it tasks only once
+	// its version is the deployment's current (or ramping) one — see
+	// README, Deploying workflow code. Both empty: an unversioned worker
+	// (make dev, tests).
+	DeploymentName, BuildID string
 }
 
 // On two cores the engine saturates at a few dozen purchases in flight
@@ -30,6 +38,11 @@ const (
 	defaultMaxActivities      = 64
 	defaultMaxLocalActivities = 64
 )
+
+// StopTimeout bounds a worker's shutdown: after it stops polling, running
+// activities have this long to finish before their contexts are cancelled
+// (Temporal then retries them elsewhere).
+const StopTimeout = 10 * time.Second
 
 // New builds a worker for the task queue with everything registered. It
 // refuses activities that lack a dependency (activities.Check): a wiring
@@ -44,13 +57,26 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, o Optio
 	if o.MaxConcurrentLocalActivities == 0 {
 		o.MaxConcurrentLocalActivities = defaultMaxLocalActivities
 	}
-	w := worker.New(c, taskQueue, worker.Options{
+	if (o.DeploymentName == "") != (o.BuildID == "") {
+		return nil, errors.New("worker: a deployment name and a build id go together")
+	}
+	wo := worker.Options{
 		MaxConcurrentActivityExecutionSize:      o.MaxConcurrentActivities,
 		MaxConcurrentLocalActivityExecutionSize: o.MaxConcurrentLocalActivities,
 		// Handlers must finish before a purchase completes; a worker that
 		// stops hands its tasks back instead of dropping them.
-		WorkerStopTimeout: 10 * time.Second,
-	})
+		WorkerStopTimeout: StopTimeout,
+	}
+	if o.BuildID != "" {
+		wo.DeploymentOptions = worker.DeploymentOptions{
+			UseVersioning: true,
+			Version:       worker.WorkerDeploymentVersion{DeploymentName: o.DeploymentName, BuildID: o.BuildID},
+			// An order runs for weeks; it keeps the code that started it.
+			// New code reaches new orders only.
+			DefaultVersioningBehavior: workflow.VersioningBehaviorPinned,
+		}
+	}
+	w := worker.New(c, taskQueue, wo)
 	RegisterWorkflows(w, o.Timing)
 	w.RegisterActivity(acts)
 	return w, nil

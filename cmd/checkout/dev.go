@@ -111,7 +111,7 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 	defer b.Close()
 	st, tc := b.store, b.temporal
 
-	seed, err := seedDemoShop(ctx, st)
+	seed, err := seedDemoShop(ctx, st, filepath.Join(dataDir, devSeedFile))
 	if err != nil {
 		return err
 	}
@@ -153,6 +153,9 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 	if err != nil {
 		return err
 	}
+	if err := followRollout(ctx, g, cfg, trust.rollout, st); err != nil {
+		return err
+	}
 	demo := &web.Demo{ProductID: seed.ProductID, BuyerToken: token}
 	g.Go(func() error { return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, st, tc, tokens, trust, site, demo)) })
 	g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr) })
@@ -160,20 +163,25 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 	if err := waitReachable(ctx, localAddr(cfg.HTTPAddr), 10*time.Second); err != nil {
 		return err
 	}
-	accountID, link, err := onboardDemoMerchant(ctx, cfg, st, seed)
+	accountID, link, err := onboardDemoMerchant(ctx, cfg, st, seed, "http://"+localAddr(cfg.HTTPAddr), cfg.StripeBase())
 	if err != nil {
 		return err
 	}
-	printBanner(cfg, seed, token, time.Since(started))
+	base := "http://" + localAddr(cfg.HTTPAddr)
+	printBanner(banner{
+		Opening: "Open " + base + "/demo and tap Buy", API: base,
+		TemporalUI: fmt.Sprintf("http://localhost:%d", devUIPort), Stripe: stripeTarget(cfg),
+		Metrics: "http://" + localAddr(cfg.MetricsAddr) + "/metrics", MerchantKey: seed.MerchantKey, BuyerToken: token,
+		ProductID: seed.ProductID, Took: time.Since(started), Footer: "Stop with Ctrl-C; state is kept in " + dataDir + "/.",
+	})
 	printConnectBanner(accountID, link)
 	printTrustBanner(cfg, uiCodec, temporal != nil)
 	return g.Wait()
 }
 
 // seedDemoShop creates a demo merchant and product once, and reuses them on
-// later runs.
-func seedDemoShop(ctx context.Context, st *store.Store) (devSeed, error) {
-	path := filepath.Join(dataDir, devSeedFile)
+// later runs; path remembers them.
+func seedDemoShop(ctx context.Context, st *store.Store, path string) (devSeed, error) {
 	var seed devSeed
 	if b, err := os.ReadFile(path); err == nil {
 		if json.Unmarshal(b, &seed) == nil {
@@ -204,17 +212,30 @@ func seedDemoShop(ctx context.Context, st *store.Store) (devSeed, error) {
 	return seed, nil
 }
 
-func printBanner(cfg config.Config, seed devSeed, token string, took time.Duration) {
-	base := "http://" + localAddr(cfg.HTTPAddr)
+// banner is what `checkout dev` and `checkout cluster` print once ready.
+type banner struct {
+	Opening     string // the first line: what to open
+	API         string // base URL clients use
+	TemporalUI  string
+	Stripe      string
+	Metrics     string
+	MerchantKey string
+	BuyerToken  string
+	ProductID   string
+	Took        time.Duration
+	Footer      string
+}
+
+func printBanner(b banner) {
 	fmt.Printf(`
-Open %s/demo and tap Buy
+%s
 
 Checkout is running (ready in %s).
 
   API          %s
-  Temporal UI  http://localhost:%d
+  Temporal UI  %s
   Stripe       %s
-  Metrics      http://%s/metrics
+  Metrics      %s
   Merchant key %s
   Buyer token  %s
 
@@ -231,9 +252,9 @@ Then, as the merchant:
 curl -sS %s/v1/merchant/orders -H "Authorization: Bearer %s"
 curl -sS -X POST %s/v1/merchant/orders/ORDER_ID/accept -H "Authorization: Bearer %s"
 
-Stop with Ctrl-C; state is kept in %s/.
-`, base, took.Round(time.Millisecond), base, devUIPort, stripeTarget(cfg), localAddr(cfg.MetricsAddr), seed.MerchantKey, token,
-		base, token, seed.ProductID, base, seed.MerchantKey, base, seed.MerchantKey, dataDir)
+%s
+`, b.Opening, b.Took.Round(time.Millisecond), b.API, b.TemporalUI, b.Stripe, b.Metrics, b.MerchantKey, b.BuyerToken,
+		b.API, b.BuyerToken, b.ProductID, b.API, b.MerchantKey, b.API, b.MerchantKey, b.Footer)
 }
 
 // isLoopback reports whether a listen address binds loopback only.

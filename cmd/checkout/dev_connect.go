@@ -19,9 +19,10 @@ import (
 // merchant purchasable. With a real Stripe account the link is returned for
 // a person to follow. A link kept from an earlier run of the in-memory
 // sandbox is dropped first.
-func onboardDemoMerchant(ctx context.Context, cfg config.Config, st *store.Store, seed devSeed) (accountID, link string, err error) {
+// base is the API's URL, stripeBase the Stripe API's (the sandbox's).
+func onboardDemoMerchant(ctx context.Context, cfg config.Config, st *store.Store, seed devSeed, base, stripeBase string) (accountID, link string, err error) {
 	if ms, found, err := st.MerchantStripe(ctx, seed.MerchantID); err == nil && found && cfg.UsesSandbox() {
-		gw := payments.New(payments.Config{SecretKey: cfg.StripeKey(), APIBase: cfg.StripeBase()})
+		gw := payments.New(payments.Config{SecretKey: cfg.StripeKey(), APIBase: stripeBase})
 		if _, err := gw.RetrieveAccount(ctx, ms.AccountID); payments.IsMissing(err) {
 			if err := st.ForgetStripeAccount(ctx, seed.MerchantID); err != nil {
 				return "", "", err
@@ -30,7 +31,6 @@ func onboardDemoMerchant(ctx context.Context, cfg config.Config, st *store.Store
 			return ms.AccountID, "", nil
 		}
 	}
-	base := "http://" + localAddr(cfg.HTTPAddr)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/merchant/stripe/onboarding", nil)
 	req.Header.Set("Authorization", "Bearer "+seed.MerchantKey)
 	noRedirect := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -18,6 +18,7 @@ const usage = `usage: checkout <command> [arguments]
 
 commands:
   dev        run everything locally: Temporal dev server + UI, sandbox, api, worker; seeds a demo shop
+  cluster    run the production shape locally: Temporal server on Postgres, 2 api replicas behind haproxy, 2 workers
   api        serve the HTTP API
   worker     run the Temporal worker
   sandbox    serve the local Stripe-protocol sandbox
@@ -52,6 +53,7 @@ func main() {
 		"migrate": runMigrate,
 		"token":   runToken,
 		"keygen":  runKeygen,
+		"cluster": runCluster,
 	}
 	commands["reencrypt"] = runReencrypt
 	run, ok := commands[os.Args[1]]

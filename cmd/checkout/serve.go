@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -41,6 +42,9 @@ func runAPI(ctx context.Context, cfg config.Config, _ []string) error {
 	}
 	slog.Info("api listening", "addr", cfg.HTTPAddr)
 	g, ctx := errgroup.WithContext(ctx)
+	if err := followRollout(ctx, g, cfg, trust.rollout, b.store); err != nil {
+		return err
+	}
 	g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr) })
 	g.Go(func() error {
 		return serveHTTP(ctx, cfg.HTTPAddr, newAPI(cfg, b.store, b.temporal, tokens, trust, site, nil))
@@ -54,16 +58,23 @@ func runWorker(ctx context.Context, cfg config.Config, _ []string) error {
 		return err
 	}
 	defer b.Close()
-	w, err := worker.New(b.temporal, cfg.TaskQueue, newActivities(cfg, b.store), worker.Options{})
+	w, err := worker.New(b.temporal, cfg.TaskQueue, newActivities(cfg, b.store),
+		worker.Options{DeploymentName: cfg.WorkerDeployment, BuildID: cfg.WorkerBuildID})
 	if err != nil {
 		return err
 	}
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	slog.Info("worker polling", "task_queue", cfg.TaskQueue, "stripe", stripeTarget(cfg))
+	slog.Info("worker polling", "task_queue", cfg.TaskQueue, "stripe", stripeTarget(cfg),
+		"deployment", cfg.WorkerDeployment, "build_id", cfg.WorkerBuildID)
 	err = serveMetrics(ctx, cfg.MetricsAddr)
-	w.Stop() // hands back what it cannot finish within WorkerStopTimeout
+	// SIGTERM: stop polling, let running activities finish (at most
+	// worker.StopTimeout), hand back what is left to other workers.
+	stopping := time.Now()
+	slog.Info("worker stopping", "bound", worker.StopTimeout)
+	w.Stop()
+	slog.Info("worker stopped", "took", time.Since(stopping).Round(time.Millisecond))
 	return err
 }
 

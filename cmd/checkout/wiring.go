@@ -12,6 +12,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/buybutton/checkout/activities"
 	"github.com/buybutton/checkout/api"
@@ -20,6 +21,7 @@ import (
 	"github.com/buybutton/checkout/keyring"
 	"github.com/buybutton/checkout/notify"
 	"github.com/buybutton/checkout/payments"
+	"github.com/buybutton/checkout/rollout"
 	"github.com/buybutton/checkout/store"
 	"github.com/buybutton/checkout/web"
 )
@@ -185,6 +187,8 @@ func newAPI(cfg config.Config, st *store.Store, tc client.Client, tokens api.Buy
 		AdminToken:           cfg.AdminToken,
 		Registry:             processMetrics().Registry,
 		Rollout:              trust.rollout,
+		RolloutStore:         st,
+		TrustedProxies:       cfg.TrustedProxies,
 		RateLimits:           trust.limits,
 		Codec:                trust.codec,
 
@@ -197,6 +201,22 @@ func newAPI(cfg config.Config, st *store.Store, tc client.Client, tokens api.Buy
 			WebhookSecret: cfg.ConnectWebhookSecret(),
 		},
 	})
+}
+
+// followRollout puts the stored rollout settings in force now (they win
+// over ROLLOUT_* once an admin has saved any) and keeps following them.
+func followRollout(ctx context.Context, g *errgroup.Group, cfg config.Config, gate *rollout.Gate, st *store.Store) error {
+	load := func(ctx context.Context) (rollout.Settings, int64, bool, error) { return api.LoadRollout(ctx, st) }
+	if err := rollout.Refresh(ctx, gate, load); err != nil {
+		return fmt.Errorf("read rollout settings: %w", err)
+	}
+	g.Go(func() error {
+		rollout.Follow(ctx, gate, load, cfg.RolloutRefresh, func(err error) {
+			slog.Warn("rollout settings not refreshed; the last ones stay in force", "err", err)
+		})
+		return nil
+	})
+	return nil
 }
 
 // serveHTTP serves h until ctx ends, then drains in-flight requests.
