@@ -52,6 +52,10 @@ type Activities struct {
 	// uses Payments and Store when they can (the gateway and store do).
 	Cards    SavedCards
 	Profiles Profiles
+	// Pricing prices purchases and reads quotes; nil uses Store (the
+	// store does). Tax computes their tax; nil: each merchant's tax table.
+	Pricing Prices
+	Tax     models.TaxCalculator
 	// MaxOpenUnpaidPerBuyer caps a buyer's orders waiting for payment
 	// (pending, requires_action); 0: no cap.
 	MaxOpenUnpaidPerBuyer int

@@ -43,6 +43,9 @@ func (a *Activities) Check() error {
 	if _, ok := a.Payments.(IntentFinder); !ok {
 		missing("intent search (Payments)")
 	}
+	if a.prices() == nil {
+		missing("pricing (Pricing or Store)")
+	}
 	if a.cards() == nil {
 		missing("saved cards (Cards or Payments)")
 	}

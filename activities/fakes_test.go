@@ -18,6 +18,8 @@ type fakeStore struct {
 	orders    map[string]models.Order
 	err       error // returned by every call when set
 	reserved  []string
+	quotes    map[string]models.Quote
+	tax       models.TaxTable // the tax PriceOrder applies
 }
 
 func newFakeStore() *fakeStore {
@@ -33,6 +35,7 @@ func newFakeStore() *fakeStore {
 			"mer_quiet":  {ID: "mer_quiet", Name: "Quiet", Active: true},
 		},
 		orders: map[string]models.Order{},
+		quotes: map[string]models.Quote{},
 	}
 }
 
@@ -180,4 +183,34 @@ func (n *fakeNotifier) Send(_ context.Context, url, secret string, ev notify.Eve
 		return notify.Delivery{StatusCode: 500}, n.err
 	}
 	return notify.Delivery{StatusCode: 200}, nil
+}
+
+// PriceOrder prices the fake's products as one default variant each, with
+// no shipping policy (free) and no tax, or with quoteTax when set.
+func (s *fakeStore) PriceOrder(ctx context.Context, req models.OrderRequest, tax models.TaxCalculator) (models.PricedOrder, error) {
+	p, err := s.Product(ctx, req.ProductID)
+	if err != nil {
+		return models.PricedOrder{}, err
+	}
+	d := models.ProductDetail{Product: p, Variants: []models.Variant{{ID: "var_" + p.ID[5:], ProductID: p.ID, PriceMinor: p.PriceMinor, Stock: p.Stock, Active: true}}}
+	v, err := d.SelectVariant(req.Choice)
+	if err != nil {
+		return models.PricedOrder{}, err
+	}
+	if tax == nil {
+		tax = s.tax
+	}
+	pricing, rates, err := models.Price(ctx, models.PriceInput{Product: p, Variant: v, Quantity: req.Quantity,
+		Destination: req.Destination, RateID: req.RateID, Tax: tax})
+	return models.PricedOrder{Product: d, Variant: v, Pricing: pricing, Rates: rates}, err
+}
+
+func (s *fakeStore) Quote(_ context.Context, id string) (models.Quote, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q, ok := s.quotes[id]
+	if !ok {
+		return models.Quote{}, models.NotFound("quote")
+	}
+	return q, nil
 }

@@ -155,6 +155,14 @@ type WebhookOrder struct {
 	Refund *WebhookRefund `json:"refund,omitempty"`
 	// Dispute is the dispute an order.disputed or order.dispute_closed event is about.
 	Dispute *WebhookDispute `json:"dispute,omitempty"`
+	// Lines (variant, SKU, options, unit price, quantity, tax), Subtotal,
+	// Shipping (rate and amount), Tax and Total are the order's pricing;
+	// Amount is Total. Absent for orders placed before variants.
+	Lines    []models.OrderLine     `json:"lines,omitempty"`
+	Subtotal int64                  `json:"subtotal,omitempty"`
+	Shipping *models.ShippingCharge `json:"shipping,omitempty"`
+	Tax      *models.TaxCharge      `json:"tax,omitempty"`
+	Total    int64                  `json:"total,omitempty"`
 }
 
 // WebhookItem is one line of an order. Orders hold one product today; a
@@ -175,5 +183,6 @@ func NewWebhookOrder(o models.Order) WebhookOrder {
 		CapturedAmount: o.CapturedMinor, RefundedAmount: o.RefundedMinor, Disputed: o.Disputed,
 		ShippingAddress: o.Shipping, Carrier: o.Carrier, TrackingNumber: o.TrackingNumber, TrackingURL: o.TrackingURL,
 		FailureCode: o.FailureCode, CreatedAt: o.CreatedAt,
+		Lines: o.Lines, Subtotal: o.SubtotalMinor, Shipping: o.ShippingCharge, Tax: o.Tax, Total: o.TotalMinor,
 	}
 }

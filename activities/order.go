@@ -16,10 +16,16 @@ type ValidateInput struct {
 	Quantity      int
 	Shipping      models.Address
 	PaymentMethod string
+	// VariantID, ShippingRate and QuoteID price the order (see priceOrder);
+	// empty: the product's only variant, the cheapest rate, no quote.
+	VariantID    string `json:",omitempty"`
+	ShippingRate string `json:",omitempty"`
+	QuoteID      string `json:",omitempty"`
 }
 
 // ValidateOrder checks a purchase against the catalogue and creates its order
-// row (status pending) with the price as it is now. A retry, or a replayed
+// row (status pending) with its pricing as it is now: the variant's price,
+// shipping and tax, whose total the payment authorizes. A retry, or a replayed
 // workflow, finds the row already there and gets it back unchanged, so the
 // price snapshot is taken exactly once.
 func (a *Activities) ValidateOrder(ctx context.Context, in ValidateInput) (models.Order, error) {
@@ -56,9 +62,6 @@ func (a *Activities) validateOrder(ctx context.Context, in ValidateInput) (model
 	if !m.Active {
 		return models.Order{}, models.Invalid("merchant_inactive", "merchant is not selling")
 	}
-	if err := p.CheckQuantity(in.Quantity); err != nil {
-		return models.Order{}, err
-	}
 	addr := in.Shipping
 	addr.Normalize()
 	if err := addr.Validate(); err != nil {
@@ -67,7 +70,7 @@ func (a *Activities) validateOrder(ctx context.Context, in ValidateInput) (model
 	if err := models.CheckPaymentMethod(in.PaymentMethod); err != nil {
 		return models.Order{}, err
 	}
-	total, err := p.Price().Times(in.Quantity)
+	priced, err := a.priceOrder(ctx, in, addr)
 	if err != nil {
 		return models.Order{}, err
 	}
@@ -78,11 +81,12 @@ func (a *Activities) validateOrder(ctx context.Context, in ValidateInput) (model
 		ProductID:      p.ID,
 		ProductTitle:   p.Title,
 		Quantity:       in.Quantity,
-		UnitPriceMinor: p.PriceMinor,
-		AmountMinor:    total.Amount,
-		Currency:       total.Currency,
+		UnitPriceMinor: priced.Variant.PriceMinor,
+		AmountMinor:    priced.Pricing.Total,
+		Currency:       priced.Pricing.Currency,
 		Status:         models.StatusPending,
 		Shipping:       addr,
+		OrderPricing:   priced.Pricing.ForOrder(priced.Variant.ID, in.QuoteID),
 	}, a.MaxOpenUnpaidPerBuyer)
 }
 

@@ -133,7 +133,8 @@ func fromTemporal(err error) error {
 	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		if nf.Message == "workflow execution already completed" {
+		// Closed, or closing while the update waited: the same answer.
+		if nf.Message == "workflow execution already completed" || nf.Message == "workflow update was aborted by closing workflow" {
 			return &models.Error{Kind: models.KindConflict, Code: codeOrderClosed, Message: "order is closed", Err: err}
 		}
 		return &models.Error{Kind: models.KindNotFound, Code: "not_found", Message: "order not found", Err: err}

@@ -72,6 +72,7 @@ func TestFromTemporal(t *testing.T) {
 		{"declined", failures.ToTemporal(models.Errorf(models.KindPaymentDeclined, "card_declined", "no")), 402, "card_declined"},
 		{"workflow not found", serviceerror.NewNotFound("workflow not found for ID"), 404, "not_found"},
 		{"workflow completed", serviceerror.NewNotFound("workflow execution already completed"), 409, codeOrderClosed},
+		{"workflow closing while the update waited", serviceerror.NewNotFound("workflow update was aborted by closing workflow"), 409, codeOrderClosed},
 		{"update timed out", client.NewWorkflowUpdateServiceTimeoutOrCanceledError(context.DeadlineExceeded), 503, "unavailable"},
 		{"server unavailable", serviceerror.NewUnavailable("down"), 503, "unavailable"},
 		{"resource exhausted", serviceerror.NewResourceExhausted(0, "slow down"), 503, "unavailable"},

@@ -22,6 +22,12 @@ type productView struct {
 	// BuyEnabled says whether this viewer sees the Buy button (the rollout);
 	// anonymous viewers never do.
 	BuyEnabled bool `json:"buy_enabled"`
+	// Options, Variants (active ones, with availability, never stock) and
+	// Images (the first is Image, the card's) come from the catalogue.
+	Options  []models.Option `json:"options,omitempty"`
+	Variants []publicVariant `json:"variants,omitempty"`
+	Images   []string        `json:"images,omitempty"`
+	Image    string          `json:"image,omitempty"`
 }
 
 func publicProduct(p models.Product) productView {
@@ -32,6 +38,10 @@ func publicProduct(p models.Product) productView {
 }
 
 func (a *app) createProduct(c *gin.Context) {
+	if cat := a.catalogue(); cat != nil {
+		a.createCatalogueProduct(c, cat)
+		return
+	}
 	m, _ := merchant(c)
 	var np models.NewProduct
 	if err := decodeJSON(c, &np); err != nil {
@@ -71,6 +81,14 @@ func (a *app) getProduct(c *gin.Context) {
 		return
 	}
 	view := publicProduct(p)
+	if cat := a.catalogue(); cat != nil {
+		d, err := cat.ProductDetail(c.Request.Context(), p.ID)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		addCatalogue(&view, d)
+	}
 	view.BuyEnabled = a.buyEnabled(a.optionalBuyer(c), p.MerchantID) && a.merchantAcceptsPayments(c.Request.Context(), p.MerchantID)
 	c.JSON(http.StatusOK, view)
 }

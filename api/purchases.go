@@ -30,6 +30,12 @@ type purchaseRequest struct {
 	SaveDetails *bool  `json:"save_details,omitempty"`
 	Email       string `json:"email,omitempty"`
 	Phone       string `json:"phone,omitempty"`
+	// VariantID (or Options) names the variant, QuoteID the quote the
+	// buyer saw, ShippingRate the rate chosen (see quotes.go).
+	VariantID    string            `json:"variant_id,omitempty"`
+	Options      map[string]string `json:"options,omitempty"`
+	QuoteID      string            `json:"quote_id,omitempty"`
+	ShippingRate string            `json:"shipping_rate,omitempty"`
 }
 
 // validate checks what can be checked without I/O and normalises the address.
@@ -133,9 +139,22 @@ func (a *app) createPurchase(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	if err := a.priceBeforePaying(ctx, &in, req); err != nil {
+		var expired *quoteExpired
+		if errors.As(err, &expired) {
+			writeQuoteExpired(c, expired)
+			return
+		}
+		writeError(c, err)
+		return
+	}
 	res, err := a.pay(ctx, productTitle, in)
 	if err != nil {
 		writeError(c, err)
+		return
+	}
+	if res.Status == models.StatusInvalid && res.FailureCode == models.CodeQuoteExpired {
+		a.requote(c, in)
 		return
 	}
 	writePayResult(c, res)

@@ -17,6 +17,9 @@ import (
 type refundRequest struct {
 	Amount int64  `json:"amount"`
 	Reason string `json:"reason,omitempty"`
+	// Lines, instead of Amount, refunds units of the order's lines (see
+	// models.OrderPricing.RefundOfLines).
+	Lines []models.RefundLine `json:"lines,omitempty"`
 }
 
 // codeRefundPending answers a refund still running when the request stops waiting.
@@ -49,6 +52,16 @@ func (a *app) refundOrder(c *gin.Context) {
 	if err := decodeJSON(c, &req); err != nil {
 		writeError(c, err)
 		return
+	}
+	if len(req.Lines) > 0 {
+		if req.Amount != 0 {
+			writeError(c, models.Invalid("amount_or_lines", "refund an amount or lines, not both"))
+			return
+		}
+		if req.Amount, err = o.RefundOfLines(req.Lines); err != nil {
+			writeError(c, err)
+			return
+		}
 	}
 	if err := req.validate(); err != nil {
 		writeError(c, err)

@@ -111,6 +111,11 @@ type Config struct {
 	// Connect is merchants' Stripe connected accounts (onboarding, the
 	// Connect webhook, balances).
 	Connect Connect
+	// Catalogue serves variants, images, shipping and tax policies and
+	// quotes; nil uses Store when it can (the store does).
+	Catalogue Catalogue
+	// Tax computes purchases' tax; nil: each merchant's tax table.
+	Tax models.TaxCalculator
 }
 
 const (
@@ -203,6 +208,7 @@ func New(cfg Config) http.Handler {
 	m.POST("/orders/:id/ship", a.shipOrder)
 	m.POST("/orders/:id/deliver", a.deliverOrder)
 	m.POST("/orders/:id/refund", a.refundOrder)
+	a.catalogueRoutes(v1, m)
 	v1.POST("/webhooks/stripe", a.stripeWebhook)
 	v1.POST("/webhooks/stripe/connect", a.connectWebhook)
 	m.POST("/stripe/onboarding", a.startOnboarding)

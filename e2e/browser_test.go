@@ -563,3 +563,65 @@ func TestBrowserSlowPaymentIsPolledToItsOutcome(t *testing.T) {
 		t.Fatalf("order: %+v", o)
 	}
 }
+
+// choose picks value in a select of the sheet, as a buyer's pick fires change.
+func (b *browser) choose(selector, value string) {
+	b.t.Helper()
+	b.waitSheet(`[...document.querySelectorAll(`+jsString(selector+" option")+`)].some(o => o.value === `+jsString(value)+`)`, selector+" offering "+value)
+	if err := b.sheetEval(`(function(){var s=document.querySelector(`+jsString(selector)+`);s.value=`+jsString(value)+`;s.dispatchEvent(new Event("change"))})()`, nil); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// The buyer picks a variant and a rate, sees subtotal, shipping, tax and
+// total from the quote before Pay, and the PaymentIntent is that total: to
+// London (VAT inside) and then, changing the address, to California (sales
+// tax added) with the express rate.
+func TestBrowserQuotedTotalBeforePayIsCharged(t *testing.T) {
+	s := newStack(t, stackOptions{web: true})
+	productID, variants := s.catalogueShirt()
+	b := newBrowser(t)
+	b.open(s.Host.page(postPage(s.API.URL, productID, s.buyer("buyer_browser_quote"))))
+	// The card: the first image, and the lowest of the variants' prices.
+	b.waitTop(`document.querySelector("buy-button").shadowRoot.querySelector(".price")`, "the product card")
+	var card struct{ Price, Image string }
+	b.eval(`(function(){var r=document.querySelector("buy-button").shadowRoot;return {Price:r.querySelector(".price").textContent,Image:r.querySelector(".img img").getAttribute("src")}})()`, &card)
+	if card.Price != "From $20.00" || card.Image != "https://127.0.0.1:9/tshirt.jpg" {
+		t.Fatalf("card shows %+v", card)
+	}
+	b.tapBuy()
+	b.fillAddress()
+	b.fillCard("4242 4242 4242 4242")
+	b.choose("#variant", variants["TS-L-WHT"])
+	b.tapSheet("#qty-plus")
+	shows := func(want map[string]string) {
+		t.Helper()
+		for sel, text := range want {
+			b.waitSheet(`document.querySelector(`+jsString(sel)+`).textContent.trim() === `+jsString(text), sel+" = "+text)
+		}
+	}
+	// 2 × 22.50 + 6.99 Royal Mail; VAT 20 % inside: 7.50 + 1.17.
+	shows(map[string]string{"#q-subtotal": "$45.00", "#q-shipping": "$6.99", "#q-tax-name": "VAT (included)",
+		"#q-tax": "$8.67", "#view-form [data-total]": "$51.99"})
+
+	// To California: ground (free from 100.00, so 8.00 here) or express.
+	b.typeSheet(`[name="region"]`, "CA")
+	b.typeSheet(`[name="postal_code"]`, "94105")
+	b.typeSheet(`[name="country"]`, "US")
+	b.typeSheet(`[name="city"]`, "San Francisco")
+	shows(map[string]string{"#q-shipping": "$8.00", "#q-tax-name": "Sales tax", "#q-tax": "$3.26", "#view-form [data-total]": "$56.26"})
+	b.choose("#rate", "us-express")
+	shows(map[string]string{"#q-shipping": "$25.00", "#view-form [data-total]": "$73.26"})
+	shown := b.sheetText("#view-form [data-total]")
+
+	b.tapSheet("#pay")
+	b.waitSheet(`!document.getElementById("view-done").hidden`, "the confirmation")
+	orderID := b.sheetText("#done-order")
+	if got := s.intentAmount(orderID); got != 7326 {
+		t.Fatalf("PaymentIntent amount %d, the sheet showed %s", got, shown)
+	}
+	o := s.order(orderID)
+	if o.VariantID != variants["TS-L-WHT"] || o.ShippingCharge.RateID != "us-express" || o.Tax.Amount != 326 || o.QuoteID == "" {
+		t.Fatalf("order pricing: %+v", o.OrderPricing)
+	}
+}

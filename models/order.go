@@ -40,6 +40,10 @@ type Order struct {
 	TrackingURL    string    `json:"tracking_url,omitempty"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
+
+	// OrderPricing is the variant, lines, shipping, tax and total the
+	// order was validated with; AmountMinor is that total.
+	OrderPricing
 }
 
 // Amount is the order total as Money.

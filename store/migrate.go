@@ -32,6 +32,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err := backfillStripeEvents(tx); err != nil {
 			return err
 		}
+		if err := moveStockToDefaultVariants(tx); err != nil {
+			return err
+		}
 		if s.postgres {
 			return widenColumns(tx, allRows()...)
 		}

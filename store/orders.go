@@ -269,6 +269,8 @@ func (s *Store) orderToRow(o models.Order) (orderRow, error) {
 		Carrier:         o.Carrier,
 		TrackingNumber:  o.TrackingNumber,
 		TrackingURL:     o.TrackingURL,
+		VariantID:       o.VariantID,
+		Pricing:         pricingColumn(o.OrderPricing),
 		CreatedAt:       o.CreatedAt.UTC().Truncate(time.Microsecond),
 		UpdatedAt:       o.UpdatedAt.UTC().Truncate(time.Microsecond),
 	}, nil
@@ -279,7 +281,7 @@ func (s *Store) rowToOrder(r orderRow) (models.Order, error) {
 	if err != nil {
 		return models.Order{}, err
 	}
-	return models.Order{
+	o := models.Order{
 		ID:              r.ID,
 		BuyerID:         r.BuyerID,
 		MerchantID:      r.MerchantID,
@@ -302,5 +304,7 @@ func (s *Store) rowToOrder(r orderRow) (models.Order, error) {
 		TrackingURL:     r.TrackingURL,
 		CreatedAt:       r.CreatedAt.UTC(),
 		UpdatedAt:       r.UpdatedAt.UTC(),
-	}, nil
+	}
+	o.OrderPricing = pricingOf(r)
+	return o, nil
 }

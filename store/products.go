@@ -6,36 +6,30 @@ import (
 	"github.com/buybutton/checkout/models"
 )
 
-// CreateProduct adds an active product to a merchant's catalogue. p must
-// already be validated (models.NewProduct.Validate).
+// CreateProduct adds an active product with one default variant holding its
+// price and stock. p must already be validated (models.NewProduct.Validate).
 func (s *Store) CreateProduct(ctx context.Context, merchantID string, p models.NewProduct) (models.Product, error) {
-	t := now()
-	row := productRow{
-		ID:          newID(productIDPrefix),
-		MerchantID:  merchantID,
-		Title:       p.Title,
-		Description: p.Description,
-		PriceMinor:  p.Price,
-		Currency:    p.Currency,
-		Stock:       int64(p.Stock),
-		MaxPerOrder: int64(p.MaxPerOrder),
-		Active:      true,
-		CreatedAt:   t,
-		UpdatedAt:   t,
-	}
-	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
-		return models.Product{}, dbError("create product", "product", err)
-	}
-	return row.toModel(), nil
+	d, err := s.CreateCatalogueProduct(ctx, merchantID, models.NewCatalogueProduct{
+		NewProduct: p, Variants: []models.NewVariant{{Price: p.Price, Stock: p.Stock}},
+	})
+	return d.Product, err
 }
 
-// Product returns any product by id, whoever sells it.
+// Product returns any product by id, whoever sells it; its Stock is the
+// stock of its active variants.
 func (s *Store) Product(ctx context.Context, id string) (models.Product, error) {
+	db := s.db.WithContext(ctx)
 	var row productRow
-	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
+	if err := db.Where("id = ?", id).Take(&row).Error; err != nil {
 		return models.Product{}, dbError("product", "product", err)
 	}
-	return row.toModel(), nil
+	p := row.toModel()
+	stock, err := variantStock(db, id)
+	if err != nil {
+		return models.Product{}, dbError("product stock", "product", err)
+	}
+	p.Stock = stock
+	return p, nil
 }
 
 // ListProducts returns a merchant's products, newest first.
@@ -48,9 +42,18 @@ func (s *Store) ListProducts(ctx context.Context, merchantID string) ([]models.P
 	if err != nil {
 		return nil, dbError("list products", "product", err)
 	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	stocks, err := variantStocks(s.db.WithContext(ctx), ids)
+	if err != nil {
+		return nil, dbError("list products", "product", err)
+	}
 	out := make([]models.Product, len(rows))
 	for i, r := range rows {
 		out[i] = r.toModel()
+		out[i].Stock = stocks[r.ID]
 	}
 	return out, nil
 }

@@ -63,6 +63,11 @@ type orderRow struct {
 	// RedactShipping is set when the buyer erased their data while the order
 	// was still open: the address is wiped when the order ends.
 	RedactShipping bool `gorm:"not null;default:false"`
+
+	// VariantID and Pricing (JSON of models.OrderPricing) are the order's
+	// pricing snapshot; empty for orders placed before variants.
+	VariantID string `gorm:"size:64;not null;default:''"`
+	Pricing   string `gorm:"type:text;not null;default:''"`
 }
 
 func (orderRow) TableName() string { return "orders" }
@@ -85,6 +90,7 @@ func (orderEventRow) TableName() string { return "order_events" }
 type stockReservationRow struct {
 	OrderID   string `gorm:"primaryKey;size:64"`
 	ProductID string `gorm:"size:64;not null;index:idx_stock_reservations_product"`
+	VariantID string `gorm:"size:64;not null;default:''"`
 	Quantity  int64  `gorm:"not null"`
 	Released  bool   `gorm:"not null"`
 	CreatedAt time.Time
@@ -110,6 +116,7 @@ func allRows() []any {
 		&stripeEventRow{}, &refundRow{}, &eventSequenceRow{},
 		&merchantKeyRow{}, &merchantAuditRow{}, &webhookAttemptRow{},
 		&buyerProfileRow{}, &profileUseRow{},
+		&variantRow{}, &catalogueRow{}, &merchantPolicyRow{}, &quoteRow{},
 		&rolloutSettingsRow{},
 	}, connectRows()...)
 }

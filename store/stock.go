@@ -13,7 +13,9 @@ import (
 // order already holding stock; it never leaves ReserveStock.
 var errAlreadyReserved = errors.New("store: order already holds a reservation")
 
-// ReserveStock takes qty units of a product for an order. Reserving again for
+// ReserveStock takes qty units of a product for an order, from the variant
+// the order was validated with (its product's only variant for orders
+// without one). Reserving again for
 // the same order does nothing, so a retried activity never takes stock twice.
 // Not enough stock is a sold_out error and changes nothing.
 func (s *Store) ReserveStock(ctx context.Context, orderID, productID string, qty int) error {
@@ -25,8 +27,12 @@ func (s *Store) ReserveStock(ctx context.Context, orderID, productID string, qty
 		// the same order blocks on the primary key until this one commits,
 		// then inserts nothing, so exactly one of them decrements.
 		t := now()
+		variantID, err := reservedVariant(tx, orderID, productID)
+		if err != nil {
+			return err
+		}
 		claim := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&stockReservationRow{
-			OrderID: orderID, ProductID: productID, Quantity: int64(qty), CreatedAt: t, UpdatedAt: t,
+			OrderID: orderID, ProductID: productID, VariantID: variantID, Quantity: int64(qty), CreatedAt: t, UpdatedAt: t,
 		})
 		if claim.Error != nil {
 			return claim.Error
@@ -36,8 +42,8 @@ func (s *Store) ReserveStock(ctx context.Context, orderID, productID string, qty
 		}
 		// The condition and the decrement are one statement, so two orders
 		// can never both take the last unit.
-		take := tx.Model(&productRow{}).
-			Where("id = ? AND stock >= ?", productID, qty).
+		take := tx.Model(&variantRow{}).
+			Where("id = ? AND product_id = ? AND stock >= ?", variantID, productID, qty).
 			Updates(map[string]any{"stock": gorm.Expr("stock - ?", qty), "updated_at": t})
 		if take.Error != nil {
 			return take.Error
@@ -105,8 +111,17 @@ func (s *Store) ReleaseStock(ctx context.Context, orderID string) error {
 		if err := tx.Where("order_id = ?", orderID).Take(&r).Error; err != nil {
 			return err
 		}
-		return tx.Model(&productRow{}).
-			Where("id = ?", r.ProductID).
+		variantID := r.VariantID
+		if variantID == "" {
+			// Reserved before variants existed: the migration moved that
+			// stock to the product's default variant.
+			var err error
+			if variantID, err = firstVariant(tx, r.ProductID); err != nil {
+				return err
+			}
+		}
+		return tx.Model(&variantRow{}).
+			Where("id = ?", variantID).
 			Updates(map[string]any{"stock": gorm.Expr("stock + ?", r.Quantity), "updated_at": t}).Error
 	})
 	return dbError("release stock", "stock reservation", err)

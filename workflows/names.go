@@ -80,6 +80,11 @@ type PurchaseInput struct {
 	Quantity      int            `json:"quantity"`
 	Shipping      models.Address `json:"shipping_address"`
 	PaymentMethod string         `json:"payment_method"`
+	// VariantID, ShippingRate and QuoteID price the order at validation;
+	// empty: the product's only variant, the cheapest rate, no quote.
+	VariantID    string `json:"variant_id,omitempty"`
+	ShippingRate string `json:"shipping_rate,omitempty"`
+	QuoteID      string `json:"quote_id,omitempty"`
 	// AcceptTimeout bounds the wait for the merchant; zero means DefaultAcceptTimeout.
 	AcceptTimeout time.Duration `json:"accept_timeout"`
 	// ShipBy bounds the wait for shipping once accepted; zero means DefaultShipBy.

@@ -255,6 +255,7 @@ func (p *purchase) pay(ctx workflow.Context) error {
 		activities.ValidateInput{
 			OrderID: p.in.OrderID, BuyerID: p.in.BuyerID, ProductID: p.in.ProductID, Quantity: p.in.Quantity,
 			Shipping: p.in.Shipping, PaymentMethod: p.in.PaymentMethod,
+			VariantID: p.in.VariantID, ShippingRate: p.in.ShippingRate, QuoteID: p.in.QuoteID,
 		})
 	if err != nil {
 		if e := domainError(err); e != nil {

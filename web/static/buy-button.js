@@ -13,7 +13,7 @@
     ":host{display:block;font:15px/1.4 system-ui,-apple-system,sans-serif;color:#1c1e21}" +
     ".card{display:flex;gap:12px;align-items:center;border:1px solid #dadde1;border-radius:10px;padding:10px;background:#fff}" +
     ".img{width:64px;height:64px;border-radius:8px;background:#e7f0ff;display:grid;place-items:center;font-size:26px;color:#1b66d2;flex:none}" +
-    ".info{flex:1;min-width:0}.title{font-weight:600;margin:0}.price{margin:2px 0 0;color:#444}" +
+    ".img img{width:100%;height:100%;object-fit:cover;border-radius:8px}.info{flex:1;min-width:0}.title{font-weight:600;margin:0}.price{margin:2px 0 0;color:#444}" +
     ".buy{font:inherit;font-weight:600;border:0;border-radius:8px;padding:10px 20px;background:#1b66d2;color:#fff;cursor:pointer;min-height:44px}" +
     ".buy:hover{background:#1556b5}.buy:focus-visible{outline:3px solid #ffb400;outline-offset:2px}" +
     ".note{color:#666;font-size:13px}" +
@@ -97,11 +97,20 @@
       var img = el("div", "img");
       img.setAttribute("aria-hidden", "true");
       img.textContent = (p.title || "?").charAt(0);
+      if (p.image) {
+        var pic = el("img", "");
+        pic.src = p.image;
+        pic.alt = "";
+        img.replaceChildren(pic);
+      }
       var info = el("div", "info");
       var title = el("p", "title");
       title.textContent = p.title;
       var price = el("p", "price");
-      price.textContent = formatPrice(p.price, p.currency);
+      // Variants at several prices: the card says from the lowest.
+      var prices = (p.variants || []).map(function (v) { return v.price; });
+      var low = prices.length ? Math.min.apply(null, prices) : p.price;
+      price.textContent = (prices.some(function (x) { return x !== low; }) ? "From " : "") + formatPrice(low, p.currency);
       info.append(title, price);
       card.append(img, info);
       if (p.buy_enabled && p.available) {

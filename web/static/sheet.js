@@ -8,7 +8,6 @@
   var root = document.getElementById("sheet");
   var HOST = root.dataset.host;
   var PRODUCT = root.dataset.product;
-  var PRICE = Number(root.dataset.price);
   var CURRENCY = root.dataset.currency;
   var MAX = Number(root.dataset.max) || 1;
   var token = "";
@@ -18,6 +17,8 @@
   var attempt = null;
   var busy = false;
   var lastOrder = null;
+  // The quote the buyer sees: what Pay charges (POST /v1/quotes).
+  var quote = null, quoteSeq = 0, quotedFor = "", quoteAlert = false;
   var $ = function (id) { return document.getElementById(id); };
 
   function post(msg) { window.parent.postMessage(msg, HOST); }
@@ -31,6 +32,7 @@
 
   function show(view) {
     ["view-loading", "view-onetap", "view-form", "view-done", "view-orders"].forEach(function (v) { $(v).hidden = v !== view; });
+    $("pricing").hidden = view !== "view-onetap" && (view !== "view-form" || !!$("view-form").dataset.mode);
     var first = $(view).querySelector("button:not([hidden]), input");
     if (first) first.focus();
   }
@@ -46,10 +48,84 @@
     var q = parseInt($("qty").value, 10);
     return isNaN(q) ? 1 : Math.min(Math.max(q, 1), MAX);
   }
+  function oneTap() { return !!profile && !$("view-onetap").hidden; }
+
+  // ---- Variants and the quote ----
+  function option(value, text, disabled) {
+    var o = document.createElement("option");
+    o.value = value;
+    o.textContent = text;
+    o.disabled = !!disabled;
+    return o;
+  }
+  function loadVariants() {
+    return api("GET", "/v1/products/" + encodeURIComponent(PRODUCT)).then(function (r) {
+      var vs = (r.data && r.data.variants) || [], sel = $("variant");
+      sel.replaceChildren.apply(sel, vs.map(function (v) {
+        var name = Object.keys(v.options).map(function (k) { return v.options[k]; }).join(" / ") || "Standard";
+        return option(v.id, name + " · " + money(v.price) + (v.available ? "" : " · sold out"), !v.available);
+      }));
+      var first = vs.filter(function (v) { return v.available; })[0];
+      if (first) sel.value = first.id;
+      $("variant-field").hidden = vs.length < 2;
+    }, function () {});
+  }
+  function destination() {
+    if (oneTap()) return null;
+    var a = readAddress();
+    return { country: a.country, region: a.region, postal_code: a.postal_code };
+  }
+  function setPayable(on) {
+    if (!busy) $("pay-onetap").disabled = !on;
+    if (!busy && !$("view-form").dataset.mode) $("pay").disabled = !on;
+  }
+  // updateTotal asks for a quote of what is chosen now; the newest answer wins.
   function updateTotal() {
-    // Today the API charges price × quantity; the sheet shows just that.
-    var qty = profile && !$("view-onetap").hidden ? 1 : quantity();
-    document.querySelectorAll("[data-total]").forEach(function (n) { n.textContent = money(PRICE * qty); });
+    var body = { product_id: PRODUCT, quantity: oneTap() ? 1 : quantity() };
+    if ($("variant").value) body.variant_id = $("variant").value;
+    if ($("rate").value) body.shipping_rate = $("rate").value;
+    var dest = destination();
+    if (dest) {
+      if (!/^[A-Z]{2}$/.test(dest.country)) return Promise.resolve();
+      body.shipping_address = dest;
+    }
+    var seq = ++quoteSeq, key = JSON.stringify(body);
+    quote = null;
+    setPayable(false);
+    return api("POST", "/v1/quotes", body).then(function (r) {
+      if (seq !== quoteSeq) return;
+      var err = r.data.error || {};
+      if (r.status === 201) { quotedFor = key; showQuote(r.data); return; }
+      if (err.code === "unknown_shipping_rate") { $("rate").replaceChildren(); return updateTotal(); }
+      quoteAlert = true;
+      alertText(err.code === "shipping_unavailable"
+        ? "Sorry, this merchant does not ship to " + (dest ? dest.country : "your address") + "."
+        : err.message || "The total could not be worked out. Please try again.");
+    }, function () { if (seq === quoteSeq) alertText("We lost the connection; try again."); });
+  }
+  function showQuote(q) {
+    quote = q;
+    if (quoteAlert) alertText("");
+    quoteAlert = false;
+    var rate = $("rate");
+    rate.replaceChildren.apply(rate, q.shipping_rates.map(function (c) {
+      return option(c.id, c.name + " · " + (c.amount ? money(c.amount) : "free") + (c.max_days ? " · " + c.min_days + "–" + c.max_days + " days" : ""));
+    }));
+    rate.value = q.shipping.rate_id;
+    $("rate-field").hidden = q.shipping_rates.length < 2;
+    $("q-subtotal").textContent = money(q.subtotal);
+    $("q-shipping").textContent = q.shipping.amount ? money(q.shipping.amount) : "Free";
+    $("q-tax-name").textContent = (q.tax.name || "Tax") + (q.tax.inclusive ? " (included)" : "");
+    $("q-tax").textContent = money(q.tax.amount);
+    document.querySelectorAll("[data-total]").forEach(function (n) { n.textContent = money(q.total); });
+    setPayable(true);
+  }
+  // priced adds the variant, rate and quote to a purchase: Pay charges what is shown.
+  function priced(body) {
+    body.variant_id = quote.variant_id;
+    body.shipping_rate = quote.shipping.rate_id;
+    body.quote_id = quote.quote_id;
+    return body;
   }
 
   // ---- API ----
@@ -175,11 +251,17 @@
     var a = readAddress();
     var bad = validateAddress(a);
     if (bad) { $("view-form").elements[bad].focus(); return; }
+    if (!quote || JSON.parse(quotedFor).quantity !== quantity() ||
+        JSON.stringify(JSON.parse(quotedFor).shipping_address) !== JSON.stringify(destination())) {
+      say("Updating the total…");
+      updateTotal().then(function () { say(quote ? "Check the total, then tap Pay." : ""); });
+      return;
+    }
     setBusy(true);
     say("Paying…");
     paymentMethod(a.name).then(function (pm) {
-      var body = { product_id: PRODUCT, quantity: quantity(), shipping_address: a, payment_method: pm,
-        save_details: $("view-form").elements.save.checked };
+      var body = priced({ product_id: PRODUCT, quantity: quantity(), shipping_address: a, payment_method: pm,
+        save_details: $("view-form").elements.save.checked });
       var email = $("view-form").elements.email.value.trim();
       if (email) body.email = email;
       startAttempt(body);
@@ -193,11 +275,11 @@
   }
 
   function payOneTap() {
-    if (busy) return;
+    if (busy || !quote) return;
     alertText("");
     setBusy(true);
     say("Paying…");
-    var body = { product_id: PRODUCT, quantity: 1 };
+    var body = priced({ product_id: PRODUCT, quantity: 1 });
     startAttempt(body);
     send(body).then(answer);
   }
@@ -222,6 +304,12 @@
         attempt = null;
         fail(err.code, "Sorry, this item has just sold out. Nothing was charged.");
         $("pay").disabled = $("pay-onetap").disabled = true;
+        return;
+      case r.status === 409 && err.code === "quote_expired":
+        attempt = null;
+        setBusy(false);
+        if (d.quote) { quotedFor = JSON.stringify({ quantity: d.quote.quantity, shipping_address: destination() }); showQuote(d.quote); }
+        fail(err.code, "The total changed to " + (d.quote ? money(d.quote.total) : "a new amount") + ". Nothing was charged: check it and tap Pay again.");
         return;
       case r.status === 403:
         attempt = null;
@@ -255,8 +343,9 @@
         if (m) fieldError(m[1], err.message);
         fail(err.code || "error", err.message || "Something went wrong. Please try again.");
     }
-    if (!retryable) attempt = null;
     setBusy(false);
+    // A quote pays one order: a new attempt needs a new one.
+    if (!retryable) { attempt = null; updateTotal(); }
   }
 
   function declined(err) {
@@ -283,6 +372,7 @@
   function settled(o, challenged) {
     if (o.status === "payment_failed") {
       attempt = null;
+      updateTotal();
       fail(challenged ? "authentication_failed" : (o.failure_code || "payment_failed"), (challenged
         ? "Your bank did not confirm the payment."
         : "The payment did not go through.") + " Nothing was charged. Try again or use another card.", true);
@@ -373,11 +463,13 @@
   function showForm() {
     mountCard();
     show("view-form");
-    updateTotal();
+    if (!$("view-form").dataset.mode) updateTotal();
   }
+  ["variant", "rate"].forEach(function (id) { $(id).addEventListener("change", updateTotal); });
 
   function start() {
-    api("GET", "/v1/me/profile").then(function (r) {
+    Promise.all([api("GET", "/v1/me/profile"), loadVariants()]).then(function (rs) {
+      var r = rs[0];
       if (r.status === 200 && r.data.card && r.data.card.last4) {
         profile = r.data;
         var brand = r.data.card.brand ? r.data.card.brand.charAt(0).toUpperCase() + r.data.card.brand.slice(1) : "Card";
@@ -399,16 +491,18 @@
 
   // Change links: the saved profile's own endpoints.
   function changeAddress() {
+    $("view-form").dataset.mode = "address";
+    $("pay").disabled = false;
     showForm();
     $("card-fields").hidden = true;
     $("pay").textContent = "Save address";
-    $("view-form").dataset.mode = "address";
   }
   function changeCard() {
+    $("view-form").dataset.mode = "card";
+    $("pay").disabled = false;
     showForm();
     $("address").hidden = true;
     $("pay").textContent = "Save card";
-    $("view-form").dataset.mode = "card";
   }
   function saveProfile(e) {
     e.preventDefault();
@@ -468,6 +562,7 @@
   $("view-form").addEventListener("focusout", function (e) {
     var n = e.target.name;
     if (ADDRESS_FIELDS.indexOf(n) >= 0 && e.target.value) validateAddress(readAddress(), n);
+    if (n === "country" || n === "region" || n === "postal_code") updateTotal();
   });
 
   // The token comes only from the host the server let frame us, only once.
@@ -478,6 +573,5 @@
     token = m.token;
     start();
   });
-  updateTotal();
   post({ type: "buybutton:ready" });
 })();
