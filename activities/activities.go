@@ -59,6 +59,8 @@ type Activities struct {
 	// MaxOpenUnpaidPerBuyer caps a buyer's orders waiting for payment
 	// (pending, requires_action); 0: no cap.
 	MaxOpenUnpaidPerBuyer int
+	// Connect is the platform fee and refund policy of destination charges.
+	Connect Connect
 }
 
 func (a *Activities) log() *slog.Logger {

@@ -51,10 +51,18 @@ func (a *Activities) countRefund(ctx context.Context, in models.NewRefund) (Refu
 // it under this attempt's own key.
 func (a *Activities) CreateRefund(ctx context.Context, req payments.RefundRequest) (payments.Refund, error) {
 	req.Attempt = attempt(ctx)
+	if err := a.refundConnect(ctx, &req); err != nil {
+		return payments.Refund{}, failures.ToTemporal(err)
+	}
 	rf, err := a.Payments.Refund(ctx, req)
 	var e *models.Error
 	if errors.As(err, &e) {
 		a.orderLog(ctx, req.OrderID).WarnContext(ctx, "Stripe refund failed", "code", e.Code)
+	}
+	if err == nil && payments.LedgerRefundStatus(rf.Status) != models.RefundFailed {
+		// Where the money came from is written before the workflow records
+		// the refund's status, so a retry after a crash writes it too.
+		err = a.recordRefundSplit(ctx, req, req.Step, rf)
 	}
 	return rf, failures.ToTemporal(err)
 }

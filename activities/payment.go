@@ -13,6 +13,10 @@ import (
 // searches Stripe for the intent an earlier attempt made before creating
 // one, under keys scoped to the attempt (payments.Gateway.Authorize).
 func (a *Activities) AuthorizePayment(ctx context.Context, req payments.AuthorizeRequest) (payments.Intent, error) {
+	req, err := a.withDestination(ctx, req)
+	if err != nil {
+		return payments.Intent{}, failures.ToTemporal(err)
+	}
 	req.Attempt = attempt(ctx)
 	in, err := a.Payments.Authorize(ctx, req)
 	return in, failures.ToTemporal(err)
@@ -23,6 +27,9 @@ func (a *Activities) AuthorizePayment(ctx context.Context, req payments.Authoriz
 // otherwise captures under its own attempt's key, so a 500 Stripe cached
 // under an earlier key does not fail every retry for a day.
 func (a *Activities) CapturePayment(ctx context.Context, orderID, intentID string) (payments.Intent, error) {
+	if in, done, err := a.captureDestination(ctx, orderID, intentID); done || err != nil {
+		return in, failures.ToTemporal(err)
+	}
 	in, err := a.Payments.Capture(ctx, orderID, intentID, attempt(ctx))
 	return in, failures.ToTemporal(err)
 }

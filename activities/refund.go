@@ -52,14 +52,18 @@ func (a *Activities) refundOrder(ctx context.Context, in models.NewRefund) (Refu
 	if rf.Status != models.RefundPending {
 		return RefundResult{Refund: rf, Order: o}, nil
 	}
-	sr, err := a.Payments.Refund(ctx, payments.RefundRequest{
+	req := payments.RefundRequest{
 		OrderID:  in.OrderID,
 		IntentID: o.PaymentIntentID,
 		Amount:   rf.AmountMinor,
 		Reason:   in.Reason,
 		Step:     RefundStep(in.Key),
 		Attempt:  attempt(ctx),
-	})
+	}
+	if err := a.refundConnect(ctx, &req); err != nil {
+		return RefundResult{}, err
+	}
+	sr, err := a.Payments.Refund(ctx, req)
 	if err != nil {
 		var e *models.Error
 		if !errors.As(err, &e) || e.Kind == models.KindUnavailable || e.Kind == models.KindInternal {
@@ -72,6 +76,13 @@ func (a *Activities) refundOrder(ctx context.Context, in models.NewRefund) (Refu
 		return RefundResult{}, err
 	}
 	status := payments.LedgerRefundStatus(sr.Status)
+	if status != models.RefundFailed {
+		// Written before the refund's status, so a retry after a crash
+		// between the two still finds the refund pending and writes it.
+		if err := a.recordRefundSplit(ctx, req, req.Step, sr); err != nil {
+			return RefundResult{}, err
+		}
+	}
 	rf, o, err = ledger.RecordStripeRefund(ctx, in.OrderID, in.Key, sr.ID, status)
 	if err != nil {
 		return RefundResult{}, err

@@ -36,6 +36,9 @@ func newCatalogueEnv(t *testing.T) *catalogueEnv {
 	st := storetest.Open(t, storetest.SQLite)
 	m, key, err := st.CreateMerchant(context.Background(), "Shirts", "https://shirts.example/hooks")
 	require.NoError(t, err)
+	// A merchant sells only with a connected account that takes charges.
+	_, err = st.AttachStripeAccount(context.Background(), m.ID, models.AccountState{AccountID: "acct_shirts", ChargesEnabled: true, PayoutsEnabled: true})
+	require.NoError(t, err)
 	tc := mocks.NewClient(t)
 	cfg := Config{
 		Store: st, Temporal: tc, TaskQueue: "checkout", BuyerTokenSecret: []byte(testSecret),

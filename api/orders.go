@@ -17,6 +17,8 @@ import (
 type orderView struct {
 	models.Order
 	Events []models.OrderEvent `json:"events"`
+	// Payout is what the order brings the merchant (fee, net…); merchants only.
+	Payout *models.OrderBalance `json:"payout,omitempty"`
 }
 
 var errOrderNotFound = models.NotFound("order")
@@ -53,6 +55,9 @@ func (a *app) getOrder(c *gin.Context) {
 
 func (a *app) writeOrder(c *gin.Context, o models.Order) {
 	v, err := a.orderWithEvents(c.Request.Context(), o)
+	if err == nil {
+		v.Payout, err = a.merchantPayout(c, o)
+	}
 	if err != nil {
 		writeError(c, err)
 		return

@@ -89,7 +89,7 @@ func (a *app) getProduct(c *gin.Context) {
 		}
 		addCatalogue(&view, d)
 	}
-	view.BuyEnabled = a.buyEnabled(a.optionalBuyer(c), p.MerchantID)
+	view.BuyEnabled = a.buyEnabled(a.optionalBuyer(c), p.MerchantID) && a.merchantAcceptsPayments(c.Request.Context(), p.MerchantID)
 	c.JSON(http.StatusOK, view)
 }
 

@@ -99,6 +99,10 @@ func (a *app) createPurchase(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	if err := a.checkAcceptsPayments(ctx, product.MerchantID, orderID); err != nil {
+		writeError(c, err)
+		return
+	}
 	hash := req.hash()
 	rec, created, err := a.cfg.Store.ClaimIdempotencyKey(ctx, idempotencyScope(buyer), key, hash, orderID)
 	if err != nil {

@@ -213,7 +213,7 @@ const routeStripeWebhook = "/v1/webhooks/stripe"
 // X-Forwarded-For.
 func (a *app) limitByIP(c *gin.Context) {
 	k := a.limits.ip
-	if c.Request.Method == http.MethodPost && c.FullPath() == routeStripeWebhook {
+	if c.Request.Method == http.MethodPost && (c.FullPath() == routeStripeWebhook || c.FullPath() == routeStripeWebhook+"/connect") {
 		k = a.limits.stripeWebhookIP
 	}
 	if limited(c, k, c.ClientIP()) {

@@ -108,6 +108,9 @@ type Config struct {
 	Web *web.Site
 	// Demo, with Web, serves the demo post page at /demo (development only).
 	Demo *web.Demo
+	// Connect is merchants' Stripe connected accounts (onboarding, the
+	// Connect webhook, balances).
+	Connect Connect
 	// Catalogue serves variants, images, shipping and tax policies and
 	// quotes; nil uses Store when it can (the store does).
 	Catalogue Catalogue
@@ -207,6 +210,10 @@ func New(cfg Config) http.Handler {
 	m.POST("/orders/:id/refund", a.refundOrder)
 	a.catalogueRoutes(v1, m)
 	v1.POST("/webhooks/stripe", a.stripeWebhook)
+	v1.POST("/webhooks/stripe/connect", a.connectWebhook)
+	m.POST("/stripe/onboarding", a.startOnboarding)
+	m.GET("/stripe", a.getMerchantStripe)
+	m.GET("/balance", a.getBalance)
 	m.POST("/keys/rotate", a.rotateMerchantKey)
 	m.POST("/keys/revoke", a.revokeMerchantKey)
 	m.GET("/keys", a.listMerchantKeys)
@@ -221,6 +228,8 @@ func New(cfg Config) http.Handler {
 	admin.PUT("/rollout", a.putRollout)
 	admin.GET("/rollout/history", a.rolloutHistory)
 	admin.POST("/merchants/:id/keys/reset", a.resetMerchantKeys)
+	admin.PUT("/merchants/:id/fee", a.setMerchantFee)
+	admin.DELETE("/merchants/:id/fee", a.setMerchantFee)
 	admin.GET("/orders/needs-attention", a.listAttention)
 	admin.POST("/orders/:id/resolve", a.resolveOrder)
 	return a.withCodec(r)

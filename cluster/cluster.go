@@ -90,7 +90,8 @@ func Up(ctx context.Context, s Spec) (_ *Cluster, err error) {
 	}
 	c.Sandbox = c.process("sandbox", s.Checkout, append(c.checkoutEnv(),
 		"SANDBOX_ADDR="+addr(s.Ports.Sandbox),
-		"SANDBOX_WEBHOOK_URL="+s.LoadBalancerURL()+"/v1/webhooks/stripe"), "sandbox")
+		"SANDBOX_WEBHOOK_URL="+s.LoadBalancerURL()+"/v1/webhooks/stripe",
+		"SANDBOX_CONNECT_WEBHOOK_URL="+s.LoadBalancerURL()+"/v1/webhooks/stripe/connect"), "sandbox")
 	if err := c.Sandbox.Start(); err != nil {
 		return nil, err
 	}

@@ -146,7 +146,31 @@ func (c *testCluster) newShop(stock int) shop {
 	})
 	res.expect(http.StatusCreated)
 	s.ProductID = res.str("id")
+	c.onboard(s)
 	return s
+}
+
+// onboard connects the shop's Stripe account as a merchant does: the
+// onboarding link (the sandbox completes it), then account.updated through
+// the load balancer makes the shop purchasable.
+func (c *testCluster) onboard(s shop) {
+	c.t.Helper()
+	res := c.do("POST", c.Spec.LoadBalancerURL(), "/v1/merchant/stripe/onboarding", s.MerchantKey, nil, nil)
+	res.expect(http.StatusOK)
+	noRedirect := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(res.str("url"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	resp.Body.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if st := c.do("GET", c.Spec.LoadBalancerURL(), "/v1/merchant/stripe", s.MerchantKey, nil, nil); st.Body["charges_enabled"] == true {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.t.Fatalf("shop %s never became able to take charges", s.MerchantID)
 }
 
 func (c *testCluster) buyerToken(id string) string {

@@ -76,6 +76,8 @@ type Config struct {
 	// EmbedAllowedOrigins (EMBED_ALLOWED_ORIGINS, comma-separated) are the
 	// host origins allowed to frame the checkout sheet, besides its own.
 	EmbedAllowedOrigins []string
+	// Connect holds the platform fee and Connect onboarding settings.
+	Connect Connect
 }
 
 // Defaults that are not secrets.
@@ -160,6 +162,9 @@ func FromEnv() (Config, error) {
 		}
 	}
 	var err error
+	if c.Connect, err = connectFromEnv(); err != nil {
+		return c, err
+	}
 	if c.AcceptTimeout, err = duration("MERCHANT_ACCEPT_TIMEOUT", workflows.DefaultAcceptTimeout); err != nil {
 		return c, err
 	}

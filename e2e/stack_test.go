@@ -107,10 +107,22 @@ type stackOptions struct {
 	demoBuyer string
 	// payWait is how long a purchase waits for its payment before 202; zero: 10s.
 	payWait time.Duration
+	// fee is the platform fee; nil: e2eFee.
+	fee *models.FeePolicy
+	// refundFee is what refunds do with the fee; "": proportional.
+	refundFee models.RefundFeePolicy
+	// notOnboarded leaves the stack's merchant without a connected account.
+	notOnboarded bool
 }
+
+// e2eFee is the platform fee of every stack unless told otherwise.
+var e2eFee = models.FeePolicy{BPS: 290, FixedMinor: 30}
 
 // e2eWebhookSecret signs the sandbox's webhooks and verifies them in the API.
 const e2eWebhookSecret = "whsec_e2e"
+
+// e2eConnectWebhookSecret signs the Connect endpoint's events.
+const e2eConnectWebhookSecret = "whsec_e2e_connect"
 
 // e2eOperatorToken is the admin role's token of every stack (/v1/admin,
 // merchant creation); e2eCodecToken the codec role's (the codec server only).
@@ -142,6 +154,10 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		sbOpts.WebhookURL = "http://" + srv.Listener.Addr().String() + "/v1/webhooks/stripe"
 		sbOpts.WebhookSecret = e2eWebhookSecret
 	}
+	// Connected accounts' events always reach the API's Connect endpoint:
+	// that is how merchants become purchasable.
+	sbOpts.ConnectWebhookURL = "http://" + srv.Listener.Addr().String() + "/v1/webhooks/stripe/connect"
+	sbOpts.ConnectWebhookSecret = e2eConnectWebhookSecret
 	sb := sandbox.New(sbOpts)
 	sbSrv := httptest.NewServer(sb)
 	t.Cleanup(func() { sbSrv.Close(); sb.Close() })
@@ -187,6 +203,13 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		Deliveries: workerStore,
 
 		MaxOpenUnpaidPerBuyer: o.maxOpenUnpaid,
+		Connect:               activities.Connect{Fee: e2eFee, RefundFee: o.refundFee},
+	}
+	if o.fee != nil {
+		acts.Connect.Fee = *o.fee
+	}
+	if acts.Connect.RefundFee == "" {
+		acts.Connect.RefundFee = models.RefundFeeProportional
 	}
 	if o.notifyRetryInterval == 0 {
 		o.notifyRetryInterval = 100 * time.Millisecond
@@ -256,6 +279,10 @@ func newStack(t *testing.T, o stackOptions) *stack {
 
 		StripeWebhookSecret:  e2eWebhookSecret,
 		PaymentActionTimeout: o.paymentActionTimeout,
+		Connect: api.Connect{
+			Gateway:       payments.New(payments.Config{SecretKey: "sk_test_e2e", APIBase: sbSrv.URL}),
+			WebhookSecret: e2eConnectWebhookSecret,
+		},
 	})
 	srv.Config.Handler = h
 	srv.Start()
@@ -269,6 +296,9 @@ func newStack(t *testing.T, o stackOptions) *stack {
 			AuthorizationSearchInterval: o.authorizationSearchInterval}}
 	if demo != nil {
 		s.DemoProduct = demo.ProductID
+	}
+	if !o.notOnboarded {
+		s.onboard(key)
 	}
 	s.startWorker()
 	t.Cleanup(func() { s.worker.Stop() })

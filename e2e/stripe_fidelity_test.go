@@ -108,6 +108,11 @@ func TestCaptureMeetingACachedServerErrorIsCapturedOnce(t *testing.T) {
 			if got := s.Sandbox.AuthorizationsFor(orderID); got != 1 {
 				t.Fatalf("authorizations = %d, want 1", got)
 			}
+			// Whichever attempt captured, the merchant got one transfer
+			// and the platform one fee.
+			if tr := s.transfer(t, pi.ID); tr.Amount != 1500 || tr.ApplicationFee != e2eFee.FeeFor(1500) {
+				t.Fatalf("transfer %+v after a cached 500 at capture", tr)
+			}
 		})
 	}
 }

@@ -155,7 +155,13 @@ func (s *stack) postWebhook(body []byte, secret string, at time.Time) response {
 // postWebhookHeader delivers body with the Stripe-Signature header as given.
 func (s *stack) postWebhookHeader(body []byte, header string) response {
 	s.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.API.URL+"/v1/webhooks/stripe", bytes.NewReader(body))
+	return s.postSigned("/v1/webhooks/stripe", body, header)
+}
+
+// postSigned delivers body to a Stripe webhook endpoint at path.
+func (s *stack) postSigned(path string, body []byte, header string) response {
+	s.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.API.URL+path, bytes.NewReader(body))
 	if err != nil {
 		s.t.Fatal(err)
 	}

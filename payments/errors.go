@@ -14,6 +14,10 @@ import (
 // status does not allow, such as capturing a canceled intent.
 const errUnexpectedState = "payment_intent_unexpected_state"
 
+// CodeAccountInvalid is Stripe's answer to a capture whose destination
+// account cannot take the money.
+const CodeAccountInvalid = "account_invalid"
+
 // StripeFailure is what a domain error keeps of a *stripe.Error as its
 // cause: codes, Stripe's message and ids. The *stripe.Error itself must not
 // travel further: it holds the PaymentIntent (client_secret, the card's
@@ -86,6 +90,11 @@ func classify(err error) error {
 	case string(se.Code) == errUnexpectedState:
 		return &models.Error{Kind: models.KindConflict, Code: errUnexpectedState,
 			Message: "the payment is not in a state that allows this", Err: cause}
+	case string(se.Code) == CodeAccountInvalid:
+		// The merchant's connected account can no longer take this payment
+		// (restricted, charges disabled): no retry changes that.
+		return &models.Error{Kind: models.KindConflict, Code: CodeAccountInvalid,
+			Message: "the merchant's payment account cannot accept this payment", Err: cause}
 	case se.Code == stripe.ErrorCodeChargeDisputed:
 		return &models.Error{Kind: models.KindConflict, Code: string(se.Code),
 			Message: "the buyer's bank disputes this payment; it cannot be refunded now", Err: cause}

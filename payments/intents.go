@@ -92,6 +92,10 @@ func (g *Gateway) createIntent(ctx context.Context, r AuthorizeRequest, key stri
 		params.SetupFutureUsage = stripe.String(string(stripe.PaymentIntentSetupFutureUsageOnSession))
 		params.AddExpand("payment_method")
 	}
+	if r.Destination != "" {
+		params.TransferData = &stripe.PaymentIntentTransferDataParams{Destination: stripe.String(r.Destination)}
+		params.OnBehalfOf = stripe.String(r.Destination)
+	}
 	params.AddMetadata(MetadataOrderID, r.OrderID)
 	params.AddMetadata(MetadataOperation, "authorize")
 	params.IdempotencyKey = stripe.String(key)
@@ -141,6 +145,13 @@ func validateAuthorize(r AuthorizeRequest) error {
 // this attempt's own key, so a 500 Stripe cached under an earlier key is
 // never replayed at it; anything else cannot be captured.
 func (g *Gateway) Capture(ctx context.Context, orderID, intentID string, attempt int32) (Intent, error) {
+	return g.CaptureWithFee(ctx, orderID, intentID, -1, attempt)
+}
+
+// CaptureWithFee is Capture for a destination charge: applicationFee (≥ 0)
+// is what the platform keeps of the captured amount; the rest goes to the
+// merchant's account. A negative fee sends none.
+func (g *Gateway) CaptureWithFee(ctx context.Context, orderID, intentID string, applicationFee int64, attempt int32) (Intent, error) {
 	if attempt > 1 {
 		in, err := g.Retrieve(ctx, intentID)
 		switch {
@@ -152,11 +163,14 @@ func (g *Gateway) Capture(ctx context.Context, orderID, intentID string, attempt
 			return Intent{}, stateConflict("capture", in.Status)
 		}
 	}
-	return g.capture(ctx, orderID, intentID, AttemptKey(orderID, "capture", attempt))
+	return g.capture(ctx, orderID, intentID, AttemptKey(orderID, "capture", attempt), applicationFee)
 }
 
-func (g *Gateway) capture(ctx context.Context, orderID, intentID, key string) (Intent, error) {
+func (g *Gateway) capture(ctx context.Context, orderID, intentID, key string, applicationFee int64) (Intent, error) {
 	params := &stripe.PaymentIntentCaptureParams{}
+	if applicationFee >= 0 {
+		params.ApplicationFeeAmount = stripe.Int64(applicationFee)
+	}
 	params.AddMetadata(MetadataOrderID, orderID)
 	params.AddMetadata(MetadataOperation, "capture")
 	params.IdempotencyKey = stripe.String(key)

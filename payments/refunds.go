@@ -49,6 +49,9 @@ func (g *Gateway) Refund(ctx context.Context, r RefundRequest) (Refund, error) {
 func (g *Gateway) findRefund(ctx context.Context, r RefundRequest) (Refund, bool, error) {
 	params := &stripe.RefundListParams{PaymentIntent: stripe.String(r.IntentID)}
 	params.Limit = stripe.Int64(100)
+	if r.ReverseTransfer {
+		params.AddExpand("data.transfer_reversal")
+	}
 	params.Context = ctx
 	it := g.sc.Refunds.List(params)
 	for it.Next() {
@@ -79,6 +82,13 @@ func (g *Gateway) createRefund(ctx context.Context, r RefundRequest) (Refund, er
 			params.AddMetadata("reason", truncate(r.Reason, maxMetadataValue))
 		}
 	}
+	if r.ReverseTransfer {
+		params.ReverseTransfer = stripe.Bool(true)
+		params.AddExpand("transfer_reversal")
+	}
+	if r.RefundApplicationFee {
+		params.RefundApplicationFee = stripe.Bool(true)
+	}
 	params.IdempotencyKey = stripe.String(AttemptKey(r.OrderID, "refund:"+r.Step, r.Attempt))
 	params.Context = ctx
 	rf, err := g.sc.Refunds.New(params)
@@ -102,7 +112,11 @@ func LedgerRefundStatus(stripeStatus string) models.RefundStatus {
 }
 
 func toRefund(rf *stripe.Refund) Refund {
-	return Refund{ID: rf.ID, Status: string(rf.Status), Amount: rf.Amount, FailureReason: string(rf.FailureReason)}
+	out := Refund{ID: rf.ID, Status: string(rf.Status), Amount: rf.Amount, FailureReason: string(rf.FailureReason)}
+	if rf.TransferReversal != nil {
+		out.ReversedMinor = rf.TransferReversal.Amount
+	}
+	return out
 }
 
 // maxMetadataValue is Stripe's limit on one metadata value.

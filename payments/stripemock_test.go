@@ -128,7 +128,7 @@ func TestStripeMockContract(t *testing.T) {
 		// captures nor cancels), so the raw requests are sent directly too.
 		{"capture", func() (string, error) { in, err := g.Capture(ctx, "o1", "pi_123", 1); return in.ID, err }},
 		{"capture under an attempt key", func() (string, error) {
-			in, err := g.capture(ctx, "o1", "pi_123", AttemptKey("o1", "capture", 3))
+			in, err := g.capture(ctx, "o1", "pi_123", AttemptKey("o1", "capture", 3), -1)
 			return in.ID, err
 		}},
 		{"cancel", func() (string, error) { in, err := g.Cancel(ctx, "o1", "pi_123", 1); return in.ID, err }},
@@ -155,6 +155,41 @@ func TestStripeMockContract(t *testing.T) {
 		}},
 		{"detach payment method", func() (string, error) {
 			return "-", g.DetachPaymentMethod(ctx, "pm_123", "buyer:b1:detach:pm_123")
+		}},
+		{"authorize a destination charge", func() (string, error) {
+			r := authReq("o4")
+			r.Destination = "acct_123"
+			in, err := g.Authorize(ctx, r)
+			return in.ID, err
+		}},
+		{"capture with the application fee", func() (string, error) {
+			in, err := g.capture(ctx, "o4", "pi_123", AttemptKey("o4", "capture", 1), 58)
+			return in.ID, err
+		}},
+		{"refund reversing the transfer and the fee", func() (string, error) {
+			rf, err := g.createRefund(ctx, RefundRequest{OrderID: "o4", IntentID: "pi_123", Amount: 500, Step: "s1",
+				ReverseTransfer: true, RefundApplicationFee: true})
+			return rf.ID, err
+		}},
+		{"list refunds with their transfer reversals", func() (string, error) {
+			_, _, err := g.findRefund(ctx, RefundRequest{OrderID: "o4", IntentID: "pi_123", Amount: 500, Step: "s1", ReverseTransfer: true})
+			return "-", err
+		}},
+		{"create a connected account", func() (string, error) {
+			a, err := g.CreateAccount(ctx, "mer_1", "shop@example.com")
+			return a.AccountID, err
+		}},
+		{"retrieve a connected account", func() (string, error) {
+			a, err := g.RetrieveAccount(ctx, "acct_123")
+			return a.AccountID, err
+		}},
+		{"onboarding link", func() (string, error) {
+			url, _, err := g.OnboardingLink(ctx, "acct_123", "https://platform.test/refresh", "https://platform.test/return", "r1")
+			return url, err
+		}},
+		{"list an account's transfers", func() (string, error) {
+			_, err := g.Transfers(ctx, "acct_123", 1700000000, 1800000000, 10)
+			return "-", err
 		}},
 		{"search intents by order", func() (string, error) {
 			// stripe-mock's fixture carries no order_id, so nothing matches:

@@ -35,6 +35,11 @@ type AuthorizeRequest struct {
 	// Attempt is the caller's try (from 1), which scopes the idempotency
 	// key; set by the activity, never by the workflow.
 	Attempt int32 `json:",omitempty"`
+	// Destination is the merchant's connected account (acct_…): the intent
+	// becomes a destination charge settled on the merchant's behalf
+	// (on_behalf_of), its money moved to that account at capture. Set by
+	// the activity from the order's fee snapshot, never by the workflow.
+	Destination string `json:",omitempty"`
 }
 
 // Intent is what the checkout needs to know of a Stripe PaymentIntent.
@@ -61,6 +66,12 @@ type RefundRequest struct {
 	Amount   int64 // minor units; must be > 0
 	Reason   string
 	Step     string
+	// ReverseTransfer and RefundApplicationFee take the refund back from
+	// the merchant's transfer and give back the platform fee in proportion
+	// (destination charges only).
+	// Set by the activity from the order's fee snapshot, never by the workflow.
+	ReverseTransfer      bool `json:",omitempty"`
+	RefundApplicationFee bool `json:",omitempty"`
 	// Attempt numbers the caller's tries (Temporal's activity attempt,
 	// from 1); it goes into the idempotency key of a create (see AttemptKey).
 	Attempt int32
@@ -72,6 +83,9 @@ type Refund struct {
 	Status        string `json:"status"` // one of the Refund… statuses
 	Amount        int64  `json:"amount"`
 	FailureReason string `json:"failure_reason,omitempty"`
+	// ReversedMinor is what the refund took back from the merchant's
+	// transfer, as Stripe reports its transfer reversal.
+	ReversedMinor int64 `json:"reversed,omitempty"`
 }
 
 // Stripe Refund statuses.

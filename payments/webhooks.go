@@ -51,6 +51,10 @@ type WebhookEvent struct {
 	RefundRequest string
 	// FailureReason is why Stripe failed a refund (refunds only).
 	FailureReason string
+	// Account is the connected account a Connect event is about; Created
+	// is when Stripe created the event (Unix seconds).
+	Account string
+	Created int64
 }
 
 // ParseWebhook verifies a Stripe-Signature header on the raw body and returns
@@ -66,9 +70,11 @@ func ParseWebhook(payload []byte, signature, secret string, now time.Time) (Webh
 		return WebhookEvent{}, err
 	}
 	var ev struct {
-		ID   string `json:"id"`
-		Type string `json:"type"`
-		Data *struct {
+		ID      string `json:"id"`
+		Type    string `json:"type"`
+		Account string `json:"account"`
+		Created int64  `json:"created"`
+		Data    *struct {
 			Object json.RawMessage `json:"object"`
 		} `json:"data"`
 	}
@@ -95,6 +101,7 @@ func ParseWebhook(payload []byte, signature, secret string, now time.Time) (Webh
 		ID: ev.ID, Type: ev.Type, ObjectID: obj.ID, OrderID: obj.Metadata[MetadataOrderID],
 		Status: obj.Status, Amount: obj.Amount, Refunded: obj.AmountRefunded, Reason: obj.Reason,
 		RefundRequest: obj.Metadata[MetadataRefundRequest], FailureReason: obj.FailureReason,
+		Account: ev.Account, Created: ev.Created,
 	}
 	if obj.Object == "payment_intent" {
 		out.IntentID = obj.ID

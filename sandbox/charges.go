@@ -24,6 +24,10 @@ type charge struct {
 	failureMessage string
 	declineCode    string
 	created        time.Time
+	// transfer and applicationFee are a destination charge's, from capture.
+	transfer             string
+	applicationFee       string
+	applicationFeeAmount int64
 }
 
 func (ch *charge) failed() bool { return ch.failureCode != "" }
@@ -88,5 +92,10 @@ func (s *Server) renderCharge(ch *charge) map[string]any {
 		"payment_method_details": pmDetails,
 		"refunded":               !ch.failed() && amountRefunded >= ch.amount,
 		"status":                 status,
+		"transfer":               nullable(ch.transfer),
+		"application_fee":        nullable(ch.applicationFee),
+		"application_fee_amount": ch.applicationFeeAmount,
+		"destination":            nullable(s.intents[ch.intent].destination),
+		"on_behalf_of":           nullable(s.intents[ch.intent].onBehalfOf),
 	}
 }

@@ -38,6 +38,14 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		if decodeControl(w, r, &body, `Body must be {"prefix":"order:ord_1:"} or empty (every key).`) {
 			writeResponse(w, http.StatusOK, map[string]int{"expired": s.ExpireIdempotencyKeys(body.Prefix)})
 		}
+	case len(parts) == 1 && parts[0] == "transfers" && r.Method == http.MethodGet:
+		writeResponse(w, http.StatusOK, s.Transfers(r.URL.Query().Get("payment_intent")))
+	case len(parts) == 1 && parts[0] == "accounts" && r.Method == http.MethodGet:
+		writeResponse(w, http.StatusOK, s.Accounts())
+	case len(parts) == 2 && parts[0] == "accounts" && r.Method == http.MethodPost:
+		s.controlAccountState(w, r, parts[1])
+	case len(parts) == 3 && parts[0] == "connect" && parts[1] == "onboarding" && r.Method == http.MethodGet:
+		s.followLink(w, r, parts[2])
 	case len(parts) == 1 && parts[0] == "events" && r.Method == http.MethodGet:
 		s.mu.Lock()
 		list := make([]json.RawMessage, 0, len(s.events))

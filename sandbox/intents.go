@@ -44,6 +44,7 @@ type paymentIntent struct {
 	canceledAt         time.Time
 	cancellationReason string
 	created            time.Time
+	connectCharge
 	// authorized is set the first time the intent holds money, so tests can
 	// prove an order was never authorized twice.
 	authorized bool
@@ -51,18 +52,23 @@ type paymentIntent struct {
 
 // IntentRecord is a snapshot of a PaymentIntent for tests and the control API.
 type IntentRecord struct {
-	ID               string    `json:"id"`
-	Status           string    `json:"status"`
-	Currency         string    `json:"currency"`
-	Customer         string    `json:"customer"`
-	PaymentMethod    string    `json:"payment_method"`
-	OrderID          string    `json:"order_id"`
-	CaptureMethod    string    `json:"capture_method"`
-	Amount           int64     `json:"amount"`
-	AmountCapturable int64     `json:"amount_capturable"`
-	AmountReceived   int64     `json:"amount_received"`
-	AmountRefunded   int64     `json:"amount_refunded"`
-	CreatedAt        time.Time `json:"created_at"`
+	ID               string `json:"id"`
+	Status           string `json:"status"`
+	Currency         string `json:"currency"`
+	Customer         string `json:"customer"`
+	PaymentMethod    string `json:"payment_method"`
+	OrderID          string `json:"order_id"`
+	CaptureMethod    string `json:"capture_method"`
+	Amount           int64  `json:"amount"`
+	AmountCapturable int64  `json:"amount_capturable"`
+	AmountReceived   int64  `json:"amount_received"`
+	AmountRefunded   int64  `json:"amount_refunded"`
+	// Destination, OnBehalfOf and ApplicationFeeAmount are the Connect
+	// fields of a destination charge.
+	Destination          string    `json:"destination,omitempty"`
+	OnBehalfOf           string    `json:"on_behalf_of,omitempty"`
+	ApplicationFeeAmount int64     `json:"application_fee_amount"`
+	CreatedAt            time.Time `json:"created_at"`
 }
 
 var intentParams = []string{
@@ -130,6 +136,9 @@ func (s *Server) createIntent(c *call) (int, any) {
 		return result(0, nil, err)
 	}
 	if err := s.applyIntentFields(pi, p); err != nil {
+		return result(0, nil, err)
+	}
+	if err := s.applyDestination(pi, p); err != nil {
 		return result(0, nil, err)
 	}
 	confirm, err := p.bool("confirm")
@@ -448,6 +457,9 @@ func (s *Server) captureIntent(c *call) (int, any) {
 			"The amount_to_capture (%d) is greater than the amount_capturable (%d) for this PaymentIntent.", amount, pi.amountCapturable))
 	}
 	ch := s.charges[pi.latestCharge]
+	if err := s.captureDestination(pi, ch, amount, p); err != nil {
+		return result(0, nil, err)
+	}
 	ch.captured, ch.amountCaptured, ch.released = true, amount, pi.amount-amount
 	pi.metadata = applyMetadata(pi.metadata, p)
 	pi.status, pi.amountReceived, pi.amountCapturable = statusSucceeded, amount, 0
@@ -557,6 +569,7 @@ func (s *Server) intentRecords(keep func(*paymentIntent) bool) []IntentRecord {
 			ID: pi.id, Status: pi.status, Currency: pi.currency, Customer: pi.customer, PaymentMethod: pi.paymentMethod,
 			OrderID: pi.metadata["order_id"], CaptureMethod: pi.captureMethod, Amount: pi.amount,
 			AmountCapturable: pi.amountCapturable, AmountReceived: pi.amountReceived, CreatedAt: pi.created,
+			Destination: pi.destination, OnBehalfOf: pi.onBehalfOf, ApplicationFeeAmount: pi.feeAmount,
 		}
 		for _, ch := range s.charges {
 			if ch.intent == pi.id {
@@ -600,7 +613,7 @@ func (s *Server) renderIntent(pi *paymentIntent, expand map[string]bool) map[str
 		}
 		lastError = le
 	}
-	return map[string]any{
+	out := map[string]any{
 		"id":                          pi.id,
 		"object":                      "payment_intent",
 		"amount":                      pi.amount,
@@ -641,6 +654,10 @@ func (s *Server) renderIntent(pi *paymentIntent, expand map[string]bool) map[str
 		"transfer_data":               nil,
 		"transfer_group":              nil,
 	}
+	for k, v := range pi.connectCharge.render(pi) {
+		out[k] = v
+	}
+	return out
 }
 
 // expandable renders a related object as its id, or whole when the request

@@ -25,6 +25,8 @@ type refund struct {
 	failureReason string
 	metadata      map[string]string
 	created       time.Time
+	// transferReversal is the reversal reverse_transfer made ("" = none).
+	transferReversal string
 	// settleTo is where SettleRefund moves it when not told ("" = nowhere:
 	// the refund is final).
 	settleTo string
@@ -89,11 +91,16 @@ func (s *Server) createRefund(c *call) (int, any) {
 			re.status, re.settleTo = b.refundsStart, b.refundsEnd
 		}
 	}
+	reverse, refundFee, ferr := s.refundConnectFlags(p, ch)
+	if ferr != nil {
+		return result(0, nil, ferr)
+	}
 	s.refunds[re.id] = re
+	s.reverseForRefund(re, ch, ch.refunded, reverse, refundFee)
 	ch.refunded += amount
 	s.emit(c, "charge.refunded", pi.id, s.renderCharge(ch))
 	s.emit(c, "refund.created", pi.id, s.renderRefund(re))
-	return http.StatusOK, s.renderRefund(re)
+	return http.StatusOK, s.renderRefund(re, c.expand)
 }
 
 // refundTarget finds the captured charge a refund returns money from.
@@ -127,7 +134,7 @@ func (s *Server) getRefund(c *call) (int, any) {
 	if !ok {
 		return result(0, nil, noSuch("refund", "", c.pathID))
 	}
-	return http.StatusOK, s.renderRefund(re)
+	return http.StatusOK, s.renderRefund(re, c.expand)
 }
 
 // listRefunds is GET /v1/refunds: newest first, filtered by payment_intent
@@ -163,7 +170,7 @@ func (s *Server) listRefunds(c *call) (int, any) {
 	}
 	data := make([]any, 0, len(list))
 	for _, re := range list {
-		data = append(data, s.renderRefund(re))
+		data = append(data, s.renderRefund(re, c.expand))
 	}
 	return http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more, "url": "/v1/refunds"}
 }
@@ -246,7 +253,7 @@ func (s *Server) Refunds(intentID string) []RefundRecord {
 	return out
 }
 
-func (s *Server) renderRefund(re *refund) map[string]any {
+func (s *Server) renderRefund(re *refund, expand ...map[string]bool) map[string]any {
 	return map[string]any{
 		"id":                       re.id,
 		"object":                   "refund",
@@ -262,6 +269,6 @@ func (s *Server) renderRefund(re *refund) map[string]any {
 		"receipt_number":           nil,
 		"source_transfer_reversal": nil,
 		"status":                   re.status,
-		"transfer_reversal":        nil,
+		"transfer_reversal":        s.renderRefundReversal(re, expand),
 	}
 }

@@ -1,9 +1,11 @@
 // Package sandbox is a local, stateful server speaking the part of Stripe's
 // HTTP API the checkout uses, so stripe-go v76 works against it unchanged
 // without a network or a Stripe key. It keeps PaymentIntents, charges,
-// payment methods, customers and refunds in memory, honours idempotency keys
-// like Stripe, sends signed webhooks, and can inject faults on demand so the
-// checkout's retry and reconciliation paths can be exercised in tests.
+// payment methods, customers, refunds and, for Connect, connected accounts,
+// Account Links, transfers, reversals and application fees in memory,
+// honours idempotency keys like Stripe, sends signed webhooks, and can
+// inject faults on demand so the checkout's retry and reconciliation paths
+// can be exercised in tests.
 package sandbox
 
 import (
@@ -19,10 +21,15 @@ import (
 // Options configure a Server. The zero value is usable: no webhooks, no
 // logging, the real clock.
 type Options struct {
-	WebhookURL    string           // where signed events are POSTed ("" = none)
-	WebhookSecret string           // whsec_… used to sign them
-	Logger        *slog.Logger     // optional
-	Now           func() time.Time // optional; stamps objects, events and idempotency entries
+	WebhookURL    string // where signed events are POSTed ("" = none)
+	WebhookSecret string // whsec_… used to sign them
+	// ConnectWebhookURL receives the events of connected accounts
+	// (account.updated), signed with ConnectWebhookSecret; "" = WebhookURL
+	// and WebhookSecret.
+	ConnectWebhookURL    string
+	ConnectWebhookSecret string
+	Logger               *slog.Logger     // optional
+	Now                  func() time.Time // optional; stamps objects, events and idempotency entries
 }
 
 // Server is an http.Handler serving the Stripe routes under /v1/ and the test
@@ -41,13 +48,19 @@ type Server struct {
 	customers      map[string]*customer
 	refunds        map[string]*refund
 	disputes       map[string]*dispute
+	accounts       map[string]*account
+	links          map[string]*accountLink
+	transfers      map[string]*transfer
+	appFees        map[string]*applicationFee
 	idem           map[string]*idemEntry
 	claims         int // idempotency keys claimed, to prune now and then
 	events         []*event
 
 	faults faultState
 	hooks  *webhookSender
-	routes []route
+	// connectHooks delivers connected accounts' events to the Connect endpoint.
+	connectHooks *webhookSender
+	routes       []route
 }
 
 // New returns a Server; call Close when done so webhook deliveries stop.
@@ -69,15 +82,32 @@ func New(opts Options) *Server {
 		customers:      map[string]*customer{},
 		refunds:        map[string]*refund{},
 		disputes:       map[string]*dispute{},
+		accounts:       map[string]*account{},
+		links:          map[string]*accountLink{},
+		transfers:      map[string]*transfer{},
+		appFees:        map[string]*applicationFee{},
 		idem:           map[string]*idemEntry{},
 	}
 	s.hooks = newWebhookSender(opts.WebhookURL, opts.WebhookSecret, logger)
+	s.connectHooks = s.hooks
+	if opts.ConnectWebhookURL != "" {
+		secret := opts.ConnectWebhookSecret
+		if secret == "" {
+			secret = opts.WebhookSecret
+		}
+		s.connectHooks = newWebhookSender(opts.ConnectWebhookURL, secret, logger)
+	}
 	s.routes = s.stripeRoutes()
 	return s
 }
 
 // Close stops webhook delivery; events still queued are dropped.
-func (s *Server) Close() { s.hooks.close() }
+func (s *Server) Close() {
+	s.hooks.close()
+	if s.connectHooks != s.hooks {
+		s.connectHooks.close()
+	}
+}
 
 // handlerFunc is a Stripe route: it runs under s.mu and returns the status
 // and the object to encode. Returning an *apiError renders Stripe's error body.
@@ -129,6 +159,13 @@ func (s *Server) stripeRoutes() []route {
 		r("GET", "/v1/refunds/{id}", s.getRefund),
 		r("GET", "/v1/disputes/{id}", s.getDispute),
 		r("GET", "/v1/events/{id}", s.getEvent),
+		r("POST", "/v1/accounts", s.createAccount),
+		r("GET", "/v1/accounts/{id}", s.getAccount),
+		r("POST", "/v1/accounts/{id}", s.updateAccount),
+		r("POST", "/v1/account_links", s.createAccountLink),
+		r("GET", "/v1/transfers", s.listTransfers),
+		r("GET", "/v1/transfers/{id}", s.getTransfer),
+		r("GET", "/v1/application_fees/{id}", s.getApplicationFee),
 	}
 }
 

@@ -21,17 +21,19 @@ const apiVersion = "2023-10-16"
 
 // event is a Stripe Event as delivered and as served on /v1/events/{id}.
 type event struct {
-	ID              string          `json:"id"`
-	Object          string          `json:"object"`
-	APIVersion      string          `json:"api_version"`
-	Created         int64           `json:"created"`
-	Data            eventData       `json:"data"`
-	Livemode        bool            `json:"livemode"`
-	PendingWebhooks int             `json:"pending_webhooks"`
-	Request         eventRequest    `json:"request"`
-	Type            string          `json:"type"`
-	orderKey        string          // deliveries sharing it keep their order
-	payload         json.RawMessage // what was signed and sent
+	ID              string       `json:"id"`
+	Object          string       `json:"object"`
+	APIVersion      string       `json:"api_version"`
+	Created         int64        `json:"created"`
+	Data            eventData    `json:"data"`
+	Livemode        bool         `json:"livemode"`
+	PendingWebhooks int          `json:"pending_webhooks"`
+	Request         eventRequest `json:"request"`
+	Type            string       `json:"type"`
+	// Account is the connected account an event of Connect belongs to.
+	Account  string          `json:"account,omitempty"`
+	orderKey string          // deliveries sharing it keep their order
+	payload  json.RawMessage // what was signed and sent
 }
 
 type eventData struct {
@@ -47,9 +49,19 @@ type eventRequest struct {
 // are queued in the order the state changed. orderKey is the PaymentIntent the
 // object belongs to, so a charge.refunded never overtakes its intent's events.
 func (s *Server) emit(c *call, typ, orderKey string, object map[string]any) {
+	s.emitFor(c, typ, orderKey, "", object)
+}
+
+// emitFor is emit for an event of a connected account (account != ""),
+// delivered to the Connect endpoint.
+func (s *Server) emitFor(c *call, typ, orderKey, account string, object map[string]any) {
 	ev := &event{
 		ID: newID("evt_", 24), Object: "event", APIVersion: apiVersion, Created: s.now().Unix(),
-		Data: eventData{Object: encode(object)}, Type: typ, orderKey: orderKey,
+		Data: eventData{Object: encode(object)}, Type: typ, orderKey: orderKey, Account: account,
+	}
+	hooks := s.hooks
+	if account != "" {
+		hooks = s.connectHooks
 	}
 	if c != nil {
 		ev.Request.ID = &c.reqID
@@ -57,12 +69,12 @@ func (s *Server) emit(c *call, typ, orderKey string, object map[string]any) {
 			ev.Request.IdempotencyKey = &c.idemKey
 		}
 	}
-	if s.hooks.url != "" {
+	if hooks.url != "" {
 		ev.PendingWebhooks = 1
 	}
 	ev.payload = encode(ev)
 	s.events = append(s.events, ev)
-	s.hooks.enqueue(ev)
+	hooks.enqueue(ev)
 }
 
 func (s *Server) getEvent(c *call) (int, any) {

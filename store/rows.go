@@ -111,12 +111,12 @@ func (idempotencyKeyRow) TableName() string { return "idempotency_keys" }
 
 // allRows lists every table Migrate creates, parents first.
 func allRows() []any {
-	return []any{
+	return append([]any{
 		&merchantRow{}, &productRow{}, &orderRow{}, &orderEventRow{}, &stockReservationRow{}, &idempotencyKeyRow{},
 		&stripeEventRow{}, &refundRow{}, &eventSequenceRow{},
 		&merchantKeyRow{}, &merchantAuditRow{}, &webhookAttemptRow{},
 		&buyerProfileRow{}, &profileUseRow{},
 		&variantRow{}, &catalogueRow{}, &merchantPolicyRow{}, &quoteRow{},
 		&rolloutSettingsRow{},
-	}
+	}, connectRows()...)
 }

@@ -437,8 +437,11 @@ func start(tmp, dbURL string, persist bool) (*env, error) {
 	e.cleanup = append(e.cleanup, srv.Close)
 	e.apiURL = srv.URL
 
-	_, key, err := st.CreateMerchant(ctx, "Bench Merchant", "")
+	m, key, err := st.CreateMerchant(ctx, "Bench Merchant", "")
 	if err != nil {
+		return nil, err
+	}
+	if err := onboardMerchant(ctx, payments.New(payments.Config{SecretKey: "sk_test_bench", APIBase: sbSrv.URL}), st, m.ID); err != nil {
 		return nil, err
 	}
 	e.merchantKey = key

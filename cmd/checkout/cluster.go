@@ -44,6 +44,12 @@ func runCluster(ctx context.Context, cfg config.Config, _ []string) error {
 		return err
 	}
 	seed, err := seedDemoShop(ctx, st, filepath.Join(spec.Dir, devSeedFile))
+	var accountID, link string
+	if err == nil {
+		// The sandbox's accounts live in memory: the demo shop is onboarded
+		// (again) at every start, through the load balancer.
+		accountID, link, err = onboardDemoMerchant(ctx, cfg, st, seed, spec.LoadBalancerURL(), spec.SandboxURL())
+	}
 	st.Close()
 	if err != nil {
 		return err
@@ -65,6 +71,7 @@ func runCluster(ctx context.Context, cfg config.Config, _ []string) error {
 		Footer: fmt.Sprintf("Admin token in %s/secrets.env, logs in %s/.\nStop with Ctrl-C; state is kept in Postgres (databases %s, %s, %s).",
 			spec.Dir, c.Logs(), spec.DBPrefix, spec.TemporalDB(), spec.VisibilityDB()),
 	})
+	printConnectBanner(accountID, link)
 	<-ctx.Done()
 	slog.Info("cluster stopping")
 	return nil

@@ -121,6 +121,7 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 		// The sandbox tells the API about the payments it settles (3-D
 		// Secure, refunds) through signed webhooks, as Stripe does.
 		sb := newSandbox(cfg, "http://"+localAddr(cfg.HTTPAddr)+"/v1/webhooks/stripe")
+		sb.ConnectWebhooks("http://"+localAddr(cfg.HTTPAddr)+"/v1/webhooks/stripe/connect", cfg.ConnectWebhookSecret())
 		defer sb.Close()
 		g.Go(func() error { return serveHTTP(ctx, cfg.SandboxAddr, sb) })
 	}
@@ -162,6 +163,10 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 	if err := waitReachable(ctx, localAddr(cfg.HTTPAddr), 10*time.Second); err != nil {
 		return err
 	}
+	accountID, link, err := onboardDemoMerchant(ctx, cfg, st, seed, "http://"+localAddr(cfg.HTTPAddr), cfg.StripeBase())
+	if err != nil {
+		return err
+	}
 	base := "http://" + localAddr(cfg.HTTPAddr)
 	printBanner(banner{
 		Opening: "Open " + base + "/demo and tap Buy", API: base,
@@ -169,6 +174,7 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 		Metrics: "http://" + localAddr(cfg.MetricsAddr) + "/metrics", MerchantKey: seed.MerchantKey, BuyerToken: token,
 		ProductID: seed.ProductID, Took: time.Since(started), Footer: "Stop with Ctrl-C; state is kept in " + dataDir + "/.",
 	})
+	printConnectBanner(accountID, link)
 	printTrustBanner(cfg, uiCodec, temporal != nil)
 	return g.Wait()
 }

@@ -12,6 +12,9 @@ import (
 // to SANDBOX_WEBHOOK_URL when set, signed with the sandbox's webhook secret.
 func runSandbox(ctx context.Context, cfg config.Config, _ []string) error {
 	sb := newSandbox(cfg, envOr("SANDBOX_WEBHOOK_URL", ""))
+	if u := envOr("SANDBOX_CONNECT_WEBHOOK_URL", ""); u != "" {
+		sb.ConnectWebhooks(u, cfg.ConnectWebhookSecret())
+	}
 	defer sb.Close()
 	slog.Info("stripe sandbox listening", "addr", cfg.SandboxAddr, "key", config.SandboxSecretKey)
 	return serveHTTP(ctx, cfg.SandboxAddr, sb)

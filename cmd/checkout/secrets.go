@@ -38,6 +38,7 @@ func checkProductionSecrets(cfg config.Config) error {
 		{"ADMIN_TOKEN", cfg.AdminToken, false},
 		{"CODEC_TOKEN", cfg.CodecToken, false},
 		{"STRIPE_WEBHOOK_SECRET", cfg.WebhookSecret(), true},
+		{"STRIPE_CONNECT_WEBHOOK_SECRET", cfg.ConnectWebhookSecret(), true},
 	}
 	keys, err := api.ParseBuyerTokenKeys(cfg.BuyerTokenKeys)
 	if err != nil {

@@ -143,6 +143,7 @@ func newActivities(cfg config.Config, st *store.Store) *activities.Activities {
 		Deliveries: st,
 
 		MaxOpenUnpaidPerBuyer: cfg.MaxOpenUnpaidPerBuyer,
+		Connect:               activities.Connect{Fee: cfg.Connect.Fee, RefundFee: cfg.Connect.RefundFee},
 	}
 }
 
@@ -193,6 +194,12 @@ func newAPI(cfg config.Config, st *store.Store, tc client.Client, tokens api.Buy
 
 		// Stripe's webhooks (the sandbox's in development) are verified with it.
 		StripeWebhookSecret: cfg.WebhookSecret(),
+		Connect: api.Connect{
+			Gateway:       payments.New(payments.Config{SecretKey: cfg.StripeKey(), APIBase: cfg.StripeBase()}),
+			RefreshURL:    cfg.Connect.RefreshURL,
+			ReturnURL:     cfg.Connect.ReturnURL,
+			WebhookSecret: cfg.ConnectWebhookSecret(),
+		},
 	})
 }
 
