@@ -111,11 +111,13 @@ func (a *Activities) recordRefund(ctx context.Context, c RefundChange) (Recorded
 	if before.Key == "" {
 		return RecordedRefund{}, models.NotFound("refund")
 	}
-	rf, o, err := ledger.RecordStripeRefund(ctx, c.OrderID, before.Key, c.StripeRefundID, c.Status)
+	// The status before comes from the write's own transaction: news that
+	// arrives twice at once moves the refund once.
+	rf, o, was, err := ledger.MoveStripeRefund(ctx, c.OrderID, before.Key, c.StripeRefundID, c.Status)
 	if err != nil {
 		return RecordedRefund{}, err
 	}
-	return RecordedRefund{RefundResult: RefundResult{Refund: rf, Order: o}, Key: before.Key, Before: before.Status}, nil
+	return RecordedRefund{RefundResult: RefundResult{Refund: rf, Order: o}, Key: before.Key, Before: was}, nil
 }
 
 // DisputeChange is Stripe's news of the order's dispute.

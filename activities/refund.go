@@ -15,6 +15,9 @@ import (
 type RefundLedger interface {
 	ReserveRefund(ctx context.Context, r models.NewRefund) (models.Refund, models.Order, error)
 	RecordStripeRefund(ctx context.Context, orderID, key, stripeRefundID string, status models.RefundStatus) (models.Refund, models.Order, error)
+	// MoveStripeRefund is RecordStripeRefund answering also the status
+	// before the write, read in the same transaction.
+	MoveStripeRefund(ctx context.Context, orderID, key, stripeRefundID string, status models.RefundStatus) (models.Refund, models.Order, models.RefundStatus, error)
 }
 
 // RefundResult is the refund as done and the order after it.

@@ -36,6 +36,12 @@ func (s *ledgerStore) ReserveRefund(_ context.Context, r models.NewRefund) (mode
 	return rf, s.order, nil
 }
 
+func (s *ledgerStore) MoveStripeRefund(ctx context.Context, orderID, key, stripeID string, status models.RefundStatus) (models.Refund, models.Order, models.RefundStatus, error) {
+	before := s.refunds[key].Status
+	rf, o, err := s.RecordStripeRefund(ctx, orderID, key, stripeID, status)
+	return rf, o, before, err
+}
+
 func (s *ledgerStore) RecordStripeRefund(_ context.Context, _, key, stripeID string, status models.RefundStatus) (models.Refund, models.Order, error) {
 	rf := s.refunds[key]
 	if status != models.RefundPending {

@@ -136,7 +136,7 @@ func TestRefundLifecycleReachesTheOrder(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/%d", tc.pm, tc.amount), func(t *testing.T) {
 			s := newStack(t, stackOptions{webhooks: true})
 			productID := s.product(5, 2500)
-			orderID := s.purchase(s.buyer(fmt.Sprintf("buyer_%s_%d", tc.pm, tc.amount)), "key-1", purchaseBody(productID, 1, tc.pm)).
+			orderID := s.purchase(s.buyer(fmt.Sprintf("buyer_%s_%d_%s", tc.pm, tc.amount, randomHex(3))), "key-1", purchaseBody(productID, 1, tc.pm)).
 				expect(http.StatusCreated).str("order_id")
 			s.merchantAction(orderID, "accept", nil).expect(http.StatusOK)
 

@@ -113,8 +113,17 @@ func (s *Store) FinishRefund(ctx context.Context, orderID, key, stripeRefundID s
 // stops counting against the captured amount. The Stripe refund id is kept
 // from the first answer that names one.
 func (s *Store) RecordStripeRefund(ctx context.Context, orderID, key, stripeRefundID string, status models.RefundStatus) (models.Refund, models.Order, error) {
+	rf, o, _, err := s.MoveStripeRefund(ctx, orderID, key, stripeRefundID, status)
+	return rf, o, err
+}
+
+// MoveStripeRefund is RecordStripeRefund that also answers the refund's
+// status before the write, read under the order's row lock: of writers
+// racing with the same news, exactly one sees the refund move.
+func (s *Store) MoveStripeRefund(ctx context.Context, orderID, key, stripeRefundID string, status models.RefundStatus) (models.Refund, models.Order, models.RefundStatus, error) {
 	var out models.Refund
 	var order models.Order
+	var before models.RefundStatus
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var row orderRow
 		if err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).
@@ -125,6 +134,7 @@ func (s *Store) RecordStripeRefund(ctx context.Context, orderID, key, stripeRefu
 		if err := tx.Where("order_id = ? AND request_key = ?", orderID, key).Take(&rf).Error; err != nil {
 			return err
 		}
+		before = models.RefundStatus(rf.Status)
 		if err := recordRefundStatus(tx, row, &rf, stripeRefundID, status); err != nil {
 			return err
 		}
@@ -134,9 +144,9 @@ func (s *Store) RecordStripeRefund(ctx context.Context, orderID, key, stripeRefu
 		return err
 	})
 	if err != nil {
-		return models.Refund{}, models.Order{}, dbError("record refund", "refund", err)
+		return models.Refund{}, models.Order{}, "", dbError("record refund", "refund", err)
 	}
-	return out, order, nil
+	return out, order, before, nil
 }
 
 // RecordStripeRefundByID is RecordStripeRefund for a refund known by its

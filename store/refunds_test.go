@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"sync"
 	"testing"
 
@@ -151,14 +152,21 @@ func TestStripeEvents(t *testing.T) {
 	})
 }
 
+// reservedRefund stores a captured order with a refund "r-1" of 1000 counted.
+func reservedRefund(t *testing.T, s *store.Store) (context.Context, models.Order) {
+	ctx := ctxT(t)
+	o := capturedOrder(t, s)
+	_, _, err := s.ReserveRefund(ctx, models.NewRefund{OrderID: o.ID, Key: "r-1", AmountMinor: 1000, Actor: "merchant:m"})
+	require.NoError(t, err)
+	return ctx, o
+}
+
 // A refund at Stripe moves only forward — pending, succeeded, failed — and a
 // failure, even after success, stops counting its amount.
 func TestRecordStripeRefund(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
-		ctx := ctxT(t)
-		o := capturedOrder(t, s)
-		_, _, err := s.ReserveRefund(ctx, models.NewRefund{OrderID: o.ID, Key: "r-1", AmountMinor: 1000, Actor: "merchant:m"})
-		require.NoError(t, err)
+		ctx, o := reservedRefund(t, s)
+		var err error
 
 		_, _, err = s.RecordStripeRefundByID(ctx, o.ID, "re_1", models.RefundSucceeded)
 		requireKind(t, err, models.KindNotFound, "")
@@ -187,6 +195,45 @@ func TestRecordStripeRefund(t *testing.T) {
 		}
 		_, _, err = s.RecordStripeRefund(ctx, o.ID, "r-1", "", "settled")
 		requireKind(t, err, models.KindInvalid, "invalid_refund_status")
+	})
+}
+
+// The same Stripe news written twice at once moves the refund once: the
+// status before each write is read under the order's lock, so exactly one
+// writer sees the move (the other sees it already failed).
+func TestMoveStripeRefundAnswersTheStatusBefore(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx, o := reservedRefund(t, s)
+		_, _, before, err := s.MoveStripeRefund(ctx, o.ID, "r-1", "re_1", models.RefundSucceeded)
+		require.NoError(t, err)
+		require.Equal(t, models.RefundPending, before)
+
+		var wg sync.WaitGroup
+		befores := make([]models.RefundStatus, 4)
+		errs := make([]error, len(befores))
+		for i := range befores {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, befores[i], errs[i] = s.MoveStripeRefund(ctx, o.ID, "r-1", "re_1", models.RefundFailed)
+			}()
+		}
+		wg.Wait()
+		moved := 0
+		for i, b := range befores {
+			if errs[i] != nil {
+				continue // SQLite may refuse a writer while another holds the database
+			}
+			if b == models.RefundSucceeded {
+				moved++
+			} else {
+				require.Equal(t, models.RefundFailed, b, "writer %d", i)
+			}
+		}
+		require.Equal(t, 1, moved, "writers that saw the refund move (errors %v)", errs)
+		after, err := s.Order(ctx, o.ID)
+		require.NoError(t, err)
+		require.Equal(t, int64(0), after.RefundedMinor)
 	})
 }
 
