@@ -28,6 +28,11 @@ type lostLedgerWrite struct {
 }
 
 func (l *lostLedgerWrite) RecordStripeRefund(ctx context.Context, orderID, key, stripeRefundID string, status models.RefundStatus) (models.Refund, models.Order, error) {
+	rf, o, _, err := l.MoveStripeRefund(ctx, orderID, key, stripeRefundID, status)
+	return rf, o, err
+}
+
+func (l *lostLedgerWrite) MoveStripeRefund(ctx context.Context, orderID, key, stripeRefundID string, status models.RefundStatus) (models.Refund, models.Order, models.RefundStatus, error) {
 	l.mu.Lock()
 	fail := stripeRefundID != "" && l.failed == 0
 	if fail {
@@ -36,9 +41,9 @@ func (l *lostLedgerWrite) RecordStripeRefund(ctx context.Context, orderID, key, 
 	}
 	l.mu.Unlock()
 	if fail {
-		return models.Refund{}, models.Order{}, errors.New("connection reset by peer")
+		return models.Refund{}, models.Order{}, "", errors.New("connection reset by peer")
 	}
-	return l.Store.RecordStripeRefund(ctx, orderID, key, stripeRefundID, status)
+	return l.Store.MoveStripeRefund(ctx, orderID, key, stripeRefundID, status)
 }
 
 // Point 1 of the fidelity work: Stripe made the refund, the ledger write
