@@ -10,7 +10,6 @@ import (
 
 	"github.com/buybutton/checkout/models"
 	"github.com/buybutton/checkout/payments"
-	"github.com/buybutton/checkout/store"
 )
 
 // ConnectGateway is what the API asks of Stripe Connect; *payments.Gateway
@@ -187,24 +186,12 @@ func (a *app) connectWebhook(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	log := loggerFrom(c).With(slog.String("event_id", ev.ID), slog.String("event_type", ev.Type))
-	claim, err := events.ClaimStripeEvent(ctx, ev.ID, ev.Type, "", webhookNow(), stripeEventLease)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	switch claim {
-	case store.StripeEventHandled:
-		c.JSON(http.StatusOK, gin.H{"received": true, "duplicate": true})
-		return
-	case store.StripeEventBusy:
-		writeError(c, models.Conflict(codeStripeEventInProgress, "another delivery of this event is being handled; retry later"))
+	if !claimEvent(c, events, ev, "") {
 		return
 	}
 	applied, err := a.actOnAccountEvent(ctx, ev)
 	if err != nil {
-		if rerr := events.ReleaseStripeEvent(context.WithoutCancel(ctx), ev.ID); rerr != nil {
-			log.ErrorContext(ctx, "releasing a Stripe event failed", slog.String("error", rerr.Error()))
-		}
+		releaseEvent(ctx, log, events, ev.ID)
 		writeError(c, err)
 		return
 	}

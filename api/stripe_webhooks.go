@@ -89,17 +89,7 @@ func (a *app) stripeWebhook(c *gin.Context) {
 	// signal only makes the workflow re-read the PaymentIntent, refunds and
 	// disputes only move forward in the store, and merchant events keep
 	// their ids.
-	claim, err := events.ClaimStripeEvent(ctx, ev.ID, ev.Type, orderID, webhookNow(), stripeEventLease)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	switch claim {
-	case store.StripeEventHandled:
-		c.JSON(http.StatusOK, gin.H{"received": true, "duplicate": true})
-		return
-	case store.StripeEventBusy:
-		writeError(c, models.Conflict(codeStripeEventInProgress, "another delivery of this event is being handled; retry later"))
+	if !claimEvent(c, events, ev, orderID) {
 		return
 	}
 	if orderID == "" {
@@ -110,10 +100,7 @@ func (a *app) stripeWebhook(c *gin.Context) {
 		return
 	}
 	if err := a.actOnEvent(ctx, log, events, ev, orderID); err != nil {
-		// Forget the event so Stripe's redelivery gets another chance.
-		if rerr := events.ReleaseStripeEvent(context.WithoutCancel(ctx), ev.ID); rerr != nil {
-			log.ErrorContext(ctx, "releasing a Stripe event failed", slog.String("error", rerr.Error()))
-		}
+		releaseEvent(ctx, log, events, ev.ID)
 		writeError(c, err)
 		return
 	}
@@ -125,6 +112,35 @@ func (a *app) stripeWebhook(c *gin.Context) {
 // markHandled closes an event's claim once its effects are done. A failure
 // is logged, not answered: the effects happened, and should the event come
 // again the stale claim is taken over and the idempotent effects repeated.
+// claimEvent claims a Stripe event for this delivery and answers the
+// deliveries that must not handle it: one already handled (200, duplicate)
+// and one another delivery is handling (409, retried by Stripe). It reports
+// whether this delivery goes on to handle the event.
+func claimEvent(c *gin.Context, events StripeEventStore, ev payments.WebhookEvent, orderID string) bool {
+	claim, err := events.ClaimStripeEvent(c.Request.Context(), ev.ID, ev.Type, orderID, webhookNow(), stripeEventLease)
+	if err != nil {
+		writeError(c, err)
+		return false
+	}
+	switch claim {
+	case store.StripeEventHandled:
+		c.JSON(http.StatusOK, gin.H{"received": true, "duplicate": true})
+		return false
+	case store.StripeEventBusy:
+		writeError(c, models.Conflict(codeStripeEventInProgress, "another delivery of this event is being handled; retry later"))
+		return false
+	}
+	return true
+}
+
+// releaseEvent forgets a claim whose handling failed, so Stripe's
+// redelivery gets another chance.
+func releaseEvent(ctx context.Context, log *slog.Logger, events StripeEventStore, id string) {
+	if err := events.ReleaseStripeEvent(context.WithoutCancel(ctx), id); err != nil {
+		log.ErrorContext(ctx, "releasing a Stripe event failed", slog.String("error", err.Error()))
+	}
+}
+
 func (a *app) markHandled(ctx context.Context, log *slog.Logger, events StripeEventStore, id string) {
 	// Without the request's cancellation: a client that hung up after the
 	// effects must not leave the claim open.

@@ -128,13 +128,6 @@ func (s *Store) ordersPage(q *gorm.DB, p OrderPage, op string) (orders []models.
 	if len(rows) > limit {
 		rows, more = rows[:limit], true
 	}
-	orders = make([]models.Order, 0, len(rows))
-	for _, r := range rows {
-		o, err := s.rowToOrder(r)
-		if err != nil {
-			return nil, false, err
-		}
-		orders = append(orders, o)
-	}
-	return orders, more, nil
+	orders, err = s.rowsToOrders(rows)
+	return orders, more, err
 }

@@ -262,15 +262,7 @@ func (s *Store) MerchantOrdersBetween(ctx context.Context, merchantID string, fr
 	if err != nil {
 		return nil, dbError("merchant orders", "order", err)
 	}
-	out := make([]models.Order, 0, len(rows))
-	for _, r := range rows {
-		o, err := s.rowToOrder(r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, nil
+	return s.rowsToOrders(rows)
 }
 
 // ForgetStripeAccount unlinks the merchant's connected account, for

@@ -213,15 +213,7 @@ func (s *Store) listOrders(q *gorm.DB, op string, limit int) ([]models.Order, er
 	if err := q.Order("created_at DESC").Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, dbError(op, "order", err)
 	}
-	out := make([]models.Order, 0, len(rows))
-	for _, r := range rows {
-		o, err := s.rowToOrder(r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, nil
+	return s.rowsToOrders(rows)
 }
 
 // OrderEvents returns an order's audit log, oldest first. An order without
@@ -274,6 +266,19 @@ func (s *Store) orderToRow(o models.Order) (orderRow, error) {
 		CreatedAt:       o.CreatedAt.UTC().Truncate(time.Microsecond),
 		UpdatedAt:       o.UpdatedAt.UTC().Truncate(time.Microsecond),
 	}, nil
+}
+
+// rowsToOrders is rowToOrder for each row, in order.
+func (s *Store) rowsToOrders(rows []orderRow) ([]models.Order, error) {
+	out := make([]models.Order, 0, len(rows))
+	for _, r := range rows {
+		o, err := s.rowToOrder(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }
 
 func (s *Store) rowToOrder(r orderRow) (models.Order, error) {
