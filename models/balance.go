@@ -1,25 +1,39 @@
 package models
 
-// OrderBalance is what one order brought the merchant: Gross captured, the
-// platform Fee at capture, Refunded to the buyer, Reversed from the
-// merchant's transfer, FeeReturned of the fee, and Net, what the merchant
+// BalanceAmounts are the money fields of a balance, in minor units: Gross
+// captured, the platform Fee at capture, Refunded to the buyer, Reversed from
+// the merchant's transfer, FeeReturned of the fee, and Net, what the merchant
 // keeps: Gross − Fee − Reversed + FeeReturned.
+type BalanceAmounts struct {
+	Gross       int64 `json:"gross"`
+	Fee         int64 `json:"fee"`
+	Refunded    int64 `json:"refunded"`
+	Reversed    int64 `json:"reversed"`
+	FeeReturned int64 `json:"fee_returned"`
+	Net         int64 `json:"net"`
+}
+
+func (a *BalanceAmounts) add(b BalanceAmounts) {
+	a.Gross += b.Gross
+	a.Fee += b.Fee
+	a.Refunded += b.Refunded
+	a.Reversed += b.Reversed
+	a.FeeReturned += b.FeeReturned
+	a.Net += b.Net
+}
+
+// OrderBalance is what one order brought the merchant.
 type OrderBalance struct {
-	OrderID     string `json:"order_id"`
-	Currency    string `json:"currency"`
-	Gross       int64  `json:"gross"`
-	Fee         int64  `json:"fee"`
-	Refunded    int64  `json:"refunded"`
-	Reversed    int64  `json:"reversed"`
-	FeeReturned int64  `json:"fee_returned"`
-	Net         int64  `json:"net"`
-	Disputed    bool   `json:"disputed"`
+	OrderID  string `json:"order_id"`
+	Currency string `json:"currency"`
+	BalanceAmounts
+	Disputed bool `json:"disputed"`
 }
 
 // NewOrderBalance adds up an order's capture and refund splits.
 func NewOrderBalance(o Order, fee OrderFee, splits []RefundSplit) OrderBalance {
-	b := OrderBalance{OrderID: o.ID, Currency: o.Currency, Gross: o.CapturedMinor, Fee: fee.CapturedFeeMinor,
-		Refunded: o.RefundedMinor, Disputed: o.Disputed}
+	b := OrderBalance{OrderID: o.ID, Currency: o.Currency, Disputed: o.Disputed,
+		BalanceAmounts: BalanceAmounts{Gross: o.CapturedMinor, Fee: fee.CapturedFeeMinor, Refunded: o.RefundedMinor}}
 	for _, s := range splits {
 		b.Reversed += s.ReversedMinor
 		b.FeeReturned += s.FeeReturnedMinor
@@ -30,14 +44,9 @@ func NewOrderBalance(o Order, fee OrderFee, splits []RefundSplit) OrderBalance {
 
 // BalanceTotals sums order balances per currency.
 type BalanceTotals struct {
-	Currency    string `json:"currency"`
-	Orders      int    `json:"orders"`
-	Gross       int64  `json:"gross"`
-	Fee         int64  `json:"fee"`
-	Refunded    int64  `json:"refunded"`
-	Reversed    int64  `json:"reversed"`
-	FeeReturned int64  `json:"fee_returned"`
-	Net         int64  `json:"net"`
+	Currency string `json:"currency"`
+	Orders   int    `json:"orders"`
+	BalanceAmounts
 }
 
 // SumBalances totals balances by currency, in the order currencies first appear.
@@ -51,14 +60,8 @@ func SumBalances(list []OrderBalance) []BalanceTotals {
 			idx[b.Currency] = i
 			out = append(out, BalanceTotals{Currency: b.Currency})
 		}
-		t := &out[i]
-		t.Orders++
-		t.Gross += b.Gross
-		t.Fee += b.Fee
-		t.Refunded += b.Refunded
-		t.Reversed += b.Reversed
-		t.FeeReturned += b.FeeReturned
-		t.Net += b.Net
+		out[i].Orders++
+		out[i].add(b.BalanceAmounts)
 	}
 	return out
 }
