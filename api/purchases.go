@@ -211,6 +211,7 @@ func (a *app) pay(ctx context.Context, productTitle string, in workflows.Purchas
 		TaskQueue:                a.cfg.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowTaskTimeout:      workflows.PurchaseTaskTimeout,
 		Memo:                     purchaseMemo(in, productTitle),
 	}, workflows.PurchaseWorkflowName, in)
 	var res workflows.PayResult
