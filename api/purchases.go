@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -117,12 +119,13 @@ func (a *app) createPurchase(c *gin.Context) {
 		orderID = rec.OrderID
 		logOrder(c, orderID)
 	}
-	release, err := a.acquirePurchaseSlot(ctx)
+	admitted, err := a.admission.acquire(ctx)
 	if err != nil {
-		writeError(c, err)
+		writeBusy(c, err)
 		return
 	}
-	defer release()
+	timedOut := false
+	defer func() { admitted.done(timedOut) }()
 	in := workflows.PurchaseInput{
 		OrderID:              orderID,
 		BuyerID:              buyer,
@@ -149,6 +152,7 @@ func (a *app) createPurchase(c *gin.Context) {
 		return
 	}
 	res, err := a.pay(ctx, productTitle, in)
+	timedOut = err == nil && res.Status == models.StatusPending
 	if err != nil {
 		writeError(c, err)
 		return
@@ -160,22 +164,20 @@ func (a *app) createPurchase(c *gin.Context) {
 	writePayResult(c, res)
 }
 
-// slotWait is how long a purchase queues for a free slot before being refused.
-var slotWait = 500 * time.Millisecond
-
-// acquirePurchaseSlot waits briefly for one of the MaxInFlightPurchases
-// slots. Refusing is safe: the key is claimed, so the client's retry with the
-// same Idempotency-Key continues the same order.
-func (a *app) acquirePurchaseSlot(ctx context.Context) (release func(), err error) {
-	timer := time.NewTimer(slotWait)
-	defer timer.Stop()
-	select {
-	case a.purchaseSlots <- struct{}{}:
-		return func() { <-a.purchaseSlots }, nil
-	case <-timer.C:
-	case <-ctx.Done():
+// writeBusy refuses a purchase the admission could not place in time (see
+// admission.go), with a Retry-After of when a place is expected. It is an
+// answer, not a failure: nothing is logged beyond the access log. Refusing
+// is safe: the key is claimed, so the client's retry with the same
+// Idempotency-Key continues the same order.
+func writeBusy(c *gin.Context, err error) {
+	wait := time.Second
+	var busy *busyError
+	if errors.As(err, &busy) {
+		wait = busy.RetryAfter
 	}
-	return nil, models.Errorf(models.KindUnavailable, "busy", "too many purchases in progress; retry with the same Idempotency-Key")
+	c.Header("Retry-After", strconv.Itoa(int(math.Max(1, math.Ceil(wait.Seconds())))))
+	c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"error": errorBody{Code: "busy",
+		Message: "too many purchases in progress; retry with the same Idempotency-Key"}})
 }
 
 // checkPurchasable fails fast from the read model so that obviously doomed
