@@ -88,6 +88,15 @@ func (a *app) createPurchase(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	// Admission comes before any store read or write: under overload a
+	// refusal costs nothing but the request, and starts nothing.
+	admitted, err := a.admission.acquire(ctx)
+	if err != nil {
+		writeBusy(c, err)
+		return
+	}
+	timedOut := false
+	defer func() { admitted.done(timedOut) }()
 	orderID := models.OrderIDFromIdempotencyKey(buyer, key)
 	logOrder(c, orderID)
 	// Read once: the rollout and the purchasable checks both need it.
@@ -119,13 +128,6 @@ func (a *app) createPurchase(c *gin.Context) {
 		orderID = rec.OrderID
 		logOrder(c, orderID)
 	}
-	admitted, err := a.admission.acquire(ctx)
-	if err != nil {
-		writeBusy(c, err)
-		return
-	}
-	timedOut := false
-	defer func() { admitted.done(timedOut) }()
 	in := workflows.PurchaseInput{
 		OrderID:              orderID,
 		BuyerID:              buyer,
@@ -166,9 +168,9 @@ func (a *app) createPurchase(c *gin.Context) {
 
 // writeBusy refuses a purchase the admission could not place in time (see
 // admission.go), with a Retry-After of when a place is expected. It is an
-// answer, not a failure: nothing is logged beyond the access log. Refusing
-// is safe: the key is claimed, so the client's retry with the same
-// Idempotency-Key continues the same order.
+// answer, not a failure: nothing is logged beyond the access log. Nothing
+// was read or started, so the client's retry with the same Idempotency-Key
+// is a first try.
 func writeBusy(c *gin.Context, err error) {
 	wait := time.Second
 	var busy *busyError

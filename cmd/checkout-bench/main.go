@@ -257,34 +257,6 @@ type overloadResult struct {
 	lat                                            []time.Duration
 }
 
-// overloadRound offers n purchases, c at a time, and sorts the answers:
-// authorized, refused as the API should (429/503 with Retry-After), refused
-// without Retry-After, anything else.
-func (e *env) overloadRound(prefix, productID string, n, c int) overloadResult {
-	res := overloadResult{offered: n, statuses: map[int]int{}}
-	wall := e.purchases(prefix, productID, n, c, func(a answer, d time.Duration) {
-		switch {
-		case a.err != nil:
-			res.other++
-			res.statuses[-1]++
-		case a.code == http.StatusCreated:
-			res.admitted++
-			res.lat = append(res.lat, d)
-		case a.code == http.StatusTooManyRequests || a.code == http.StatusServiceUnavailable:
-			if a.retryAfter {
-				res.refused++
-			} else {
-				res.refusedBare++
-			}
-		default:
-			res.other++
-			res.statuses[a.code]++
-		}
-	})
-	res.goodput = float64(res.admitted) / wall.Seconds()
-	return res
-}
-
 func (e *env) acceptRound(orders []string, c int) {
 	var mu sync.Mutex
 	var lat []time.Duration
