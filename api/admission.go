@@ -52,7 +52,7 @@ const (
 
 	// admissionTolerance: answers up to this many times the baseline are
 	// not yet overload.
-	admissionTolerance = 2.0
+	admissionTolerance = 2.5
 	// admissionSmoothing is how much of the new limit each sample takes.
 	admissionSmoothing = 0.2
 	// admissionHeadroom is added to the limit at each sample within the
