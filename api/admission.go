@@ -39,14 +39,15 @@ import (
 
 // AdmissionLimits bound the adaptive limit. Zero fields take the defaults.
 type AdmissionLimits struct {
-	// Initial is the limit before any purchase has finished. Default 16.
+	// Initial is the limit before any purchase has finished. Default 32 (the
+	// fixed bound it replaces), so a burst at start is not refused.
 	Initial int
 	// Min and Max bound the limit. Defaults 4 and 256.
 	Min, Max int
 }
 
 const (
-	defaultInitialLimit = 16
+	defaultInitialLimit = 32
 	defaultMinLimit     = 4
 	defaultMaxLimit     = 256
 
