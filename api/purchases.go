@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -86,6 +88,15 @@ func (a *app) createPurchase(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	// Admission comes before any store read or write: under overload a
+	// refusal costs nothing but the request, and starts nothing.
+	admitted, err := a.admission.acquire(ctx)
+	if err != nil {
+		writeBusy(c, err)
+		return
+	}
+	timedOut := false
+	defer func() { admitted.done(timedOut) }()
 	orderID := models.OrderIDFromIdempotencyKey(buyer, key)
 	logOrder(c, orderID)
 	// Read once: the rollout and the purchasable checks both need it.
@@ -117,12 +128,6 @@ func (a *app) createPurchase(c *gin.Context) {
 		orderID = rec.OrderID
 		logOrder(c, orderID)
 	}
-	release, err := a.acquirePurchaseSlot(ctx)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	defer release()
 	in := workflows.PurchaseInput{
 		OrderID:              orderID,
 		BuyerID:              buyer,
@@ -149,6 +154,7 @@ func (a *app) createPurchase(c *gin.Context) {
 		return
 	}
 	res, err := a.pay(ctx, productTitle, in)
+	timedOut = err == nil && res.Status == models.StatusPending
 	if err != nil {
 		writeError(c, err)
 		return
@@ -160,22 +166,20 @@ func (a *app) createPurchase(c *gin.Context) {
 	writePayResult(c, res)
 }
 
-// slotWait is how long a purchase queues for a free slot before being refused.
-var slotWait = 500 * time.Millisecond
-
-// acquirePurchaseSlot waits briefly for one of the MaxInFlightPurchases
-// slots. Refusing is safe: the key is claimed, so the client's retry with the
-// same Idempotency-Key continues the same order.
-func (a *app) acquirePurchaseSlot(ctx context.Context) (release func(), err error) {
-	timer := time.NewTimer(slotWait)
-	defer timer.Stop()
-	select {
-	case a.purchaseSlots <- struct{}{}:
-		return func() { <-a.purchaseSlots }, nil
-	case <-timer.C:
-	case <-ctx.Done():
+// writeBusy refuses a purchase the admission could not place in time (see
+// admission.go), with a Retry-After of when a place is expected. It is an
+// answer, not a failure: nothing is logged beyond the access log. Nothing
+// was read or started, so the client's retry with the same Idempotency-Key
+// is a first try.
+func writeBusy(c *gin.Context, err error) {
+	wait := time.Second
+	var busy *busyError
+	if errors.As(err, &busy) {
+		wait = busy.RetryAfter
 	}
-	return nil, models.Errorf(models.KindUnavailable, "busy", "too many purchases in progress; retry with the same Idempotency-Key")
+	c.Header("Retry-After", strconv.Itoa(int(math.Max(1, math.Ceil(wait.Seconds())))))
+	c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"error": errorBody{Code: "busy",
+		Message: "too many purchases in progress; retry with the same Idempotency-Key"}})
 }
 
 // checkPurchasable fails fast from the read model so that obviously doomed
@@ -211,6 +215,7 @@ func (a *app) pay(ctx context.Context, productTitle string, in workflows.Purchas
 		TaskQueue:                a.cfg.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowTaskTimeout:      workflows.PurchaseTaskTimeout,
 		Memo:                     purchaseMemo(in, productTitle),
 	}, workflows.PurchaseWorkflowName, in)
 	var res workflows.PayResult

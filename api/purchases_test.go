@@ -339,7 +339,7 @@ func FuzzPurchaseDecode(f *testing.F) {
 }
 
 func TestPurchasesBeyondTheInFlightLimitAreRefusedFast(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.MaxInFlightPurchases = 1 })
+	e := newEnv(t, func(c *Config) { c.Admission = AdmissionLimits{Initial: 1, Min: 1, Max: 1} })
 	entered, release := make(chan struct{}), make(chan struct{})
 	e.expectPay(fakeHandle{result: workflows.PayResult{Status: models.StatusAuthorized}}, nil).Run(func(mock.Arguments) {
 		close(entered)

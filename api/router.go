@@ -63,11 +63,11 @@ type Config struct {
 	PayWait time.Duration
 	// MaxBodyBytes caps request bodies. Default 64 KiB.
 	MaxBodyBytes int64
-	// MaxInFlightPurchases bounds the purchases waiting on Temporal at once:
-	// past about 32 concurrent starts a small cluster gets slower for
-	// everyone, so extra purchases are refused fast (503) instead. Default 32.
-	MaxInFlightPurchases int
-	Logger               *slog.Logger
+	// Admission bounds the purchases waiting on Temporal at once with a
+	// limit that follows their answer time, and refuses (503 + Retry-After)
+	// a purchase whose answer could not come in time (see admission.go).
+	Admission AdmissionLimits
+	Logger    *slog.Logger
 	// Registry receives the API's metrics; the API does not serve them
 	// (cmd serves /metrics on METRICS_ADDR, its own listener). Nil: a
 	// private registry.
@@ -119,18 +119,17 @@ type Config struct {
 }
 
 const (
-	defaultPayWait              = 5 * time.Second
-	defaultMaxBodyBytes         = 64 << 10
-	defaultMaxInFlightPurchases = 32
+	defaultPayWait      = 5 * time.Second
+	defaultMaxBodyBytes = 64 << 10
 )
 
 type app struct {
-	cfg           Config
-	metrics       *httpMetrics
-	codecMetrics  *codecMetrics
-	purchaseSlots chan struct{}
-	limits        limiters
-	buyerTokens   BuyerTokenPolicy
+	cfg          Config
+	metrics      *httpMetrics
+	codecMetrics *codecMetrics
+	admission    *admission
+	limits       limiters
+	buyerTokens  BuyerTokenPolicy
 }
 
 // New builds the HTTP handler.
@@ -141,9 +140,6 @@ func New(cfg Config) http.Handler {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = defaultMaxBodyBytes
 	}
-	if cfg.MaxInFlightPurchases <= 0 {
-		cfg.MaxInFlightPurchases = defaultMaxInFlightPurchases
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
@@ -151,7 +147,7 @@ func New(cfg Config) http.Handler {
 		cfg.Rollout = &rollout.Gate{}
 	}
 	registerer := metricsRegistry(cfg.Registry)
-	a := &app{cfg: cfg, metrics: newHTTPMetrics(registerer), codecMetrics: newCodecMetrics(registerer), purchaseSlots: make(chan struct{}, cfg.MaxInFlightPurchases),
+	a := &app{cfg: cfg, metrics: newHTTPMetrics(registerer), codecMetrics: newCodecMetrics(registerer), admission: newAdmission(cfg.Admission, cfg.PayWait),
 		limits: newLimiters(cfg.RateLimits)}
 	a.buyerTokens = cfg.BuyerTokens.withDefaults()
 	if a.buyerTokens.Secret == nil {

@@ -113,6 +113,8 @@ type stackOptions struct {
 	refundFee models.RefundFeePolicy
 	// notOnboarded leaves the stack's merchant without a connected account.
 	notOnboarded bool
+	// admission bounds purchases in flight; zero: the API's defaults.
+	admission api.AdmissionLimits
 }
 
 // e2eFee is the platform fee of every stack unless told otherwise.
@@ -269,6 +271,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		BuyerTokenSecret: secret,
 		AcceptTimeout:    o.acceptTimeout,
 		PayWait:          o.payWait,
+		Admission:        o.admission,
 		Logger:           appLog,
 		AdminToken:       e2eOperatorToken,
 		Rollout:          gate,

@@ -8,9 +8,11 @@ import (
 	"github.com/stripe/stripe-go/v76/client"
 )
 
-// defaultHTTPTimeout bounds one Stripe request when the caller brings no
-// client, so a hung connection cannot hold an activity until its own timeout.
-const defaultHTTPTimeout = 20 * time.Second
+// HTTPTimeout bounds one Stripe request when the caller brings no client
+// (stripe-go's own default is 80 s), so a hung connection cannot hold an
+// activity until its own timeout. The workflows' attempt timeouts are sized
+// from it (workflows/options.go).
+const HTTPTimeout = 20 * time.Second
 
 // Config says how to reach Stripe (or a server speaking its protocol).
 type Config struct {
@@ -36,7 +38,7 @@ type Gateway struct {
 func New(cfg Config) *Gateway {
 	httpClient := cfg.HTTPClient
 	if httpClient == nil {
-		httpClient = &http.Client{Timeout: defaultHTTPTimeout}
+		httpClient = &http.Client{Timeout: HTTPTimeout}
 	}
 	backend := func(t stripe.SupportedBackend) stripe.Backend {
 		bc := &stripe.BackendConfig{

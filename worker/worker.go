@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -44,6 +45,10 @@ const (
 // (Temporal then retries them elsewhere).
 const StopTimeout = 10 * time.Second
 
+// StickyScheduleToStartTimeout bounds how long a workflow task waits on the
+// sticky queue of the worker that last ran the workflow (see New).
+const StickyScheduleToStartTimeout = 2 * time.Second
+
 // New builds a worker for the task queue with everything registered. It
 // refuses activities that lack a dependency (activities.Check): a wiring
 // mistake stops the start-up, not a refund days later.
@@ -66,6 +71,12 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, o Optio
 		// Handlers must finish before a purchase completes; a worker that
 		// stops hands its tasks back instead of dropping them.
 		WorkerStopTimeout: StopTimeout,
+		// A workflow task (or an update) sent to a dead worker's sticky
+		// queue waits this long before Temporal hands it to any worker of
+		// the task queue; the SDK's default is 5 s. A live worker picks its
+		// sticky tasks up in milliseconds.
+		StickyScheduleToStartTimeout: StickyScheduleToStartTimeout,
+		Interceptors:                 []interceptor.WorkerInterceptor{&heartbeats{}},
 	}
 	if o.BuildID != "" {
 		wo.DeploymentOptions = worker.DeploymentOptions{

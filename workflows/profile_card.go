@@ -60,6 +60,7 @@ func (r ProfileCardResult) Err() error {
 // within half a minute and the saved card stays as it was.
 var cardChangeOptions = workflow.ActivityOptions{
 	StartToCloseTimeout:    10 * time.Second,
+	HeartbeatTimeout:       attemptHeartbeat,
 	ScheduleToCloseTimeout: 30 * time.Second,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval:    500 * time.Millisecond,

@@ -22,7 +22,8 @@ const changeRecoverLostAuthorization = "recover-lost-authorization"
 // last one before giving up. Six searches, at 0s, 15s, 45s, 1m45s, 2m45s
 // and 3m45s, outlast that lag with room before "nothing found" is believed.
 var findAuthorizationOptions = workflow.ActivityOptions{
-	StartToCloseTimeout:    30 * time.Second,
+	StartToCloseTimeout:    stripeAttempt(1),
+	HeartbeatTimeout:       attemptHeartbeat,
 	ScheduleToCloseTimeout: 10 * time.Minute,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval:    15 * time.Second,

@@ -13,7 +13,8 @@ import (
 // retrieveOptions: reading the intent is cheap and only decides sooner what
 // the next webhook or the deadline would decide anyway, so it gives up fast.
 var retrieveOptions = workflow.ActivityOptions{
-	StartToCloseTimeout: 15 * time.Second,
+	StartToCloseTimeout: stripeAttempt(1),
+	HeartbeatTimeout:    attemptHeartbeat,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval:    time.Second,
 		BackoffCoefficient: 2,

@@ -52,10 +52,16 @@ func main() {
 	flag.BoolVar(&engineLocal, "engine-local", false, "the engine-only shape runs its charge and notify as local activities too")
 	flag.BoolVar(&eagerActivities, "eager", true, "the dev server dispatches activities eagerly (as make dev runs it)")
 	flag.IntVar(&taskQueuePartitions, "partitions", 1, "task-queue partitions of the dev server (as make dev runs it; the server's default is 4)")
-	flag.BoolVar(&o.overload, "overload", false, "after the rounds, offer 8× the concurrency and report goodput, refusals and p99 of the admitted")
+	flag.BoolVar(&o.overload, "overload", false, "after the rounds, find the saturating concurrency, offer 8× it and report goodput, refusals and p99 of the admitted")
+	flag.IntVar(&o.saturation, "saturation", 0, "with -overload: the saturating concurrency, instead of stepping -c up to find it")
+	flag.BoolVar(&o.killWorker, "kill-worker", false, "instead of the rounds: run the worker as a process, kill -9 it mid-traffic, start a new one, and print how long its orders were held up (needs -db)")
 	flag.Parse()
 	if o.n < 1 || o.c < 1 || o.rounds < 1 || taskQueuePartitions < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -n, -c, -rounds and -partitions must be at least 1")
+		os.Exit(2)
+	}
+	if o.killWorker && o.dbURL == "" {
+		fmt.Fprintln(os.Stderr, "bench: -kill-worker needs -db (a Postgres URL): two processes share the store")
 		os.Exit(2)
 	}
 	if err := run(o); err != nil {
@@ -68,6 +74,8 @@ type options struct {
 	n, c, rounds     int
 	accept, overload bool
 	persist          bool
+	killWorker       bool
+	saturation       int
 	dbURL            string
 }
 
@@ -86,6 +94,10 @@ type env struct {
 	merchantKey string
 	temporal    client.Client
 	cleanup     []func()
+	// workerEnv is what `checkout worker` needs to join the setup
+	// (-kill-worker); stopWorker stops the in-process one.
+	workerEnv  []string
+	stopWorker func()
 }
 
 func (e *env) close() {
@@ -110,8 +122,8 @@ func run(o options) error {
 	defer e.close()
 
 	stock := o.n*o.rounds + 10
-	if o.overload {
-		stock += o.n * overloadFactor
+	if o.overload || o.killWorker {
+		stock += overloadStock
 	}
 	productID, err := e.createProduct(stock)
 	if err != nil {
@@ -130,6 +142,9 @@ func run(o options) error {
 
 	fmt.Printf("setup: Temporal dev server %s (%s, eager activities %t, %d task-queue partitions), store %s, Stripe sandbox over HTTP, 1 product worker + 1 engine worker, %d cores, load average %s\n",
 		devServerVersion(), map[bool]string{true: "SQLite file", false: "in memory"}[o.persist], eagerActivities, taskQueuePartitions, storeKind(o.dbURL), runtimeCPU(), loadAverage())
+	if o.killWorker {
+		return e.killWorkerRun(tmp, fmt.Sprintf("bench-%d-kill", runID), productID, o.n, o.c)
+	}
 	fmt.Printf("rounds: %d alternating, %d per round, %d in flight, save_details %t, engine activities %s\n\n",
 		o.rounds, o.n, o.c, saveDetails, map[bool]string{true: "all local", false: "validate local, charge and notify regular"}[engineLocal])
 
@@ -187,13 +202,7 @@ func run(o options) error {
 	}
 
 	if o.overload {
-		c := o.c * overloadFactor
-		res := e.overloadRound(fmt.Sprintf("bench-%d-overload", runID), productID, o.n*overloadFactor, c)
-		fmt.Printf("\noverload: %d offered, %d in flight: %d authorized, %d refused with 429/503 + Retry-After, %d refused without Retry-After, %d other %v\n",
-			res.offered, c, res.admitted, res.refused, res.refusedBare, res.other, res.statuses)
-		fmt.Printf("goodput %.1f purchases/s (%.0f%% of the %.1f/s at %d in flight); p99 of the admitted %s (%.2f× the %s at %d in flight)\n",
-			res.goodput, 100*ratio(res.goodput, pr), pr, o.c, ms(percentile(res.lat, 0.99)),
-			durRatio(percentile(res.lat, 0.99), percentile(prodLat, 0.99)), ms(percentile(prodLat, 0.99)), o.c)
+		e.overload(fmt.Sprintf("bench-%d-overload", runID), productID, o)
 	}
 	return nil
 }
@@ -246,34 +255,6 @@ type overloadResult struct {
 	statuses                                       map[int]int
 	goodput                                        float64
 	lat                                            []time.Duration
-}
-
-// overloadRound offers n purchases, c at a time, and sorts the answers:
-// authorized, refused as the API should (429/503 with Retry-After), refused
-// without Retry-After, anything else.
-func (e *env) overloadRound(prefix, productID string, n, c int) overloadResult {
-	res := overloadResult{offered: n, statuses: map[int]int{}}
-	wall := e.purchases(prefix, productID, n, c, func(a answer, d time.Duration) {
-		switch {
-		case a.err != nil:
-			res.other++
-			res.statuses[-1]++
-		case a.code == http.StatusCreated:
-			res.admitted++
-			res.lat = append(res.lat, d)
-		case a.code == http.StatusTooManyRequests || a.code == http.StatusServiceUnavailable:
-			if a.retryAfter {
-				res.refused++
-			} else {
-				res.refusedBare++
-			}
-		default:
-			res.other++
-			res.statuses[a.code]++
-		}
-	})
-	res.goodput = float64(res.admitted) / wall.Seconds()
-	return res
 }
 
 func (e *env) acceptRound(orders []string, c int) {
@@ -419,7 +400,11 @@ func start(tmp, dbURL string, persist bool) (*env, error) {
 	if err := w.Start(); err != nil {
 		return nil, err
 	}
-	e.cleanup = append(e.cleanup, w.Stop)
+	var stopOnce sync.Once
+	e.stopWorker = func() { stopOnce.Do(w.Stop) }
+	e.cleanup = append(e.cleanup, e.stopWorker)
+	e.workerEnv = []string{"TEMPORAL_ADDRESS=" + ds.FrontendHostPort(), "TASK_QUEUE=" + taskQueue, "DATABASE_URL=" + dbURL,
+		"CHECKOUT_ENCRYPTION_KEYS=" + spec, "STRIPE_SECRET_KEY=sk_test_bench", "STRIPE_PUBLISHABLE_KEY=pk_test_bench", "STRIPE_API_BASE=" + sbSrv.URL, "METRICS_ADDR="}
 
 	e.secret = []byte("bench-secret")
 	apiCfg, err := benchAPIConfig(api.Config{
@@ -476,15 +461,19 @@ func (e *env) createProduct(n int) (string, error) {
 }
 
 func (e *env) purchase(token, key, productID string) answer {
-	body := map[string]any{
-		"product_id": productID, "quantity": 1, "payment_method": "pm_card_visa", "save_details": saveDetails,
-		"shipping_address": map[string]string{"name": "Bench Buyer", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"},
-	}
+	body := purchaseBody(productID)
 	var out struct {
 		OrderID string `json:"order_id"`
 	}
 	code, hdr, err := e.send("/v1/purchases", token, map[string]string{"Idempotency-Key": key}, body, &out)
 	return answer{code: code, orderID: out.OrderID, retryAfter: hdr.Get("Retry-After") != "", err: err}
+}
+
+func purchaseBody(productID string) map[string]any {
+	return map[string]any{
+		"product_id": productID, "quantity": 1, "payment_method": "pm_card_visa", "save_details": saveDetails,
+		"shipping_address": map[string]string{"name": "Bench Buyer", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"},
+	}
 }
 
 func (e *env) post(path, bearer string, body, out any) (int, error) {

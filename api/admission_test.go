@@ -1,0 +1,256 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+// clock is a hand-moved time for the admission's answer-time samples.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func newTestAdmission(l AdmissionLimits, payWait time.Duration) (*admission, *clock) {
+	a := newAdmission(l, payWait)
+	c := &clock{t: time.Unix(1_700_000_000, 0)}
+	a.now = c.now
+	return a, c
+}
+
+// fill takes every place the limit has now, and returns the tickets.
+func fill(t *testing.T, a *admission) []*ticket {
+	t.Helper()
+	var ts []*ticket
+	for {
+		_, in, _ := a.state()
+		if in >= a.places() {
+			return ts
+		}
+		tk, err := a.acquire(context.Background())
+		if err != nil {
+			t.Fatalf("acquire below the limit: %v", err)
+		}
+		ts = append(ts, tk)
+	}
+}
+
+// round runs one full load of purchases, each answered after took.
+func round(t *testing.T, a *admission, c *clock, took time.Duration, timedOut bool) {
+	t.Helper()
+	ts := fill(t, a)
+	c.advance(took)
+	for _, tk := range ts {
+		tk.done(timedOut)
+	}
+}
+
+func TestAdmissionLimitGrowsWhileAnswersStayFast(t *testing.T) {
+	a, c := newTestAdmission(AdmissionLimits{Initial: 8, Max: 64}, 5*time.Second)
+	for range 20 {
+		round(t, a, c, 100*time.Millisecond, false)
+	}
+	limit, inFlight, _ := a.state()
+	if limit < 64 {
+		t.Fatalf("limit %.1f after 20 full rounds of steady 100 ms answers, want it grown to the maximum 64", limit)
+	}
+	if inFlight != 0 {
+		t.Fatalf("%d still in flight after every ticket was done", inFlight)
+	}
+}
+
+func TestAdmissionLimitShrinksWhenAnswersSlowDown(t *testing.T) {
+	a, c := newTestAdmission(AdmissionLimits{Initial: 32, Max: 64}, 5*time.Second)
+	for range 5 {
+		round(t, a, c, 100*time.Millisecond, false)
+	}
+	before, _, _ := a.state()
+	// Answers eight times the baseline: well past the tolerance.
+	for range 5 {
+		round(t, a, c, 800*time.Millisecond, false)
+	}
+	after, _, _ := a.state()
+	if after >= before*0.75 {
+		t.Fatalf("limit %.1f → %.1f after answers went from 100 ms to 800 ms, want it well down", before, after)
+	}
+	// Slow for long: the limit goes to its floor, not below.
+	for range 50 {
+		round(t, a, c, 2*time.Second, false)
+	}
+	if floor, _, _ := a.state(); floor != defaultMinLimit {
+		t.Fatalf("limit %.1f after long overload, want the minimum %d", floor, defaultMinLimit)
+	}
+}
+
+func TestAdmissionTimedOutPurchasesCountAsOverload(t *testing.T) {
+	a, c := newTestAdmission(AdmissionLimits{Initial: 32}, 5*time.Second)
+	round(t, a, c, 100*time.Millisecond, false)
+	before, _, _ := a.state()
+	// As fast as the baseline, but answered 202 after PAY_WAIT.
+	round(t, a, c, 100*time.Millisecond, true)
+	if after, _, _ := a.state(); after >= before {
+		t.Fatalf("limit %.1f → %.1f after a round of timed-out purchases, want it down", before, after)
+	}
+}
+
+// A limit far above what is in flight is not evidence: it does not grow.
+func TestAdmissionLimitDoesNotGrowWhenIdle(t *testing.T) {
+	a, c := newTestAdmission(AdmissionLimits{Initial: 16}, 5*time.Second)
+	for range 50 {
+		tk, err := a.acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.advance(50 * time.Millisecond)
+		tk.done(false)
+	}
+	if limit, _, _ := a.state(); limit != 16 {
+		t.Fatalf("limit %.1f after one purchase at a time, want it left at 16", limit)
+	}
+}
+
+func TestAdmissionQueuesWhileTheAnswerCanStillComeInTime(t *testing.T) {
+	// Fixed limit 2, answers of 4 s: a place frees every 2 s, and a buyer
+	// may wait one answer time (4 s): places 1 and 2 in line.
+	a, c := newTestAdmission(AdmissionLimits{Initial: 2, Min: 2, Max: 2}, 30*time.Second)
+	round(t, a, c, 4*time.Second, false)
+	held := fill(t, a)
+
+	type result struct {
+		i   int
+		tk  *ticket
+		err error
+	}
+	results := make(chan result, 3)
+	for i := range 2 {
+		go func() {
+			tk, err := a.acquire(context.Background())
+			results <- result{i, tk, err}
+		}()
+		waitQueued(t, a, i+1)
+	}
+	// The third would wait 6 s, past its 4 s budget: refused at once,
+	// told when a place is expected.
+	tk, err := a.acquire(context.Background())
+	var busy *busyError
+	if !errors.As(err, &busy) || tk != nil {
+		t.Fatalf("third in line: %v, want refused", err)
+	}
+	if busy.RetryAfter != 6*time.Second {
+		t.Fatalf("Retry-After %s, want the expected wait 6s", busy.RetryAfter)
+	}
+	// A place frees: the first in line gets it, then the second.
+	held[0].done(false)
+	if r := <-results; r.err != nil || r.i != 0 {
+		t.Fatalf("first freed place went to %d (%v), want the first in line", r.i, r.err)
+	} else {
+		held[0] = r.tk
+	}
+	held[1].done(false)
+	if r := <-results; r.err != nil || r.i != 1 {
+		t.Fatalf("second freed place went to %d (%v), want the second in line", r.i, r.err)
+	} else {
+		held[1] = r.tk
+	}
+	for _, tk := range held {
+		tk.done(false)
+	}
+	if _, in, q := a.state(); in != 0 || q != 0 {
+		t.Fatalf("%d in flight, %d queued after all done", in, q)
+	}
+}
+
+func TestAdmissionNeverQueuesPastPayWait(t *testing.T) {
+	// Answers take 900 ms and PAY_WAIT is 1 s: the answer of anyone who
+	// waits more than 100 ms in line would come too late.
+	a, c := newTestAdmission(AdmissionLimits{Initial: 4, Min: 4, Max: 4}, time.Second)
+	round(t, a, c, 900*time.Millisecond, false)
+	held := fill(t, a)
+	if got := a.queueBudget(); got != 100*time.Millisecond {
+		t.Fatalf("queue budget %s, want PAY_WAIT less one answer time, 100ms", got)
+	}
+	// Next in line would wait 225 ms: refused at once.
+	_, err := a.acquire(context.Background())
+	var busy *busyError
+	if !errors.As(err, &busy) || busy.RetryAfter != 225*time.Millisecond {
+		t.Fatalf("acquire: %v, want refused with Retry-After 225ms", err)
+	}
+	if _, _, q := a.state(); q != 0 {
+		t.Fatalf("%d queued after a refusal", q)
+	}
+	for _, tk := range held {
+		tk.done(false)
+	}
+}
+
+func TestAdmissionRefusesAQueuedBuyerWhoseBudgetRunsOut(t *testing.T) {
+	a, c := newTestAdmission(AdmissionLimits{Initial: 1, Min: 1, Max: 1}, 5*time.Second)
+	round(t, a, c, 30*time.Millisecond, false)
+	held := fill(t, a)
+	_, err := a.acquire(context.Background()) // waits its 30 ms budget; no place frees
+	var busy *busyError
+	if !errors.As(err, &busy) {
+		t.Fatalf("acquire: %v, want refused once its budget ran out", err)
+	}
+	if _, in, q := a.state(); in != 1 || q != 0 {
+		t.Fatalf("%d in flight, %d queued, want 1 and 0: the refused buyer left the line", in, q)
+	}
+	held[0].done(false)
+	// The place it did not take is free.
+	tk, err := a.acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk.done(false)
+}
+
+func TestAdmissionTicketDoneOnce(t *testing.T) {
+	a, _ := newTestAdmission(AdmissionLimits{}, 5*time.Second)
+	tk, err := a.acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk.done(false)
+	tk.done(false)
+	if _, in, _ := a.state(); in != 0 {
+		t.Fatalf("%d in flight after one ticket done twice, want 0", in)
+	}
+}
+
+func TestAdmissionLimitsDefaults(t *testing.T) {
+	l := AdmissionLimits{}.withDefaults()
+	if l.Initial != defaultInitialLimit || l.Min != defaultMinLimit || l.Max != defaultMaxLimit {
+		t.Fatalf("defaults %+v", l)
+	}
+	if l := (AdmissionLimits{Initial: 100, Max: 10}).withDefaults(); l.Initial != 10 || l.Min != 4 {
+		t.Fatalf("initial above max: %+v, want clamped to 10", l)
+	}
+}
+
+// waitQueued waits until n purchases stand in line.
+func waitQueued(t *testing.T, a *admission, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, _, q := a.state(); q >= n {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("never %d in line", n)
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// -overload: find the saturating concurrency, then offer 8× it. The
+// concurrency is stepped up from -c, doubling, until purchases/s grows by
+// less than saturationGain over the best step so far (or -saturation names
+// it); the best step is the peak. Then 8× its concurrency is offered, 8× its
+// concurrency for a while: that many buyers, each buying again as soon as
+// answered, or after the Retry-After it was told when refused (a buyer
+// honouring it), so 8× the peak's concurrency is always offered. Goodput,
+// refusals and the p99 of the admitted are printed beside the peak's.
+
+const (
+	// overloadStock is added to the bench product's stock for -overload and
+	// -kill-worker, which buy more than the rounds.
+	overloadStock = 200_000
+	// saturationGain: a step adding less than this much throughput over the
+	// best so far has passed saturation.
+	saturationGain = 1.10
+	// maxStepConcurrency bounds the search.
+	maxStepConcurrency = 512
+)
+
+type step struct {
+	c, n int
+	res  roundResult
+}
+
+func (e *env) overload(prefix, productID string, o options) {
+	var steps []step
+	run := func(c int) step {
+		n := max(o.n, 4*c)
+		res, _ := e.productRound(fmt.Sprintf("%s-c%d", prefix, c), productID, n, c)
+		s := step{c: c, n: n, res: res}
+		steps = append(steps, s)
+		fmt.Printf("saturation step: %4d in flight  %6.1f purchases/s  pay %s  (%d not authorized)\n", c, res.perSec, summary(res.lat), res.failed)
+		return s
+	}
+	fmt.Println()
+	if o.saturation > 0 {
+		run(o.saturation)
+	} else {
+		best := 0.0
+		for c := o.c; c <= maxStepConcurrency; c *= 2 {
+			s := run(c)
+			if s.res.perSec < best*saturationGain {
+				break
+			}
+			best = max(best, s.res.perSec)
+		}
+	}
+	peak := peakStep(steps)
+	c := peak.c * overloadFactor
+	dur := max(15*time.Second, 2*time.Duration(float64(peak.n)/peak.res.perSec*float64(time.Second)))
+	res := e.overloadFor(prefix+"-8x", productID, c, dur)
+	peakP99, admP99 := percentile(peak.res.lat, 0.99), percentile(res.lat, 0.99)
+	fmt.Printf("\noverload: peak %.1f purchases/s at %d in flight (pay p99 %s); %d buyers (8×) for %s, %d purchases sent: %d authorized, %d refused with 429/503 + Retry-After, %d refused without Retry-After, %d other %v\n",
+		peak.res.perSec, peak.c, ms(peakP99), c, dur.Round(time.Second), res.offered, res.admitted, res.refused, res.refusedBare, res.other, res.statuses)
+	fmt.Printf("goodput %.1f purchases/s (%.0f%% of peak); admitted pay %s; p99 of the admitted %s (%.2f× the p99 at peak)\n",
+		res.goodput, 100*ratio(res.goodput, peak.res.perSec), summary(res.lat), ms(admP99), durRatio(admP99, peakP99))
+	fmt.Printf("load average after: %s\n", loadAverage())
+}
+
+// peakStep is the step with the most purchases/s.
+func peakStep(steps []step) step {
+	s := append([]step(nil), steps...)
+	sort.SliceStable(s, func(i, j int) bool { return s[i].res.perSec > s[j].res.perSec })
+	return s[0]
+}
+
+// overloadFor keeps c buyers buying for dur; each new purchase is a new
+// buyer. A refused buyer waits its Retry-After (at most 2 s) first.
+func (e *env) overloadFor(prefix, productID string, c int, dur time.Duration) overloadResult {
+	res := overloadResult{statuses: map[int]int{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	began := time.Now()
+	for w := range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; time.Since(began) < dur; i++ {
+				key := fmt.Sprintf("%s-%d-%d", prefix, w, i)
+				t0 := time.Now()
+				code, hdr, err := e.send("/v1/purchases", e.token("buyer-"+key), map[string]string{"Idempotency-Key": key}, purchaseBody(productID), nil)
+				d := time.Since(t0)
+				var wait time.Duration
+				mu.Lock()
+				res.offered++
+				switch {
+				case err != nil:
+					res.other++
+					res.statuses[-1]++
+				case code == http.StatusCreated:
+					res.admitted++
+					res.lat = append(res.lat, d)
+				case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
+					if s, perr := strconv.Atoi(hdr.Get("Retry-After")); perr == nil && s > 0 {
+						res.refused++
+						wait = min(2*time.Second, time.Duration(s)*time.Second)
+					} else {
+						res.refusedBare++
+					}
+				default:
+					res.other++
+					res.statuses[code]++
+				}
+				mu.Unlock()
+				time.Sleep(wait)
+			}
+		}()
+	}
+	wg.Wait()
+	res.goodput = float64(res.admitted) / time.Since(began).Seconds()
+	return res
+}
