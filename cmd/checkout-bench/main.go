@@ -16,9 +16,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -55,6 +55,8 @@ func main() {
 	flag.BoolVar(&o.overload, "overload", false, "after the rounds, find the saturating concurrency, offer 8× it and report goodput, refusals and p99 of the admitted")
 	flag.IntVar(&o.saturation, "saturation", 0, "with -overload: the saturating concurrency, instead of stepping -c up to find it")
 	flag.BoolVar(&o.killWorker, "kill-worker", false, "instead of the rounds: run the worker as a process, kill -9 it mid-traffic, start a new one, and print how long its orders were held up (needs -db)")
+	flag.BoolVar(&oneTap, "onetap", false, "the product's purchases are one-tap repeat purchases by -c buyers who saved their details first (-c 1: sequential)")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the rounds to this file, labelled by component (api, worker, sandbox, engine, bench)")
 	flag.Parse()
 	if o.n < 1 || o.c < 1 || o.rounds < 1 || taskQueuePartitions < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -n, -c, -rounds and -partitions must be at least 1")
@@ -115,6 +117,8 @@ func run(o options) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	// The load generator's goroutines, and the ones they start, are the bench's.
+	pprof.SetGoroutineLabels(labelled(context.Background(), componentBench))
 	e, err := start(tmp, o.dbURL, o.persist)
 	if err != nil {
 		return err
@@ -139,14 +143,24 @@ func run(o options) error {
 	if _, err := engineOne(e.temporal, fmt.Sprintf("engine-%d-warmup", runID)); err != nil {
 		return fmt.Errorf("warm-up engine workflow: %w", err)
 	}
+	if oneTap {
+		if err := e.saveOneTapBuyers(fmt.Sprintf("bench-%d-onetap", runID), productID, o.c); err != nil {
+			return err
+		}
+	}
+	settle()
+	m, err := startMeasurement()
+	if err != nil {
+		return err
+	}
 
 	fmt.Printf("setup: Temporal dev server %s (%s, eager activities %t, %d task-queue partitions), store %s, Stripe sandbox over HTTP, 1 product worker + 1 engine worker, %d cores, load average %s\n",
 		devServerVersion(), map[bool]string{true: "SQLite file", false: "in memory"}[o.persist], eagerActivities, taskQueuePartitions, storeKind(o.dbURL), runtimeCPU(), loadAverage())
 	if o.killWorker {
 		return e.killWorkerRun(tmp, fmt.Sprintf("bench-%d-kill", runID), productID, o.n, o.c)
 	}
-	fmt.Printf("rounds: %d alternating, %d per round, %d in flight, save_details %t, engine activities %s\n\n",
-		o.rounds, o.n, o.c, saveDetails, map[bool]string{true: "all local", false: "validate local, charge and notify regular"}[engineLocal])
+	fmt.Printf("rounds: %d alternating, %d per round, %d in flight, save_details %t, one-tap %t, engine activities %s\n\n",
+		o.rounds, o.n, o.c, saveDetails, oneTap, map[bool]string{true: "all local", false: "validate local, charge and notify regular"}[engineLocal])
 
 	var engRate, engLife, prodRate []float64
 	var engLat, prodLat []time.Duration
@@ -187,7 +201,11 @@ func run(o options) error {
 		ep, pp := percentile(engLat, q.p), percentile(prodLat, q.p)
 		fmt.Printf("| %s | %s | %s | %.2f× |\n", q.name, ms(ep), ms(pp), durRatio(pp, ep))
 	}
-	fmt.Printf("(engine-only workflows run to completion, signals included: %.1f/s)\n\n", mean(engLife))
+	fmt.Printf("(engine-only workflows run to completion, signals included: %.1f/s)\n", mean(engLife))
+	if err := m.finish(o.n * o.rounds); err != nil {
+		return err
+	}
+	fmt.Println()
 
 	if lastOrder != "" {
 		h, err := e.purchaseToDelivered(lastOrder)
@@ -224,7 +242,7 @@ func (e *env) purchases(prefix, productID string, n, c int, got func(a answer, w
 	forEach(n, c, func(i int) {
 		t0 := time.Now()
 		key := fmt.Sprintf("%s-%d", prefix, i)
-		a := e.purchase(e.token("buyer-"+key), key, productID)
+		a := e.buy(i, key, productID)
 		d := time.Since(t0)
 		mu.Lock()
 		defer mu.Unlock()
@@ -367,9 +385,12 @@ func start(tmp, dbURL string, persist bool) (*env, error) {
 	if err := st.Migrate(ctx); err != nil {
 		return nil, err
 	}
+	if err := countStatements(st.DB()); err != nil {
+		return nil, err
+	}
 
 	sb := sandbox.New(sandbox.Options{})
-	sbSrv := httptest.NewServer(sb)
+	sbSrv := serveAs(componentSandbox, countStripe(sb))
 	e.cleanup = append(e.cleanup, sbSrv.Close, sb.Close)
 
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -381,23 +402,39 @@ func start(tmp, dbURL string, persist bool) (*env, error) {
 	}
 	e.cleanup = append(e.cleanup, tc.Close)
 	e.temporal = tc
-	ew, err := startEngineWorker(tc)
+	var ew interface{ Stop() }
+	as(componentEngine, func(context.Context) { ew, err = startEngineWorker(tc) })
 	if err != nil {
 		return nil, err
 	}
 	e.cleanup = append(e.cleanup, ew.Stop)
 
+	// The API and the worker each have their own client, as in production:
+	// their calls are counted and their CPU labelled apart.
+	slog.SetDefault(countingLogger(""))
+	workerTC, err := dialAs(componentWorker, ds.FrontendHostPort(), ring)
+	if err != nil {
+		return nil, err
+	}
+	e.cleanup = append(e.cleanup, workerTC.Close)
+	apiTC, err := dialAs(componentAPI, ds.FrontendHostPort(), ring)
+	if err != nil {
+		return nil, err
+	}
+	e.cleanup = append(e.cleanup, apiTC.Close)
+
 	const taskQueue = "bench"
-	w, err := worker.New(tc, taskQueue, &activities.Activities{
+	w, err := worker.New(workerTC, taskQueue, &activities.Activities{
 		Store:    st,
 		Payments: payments.New(payments.Config{SecretKey: "sk_test_bench", APIBase: sbSrv.URL}),
 		Notifier: notify.NewLocalSender(5 * time.Second),
-		Logger:   quiet,
+		Logger:   countingLogger(componentWorker),
 	}, worker.Options{})
 	if err != nil {
 		return nil, err
 	}
-	if err := w.Start(); err != nil {
+	as(componentWorker, func(context.Context) { err = w.Start() })
+	if err != nil {
 		return nil, err
 	}
 	var stopOnce sync.Once
@@ -409,16 +446,16 @@ func start(tmp, dbURL string, persist bool) (*env, error) {
 	e.secret = []byte("bench-secret")
 	apiCfg, err := benchAPIConfig(api.Config{
 		Store:            st,
-		Temporal:         tc,
+		Temporal:         apiTC,
 		TaskQueue:        taskQueue,
 		BuyerTokenSecret: e.secret,
 		PayWait:          30 * time.Second,
-		Logger:           quiet,
+		Logger:           countingLogger(componentAPI),
 	})
 	if err != nil {
 		return nil, err
 	}
-	srv := httptest.NewServer(api.New(apiCfg))
+	srv := serveAs(componentAPI, api.New(apiCfg))
 	e.cleanup = append(e.cleanup, srv.Close)
 	e.apiURL = srv.URL
 
