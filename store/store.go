@@ -44,9 +44,11 @@ const (
 
 // Store is the set of repositories over one database.
 type Store struct {
-	db        *gorm.DB
-	postgres  bool
-	addresses addressCodec
+	db       *gorm.DB
+	postgres bool
+	// sqlitePath is the database file on SQLite ("" on Postgres).
+	sqlitePath string
+	addresses  addressCodec
 	// ring encrypts personal data at rest (AES-256-GCM with key ids).
 	ring *keyring.Ring
 }
@@ -62,13 +64,14 @@ func Open(ctx context.Context, databaseURL string, ring *keyring.Ring) (*Store, 
 	var (
 		dialector gorm.Dialector
 		isPG      bool
+		path      string
 	)
 	switch {
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
 		dialector, isPG = postgres.Open(databaseURL), true
 	default:
-		path, err := sqlitePath(databaseURL)
-		if err != nil {
+		var err error
+		if path, err = sqlitePath(databaseURL); err != nil {
 			return nil, err
 		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -105,7 +108,7 @@ func Open(ctx context.Context, databaseURL string, ring *keyring.Ring) (*Store, 
 		sqlDB.SetConnMaxIdleTime(0)
 		sqlDB.SetConnMaxLifetime(0)
 	}
-	s := &Store{db: db, postgres: isPG, ring: ring, addresses: addressCodec{ring: ring}}
+	s := &Store{db: db, postgres: isPG, sqlitePath: path, ring: ring, addresses: addressCodec{ring: ring}}
 	if err := s.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err

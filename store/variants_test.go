@@ -171,8 +171,8 @@ func TestVariantsAndImagesRoundTrip(t *testing.T) {
 }
 
 // Products made before variants existed, with stock and a reservation that
-// is still held, migrate to a default variant once: re-running the
-// migration changes nothing, and the old reservation's release goes back to
+// is still held, migrate to a default variant once when the database is
+// adopted: re-running the migration changes nothing, and the old reservation's release goes back to
 // the default variant.
 func TestMigrationMovesStockToADefaultVariantOnce(t *testing.T) {
 	urls := map[string]func(t *testing.T) (string, gorm.Dialector){
@@ -189,7 +189,10 @@ func TestMigrationMovesStockToADefaultVariantOnce(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			ctx := ctxT(t)
 			url, dialector := urls[backend](t)
-			s := storetest.OpenURL(t, url, storetest.Ring(t))
+			s, err := store.Open(ctx, url, storetest.Ring(t))
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = s.Close() })
+			require.NoError(t, store.AutoMigrateLegacy(ctx, s), "the tables as the previous release made them")
 			m := newMerchant(t, s)
 			raw, err := gorm.Open(dialector, &gorm.Config{})
 			require.NoError(t, err)
