@@ -104,7 +104,7 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 		}
 	}
 
-	b, err := openBackends(ctx, cfg, filepath.Join(dataDir, devKeyFile))
+	b, err := openBackends(ctx, cfg, filepath.Join(dataDir, devKeyFile), applyMigrations)
 	if err != nil {
 		return err
 	}

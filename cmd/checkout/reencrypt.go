@@ -26,7 +26,7 @@ func runReencrypt(ctx context.Context, cfg config.Config, _ []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, ring)
+	st, err := openStore(ctx, cfg, ring, checkSchema)
 	if err != nil {
 		return err
 	}

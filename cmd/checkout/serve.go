@@ -27,7 +27,7 @@ func runAPI(ctx context.Context, cfg config.Config, _ []string) error {
 		return err
 	}
 	cfg.HTTPAddr = cfg.ListenAddr(false)
-	b, err := openBackends(ctx, cfg, "")
+	b, err := openBackends(ctx, cfg, "", checkSchema)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func runAPI(ctx context.Context, cfg config.Config, _ []string) error {
 }
 
 func runWorker(ctx context.Context, cfg config.Config, _ []string) error {
-	b, err := openBackends(ctx, cfg, "")
+	b, err := openBackends(ctx, cfg, "", checkSchema)
 	if err != nil {
 		return err
 	}
@@ -83,11 +83,16 @@ func runMigrate(ctx context.Context, cfg config.Config, _ []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, ring)
+	st, err := openStore(ctx, cfg, ring, applyMigrations)
 	if err != nil {
 		return err
 	}
-	slog.Info("database schema is up to date")
+	v, err := st.SchemaVersion(ctx)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	slog.Info("database schema is up to date", "version", v)
 	return st.Close()
 }
 

@@ -27,7 +27,7 @@ import (
 )
 
 // backends are what the long-running commands share: the key ring, the
-// migrated store and a Temporal client that speaks through the payload codec.
+// store (its schema checked or migrated) and a Temporal client that speaks through the payload codec.
 type backends struct {
 	ring     *keyring.Ring
 	store    *store.Store
@@ -35,13 +35,14 @@ type backends struct {
 }
 
 // openBackends opens all three; devKeyFile is where `checkout dev` keeps a
-// generated key ring ("" elsewhere: the ring must be configured).
-func openBackends(ctx context.Context, cfg config.Config, devKeyFile string) (*backends, error) {
+// generated key ring ("" elsewhere: the ring must be configured). schema
+// says whether the store's migrations are applied or only checked.
+func openBackends(ctx context.Context, cfg config.Config, devKeyFile string, schema schemaMode) (*backends, error) {
 	ring, err := loadKeyRing(cfg, devKeyFile)
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(ctx, cfg, ring)
+	st, err := openStore(ctx, cfg, ring, schema)
 	if err != nil {
 		return nil, err
 	}
@@ -58,14 +59,31 @@ func (b *backends) Close() {
 	b.store.Close()
 }
 
-func openStore(ctx context.Context, cfg config.Config, ring *keyring.Ring) (*store.Store, error) {
+// schemaMode is what a command does with the database schema at start.
+type schemaMode int
+
+const (
+	// checkSchema refuses a schema older than the code needs (api, worker:
+	// `checkout migrate` applies migrations once per deploy).
+	checkSchema schemaMode = iota
+	// applyMigrations applies pending migrations (`checkout migrate`, and
+	// `checkout dev`, which is its own deploy).
+	applyMigrations
+)
+
+func openStore(ctx context.Context, cfg config.Config, ring *keyring.Ring, schema schemaMode) (*store.Store, error) {
 	st, err := store.Open(ctx, cfg.DatabaseURL, ring)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	if err := st.Migrate(ctx); err != nil {
+	if schema == applyMigrations {
+		err = st.Migrate(ctx)
+	} else {
+		err = st.CheckSchema(ctx)
+	}
+	if err != nil {
 		st.Close()
-		return nil, fmt.Errorf("migrate database: %w", err)
+		return nil, fmt.Errorf("database schema: %w", err)
 	}
 	return st, nil
 }
