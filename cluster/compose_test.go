@@ -19,6 +19,7 @@ type service struct {
 	Command     any               `yaml:"command"`
 	Environment map[string]string `yaml:"environment"`
 	Volumes     []string          `yaml:"volumes"`
+	DependsOn   any               `yaml:"depends_on"`
 	Deploy      struct {
 		Replicas int `yaml:"replicas"`
 	} `yaml:"deploy"`
@@ -206,4 +207,25 @@ func stringsOf(list []any) string {
 		b.WriteString(" ")
 	}
 	return b.String()
+}
+
+// TestComposeMigratesBeforeReplicas: as `make cluster` runs `checkout
+// migrate` before any replica (migrateStore), compose runs it as a one-shot
+// service that api and workers wait for.
+func TestComposeMigratesBeforeReplicas(t *testing.T) {
+	c := readCompose(t)
+	m, ok := c.Services["migrate"]
+	if !ok {
+		t.Fatal("docker-compose.yml has no migrate service")
+	}
+	if cmd, _ := m.Command.([]any); len(cmd) != 1 || cmd[0] != "migrate" {
+		t.Errorf("migrate service runs %v, want [migrate]", m.Command)
+	}
+	for _, name := range []string{"api-1", "api-2", "worker"} {
+		deps, _ := c.Services[name].DependsOn.(map[string]any)
+		dep, _ := deps["migrate"].(map[string]any)
+		if dep["condition"] != "service_completed_successfully" {
+			t.Errorf("%s does not wait for migrate to complete (depends_on %v)", name, c.Services[name].DependsOn)
+		}
+	}
 }
