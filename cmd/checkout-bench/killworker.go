@@ -143,24 +143,16 @@ type finalAnswer struct {
 func (e *env) buyUntilFinal(key, productID string, limit time.Duration) finalAnswer {
 	out := finalAnswer{started: time.Now()}
 	tok := e.token("buyer-" + key)
-	for time.Since(out.started) < limit {
-		var body struct {
-			OrderID string `json:"order_id"`
-			Status  string `json:"status"`
-		}
+	var body struct {
+		OrderID string `json:"order_id"`
+		Status  string `json:"status"`
+	}
+	untilAnswered(&out, limit, http.StatusCreated, http.StatusAccepted, func() (int, error) {
 		code, _, err := e.send("/v1/purchases", tok, map[string]string{"Idempotency-Key": key}, purchaseBody(productID), &body)
-		if err == nil && code < 500 && code != http.StatusAccepted {
-			out.orderID, out.status, out.answered = body.OrderID, body.Status, time.Now()
-			if code != http.StatusCreated {
-				out.err = fmt.Errorf("HTTP %d", code)
-			}
-			return out
-		}
-		out.err = err
-		if err == nil {
-			out.err = fmt.Errorf("HTTP %d", code)
-		}
-		time.Sleep(200 * time.Millisecond)
+		return code, err
+	})
+	if !out.answered.IsZero() {
+		out.orderID, out.status = body.OrderID, body.Status
 	}
 	return out
 }
@@ -169,17 +161,30 @@ func (e *env) buyUntilFinal(key, productID string, limit time.Duration) finalAns
 // connection (an accept is idempotent), until it answers.
 func (e *env) acceptUntilFinal(orderID string, limit time.Duration) finalAnswer {
 	out := finalAnswer{orderID: orderID, started: time.Now()}
+	var body struct {
+		Status string `json:"status"`
+	}
+	untilAnswered(&out, limit, http.StatusOK, 0, func() (int, error) {
+		return e.post("/v1/merchant/orders/"+orderID+"/accept", e.merchantKey, nil, &body)
+	})
+	if !out.answered.IsZero() {
+		out.status = body.Status
+	}
+	return out
+}
+
+// untilAnswered repeats try every 200 ms, on a 5xx, a broken connection or
+// the status again (0: none), until it answers or limit passes from
+// out.started. An answer other than want is recorded as out.err.
+func untilAnswered(out *finalAnswer, limit time.Duration, want, again int, try func() (int, error)) {
 	for time.Since(out.started) < limit {
-		var body struct {
-			Status string `json:"status"`
-		}
-		code, err := e.post("/v1/merchant/orders/"+orderID+"/accept", e.merchantKey, nil, &body)
-		if err == nil && code < 500 {
-			out.status, out.answered = body.Status, time.Now()
-			if code != http.StatusOK {
+		code, err := try()
+		if err == nil && code < 500 && code != again {
+			out.answered, out.err = time.Now(), nil
+			if code != want {
 				out.err = fmt.Errorf("HTTP %d", code)
 			}
-			return out
+			return
 		}
 		out.err = err
 		if err == nil {
@@ -187,7 +192,6 @@ func (e *env) acceptUntilFinal(orderID string, limit time.Duration) finalAnswer 
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	return out
 }
 
 // buildCheckout builds the product's binary from this tree.
