@@ -7,9 +7,9 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"syscall"
 	"time"
 
+	"github.com/buybutton/checkout/cluster"
 	"github.com/buybutton/checkout/toolpath"
 	"github.com/buybutton/checkout/workflows"
 )
@@ -63,8 +63,9 @@ func startDevServer(ctx context.Context, cli string, args []string, logFile stri
 	}
 	cmd := exec.Command(cli, args...)
 	cmd.Stdout, cmd.Stderr = out, out
-	// Own process group: Ctrl-C reaches us first and we stop it cleanly.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Own process group: Ctrl-C reaches us first and we stop it cleanly;
+	// if we die without stopping it, the kernel does.
+	cmd.SysProcAttr = cluster.ChildProcAttr()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", cli, err)
 	}
