@@ -47,7 +47,7 @@ func (a *app) withCodec(next http.Handler) http.Handler {
 func (a *app) serveCodec(w http.ResponseWriter, r *http.Request) {
 	setSecurityHeaders(w.Header())
 	if ok, wait := a.limits.ip.allow(clientIP(r)); !ok {
-		writeRateLimited(w, wait)
+		setRetryAfter(w, wait)
 		writePlainError(w, models.Errorf(models.KindUnavailable, codeRateLimited, "too many requests; retry later"))
 		return
 	}

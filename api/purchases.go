@@ -6,9 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -177,7 +175,7 @@ func writeBusy(c *gin.Context, err error) {
 	if errors.As(err, &busy) {
 		wait = busy.RetryAfter
 	}
-	c.Header("Retry-After", strconv.Itoa(int(math.Max(1, math.Ceil(wait.Seconds())))))
+	setRetryAfter(c.Writer, wait)
 	c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"error": errorBody{Code: "busy",
 		Message: "too many purchases in progress; retry with the same Idempotency-Key"}})
 }

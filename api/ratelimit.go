@@ -194,12 +194,14 @@ func limited(c *gin.Context, k *keyedLimiter, key string) bool {
 	if ok {
 		return false
 	}
-	writeRateLimited(c.Writer, wait)
+	setRetryAfter(c.Writer, wait)
 	writeError(c, models.Errorf(models.KindUnavailable, codeRateLimited, "too many requests; retry later"))
 	return true
 }
 
-func writeRateLimited(w http.ResponseWriter, wait time.Duration) {
+// setRetryAfter says when to come back: wait in whole seconds, rounded up,
+// at least one.
+func setRetryAfter(w http.ResponseWriter, wait time.Duration) {
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Max(1, math.Ceil(wait.Seconds())))))
 }
 
