@@ -240,7 +240,7 @@ func (a *admission) sample(rtt float64, timedOut bool) {
 	a.limit = math.Max(float64(a.bounds.Min), math.Min(float64(a.bounds.Max), next))
 }
 
-// state is what the metrics and the tests read.
+// state is the limit, the purchases in flight and those in line (read by the tests; no metric reports them yet).
 func (a *admission) state() (limit float64, inFlight, queued int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
