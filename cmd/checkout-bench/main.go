@@ -498,7 +498,11 @@ func (e *env) createProduct(n int) (string, error) {
 }
 
 func (e *env) purchase(token, key, productID string) answer {
-	body := purchaseBody(productID)
+	return e.purchaseWith(token, key, purchaseBody(productID))
+}
+
+// purchaseWith sends one purchase with this body.
+func (e *env) purchaseWith(token, key string, body map[string]any) answer {
 	var out struct {
 		OrderID string `json:"order_id"`
 	}
@@ -519,6 +523,15 @@ func (e *env) post(path, bearer string, body, out any) (int, error) {
 }
 
 func (e *env) send(path, bearer string, headers map[string]string, body, out any) (int, http.Header, error) {
+	return e.do(http.MethodPost, path, bearer, headers, body, out)
+}
+
+func (e *env) get(path, bearer string) (int, error) {
+	code, _, err := e.do(http.MethodGet, path, bearer, nil, nil, nil)
+	return code, err
+}
+
+func (e *env) do(method, path, bearer string, headers map[string]string, body, out any) (int, http.Header, error) {
 	var rdr io.Reader = http.NoBody
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -527,7 +540,7 @@ func (e *env) send(path, bearer string, headers map[string]string, body, out any
 		}
 		rdr = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(http.MethodPost, e.apiURL+path, rdr)
+	req, err := http.NewRequest(method, e.apiURL+path, rdr)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -20,12 +20,7 @@ func (e *env) buy(i int, key, productID string) answer {
 		return e.purchase(e.token("buyer-"+key), key, productID)
 	}
 	body := map[string]any{"product_id": productID, "quantity": 1}
-	var out struct {
-		OrderID string `json:"order_id"`
-	}
-	tok := e.token(oneTapBuyers[i%len(oneTapBuyers)])
-	code, hdr, err := e.send("/v1/purchases", tok, map[string]string{"Idempotency-Key": key}, body, &out)
-	return answer{code: code, orderID: out.OrderID, retryAfter: hdr.Get("Retry-After") != "", err: err}
+	return e.purchaseWith(e.token(oneTapBuyers[i%len(oneTapBuyers)]), key, body)
 }
 
 // saveOneTapBuyers makes n buyers, each with a first purchase that saves
@@ -36,13 +31,10 @@ func (e *env) saveOneTapBuyers(prefix, productID string, n int) error {
 	for i := range buyers {
 		buyers[i] = fmt.Sprintf("buyer-%s-%d", prefix, i)
 		key := fmt.Sprintf("%s-save-%d", prefix, i)
-		body := map[string]any{
-			"product_id": productID, "quantity": 1, "payment_method": "pm_card_visa", "save_details": true,
-			"shipping_address": map[string]string{"name": "Bench Buyer", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"},
-		}
-		code, _, err := e.send("/v1/purchases", e.token(buyers[i]), map[string]string{"Idempotency-Key": key}, body, nil)
-		if err != nil || code != http.StatusCreated {
-			return fmt.Errorf("first purchase of %s: HTTP %d %v", buyers[i], code, err)
+		body := purchaseBody(productID)
+		body["save_details"] = true
+		if a := e.purchaseWith(e.token(buyers[i]), key, body); a.err != nil || a.code != http.StatusCreated {
+			return fmt.Errorf("first purchase of %s: HTTP %d %v", buyers[i], a.code, a.err)
 		}
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -60,18 +52,4 @@ func (e *env) saveOneTapBuyers(prefix, productID string, n int) error {
 	}
 	oneTapBuyers = buyers
 	return nil
-}
-
-func (e *env) get(path, bearer string) (int, error) {
-	req, err := http.NewRequest(http.MethodGet, e.apiURL+path, nil)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Authorization", "Bearer "+bearer)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	res.Body.Close()
-	return res.StatusCode, nil
 }
