@@ -81,6 +81,7 @@ func TestDeclinedFirstPurchaseBeforeTheChangeKeepsOldBehaviour(t *testing.T) {
 	h := newHarness(t)
 	watchProfile(h, nil)
 	discards := watchDiscards(h)
+	h.startedBeforeLeanHistory()
 	h.env.OnGetVersion(discardUnusedCustomerChange, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	h.authorizeErr = failures.ToTemporal(models.Errorf(models.KindPaymentDeclined, "card_declined", "declined"))
 	in := testInput()

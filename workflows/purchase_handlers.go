@@ -180,7 +180,7 @@ func (p *purchase) deliver(ctx workflow.Context, in DeliverInput) (models.Order,
 	}
 	p.record(detached(ctx), models.StatusChange{To: models.StatusDelivered, Actor: in.Actor})
 	// Histories from before order.delivered existed must replay without it.
-	if workflow.GetVersion(ctx, changeNotifyDelivered, workflow.DefaultVersion, 1) == 1 {
+	if p.lean || workflow.GetVersion(ctx, changeNotifyDelivered, workflow.DefaultVersion, 1) == 1 {
 		p.notify(ctx, EventOrderDelivered)
 	}
 	return p.order, nil

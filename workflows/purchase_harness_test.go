@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/buybutton/checkout/activities"
 	"github.com/buybutton/checkout/failures"
@@ -77,6 +78,12 @@ type updateOutcome struct {
 	result    any
 	err       error
 	at        time.Time // workflow time of the answer
+}
+
+// startedBeforeLeanHistory makes the workflow take the branches of one
+// started before changeLeanHistory, where each earlier change is asked for.
+func (h *harness) startedBeforeLeanHistory() {
+	h.env.OnGetVersion(changeLeanHistory, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 }
 
 func newHarness(t *testing.T) *harness {

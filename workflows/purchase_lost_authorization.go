@@ -39,7 +39,7 @@ var findAuthorizationOptions = workflow.ActivityOptions{
 // for about a week under an intent id we never learnt. The payment step's
 // compensation then finds that intent by the order and voids it.
 func (p *purchase) authorizationUnknown(ctx workflow.Context) {
-	if workflow.GetVersion(ctx, changeRecoverLostAuthorization, workflow.DefaultVersion, 1) < 1 {
+	if !p.lean && workflow.GetVersion(ctx, changeRecoverLostAuthorization, workflow.DefaultVersion, 1) < 1 {
 		return
 	}
 	p.saga.add(stepVoid, p.findAndVoidAuthorization)

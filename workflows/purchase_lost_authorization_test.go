@@ -94,6 +94,7 @@ func TestPurchaseWorkflowAuthorizationOutcomeUnknown(t *testing.T) {
 			h.authorizeErr = unavailable
 			h.lost, h.searchVisibleFrom = tc.lost, tc.visibleFrom
 			if tc.oldVersion {
+				h.startedBeforeLeanHistory()
 				h.env.OnGetVersion(changeRecoverLostAuthorization, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 			}
 			start := h.env.Now()

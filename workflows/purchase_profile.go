@@ -44,7 +44,7 @@ func (p *purchase) paymentSource(ctx workflow.Context) (paymentMethod, customer 
 	// or abandoned purchase deletes it (and with it the attached card), so no
 	// Stripe customer is left with nothing behind it. Histories from before
 	// this step replay without it.
-	if workflow.GetVersion(ctx, discardUnusedCustomerChange, workflow.DefaultVersion, 1) == 1 {
+	if p.lean || workflow.GetVersion(ctx, discardUnusedCustomerChange, workflow.DefaultVersion, 1) == 1 {
 		p.saga.add(savedCardStep, p.discardSavedCustomer)
 	}
 	return saved.Card.ID, saved.CustomerID

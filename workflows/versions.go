@@ -30,4 +30,6 @@ var Changes = []Change{
 	// workflow now): the whole workflow goes once none runs.
 	{ID: changeNotifyRefunded, Workflow: RefundWorkflowName, Added: "2026-11-25", RemovableAfter: "2026-12-30"},
 	{ID: changeMoneyInWorkflow, Workflow: PurchaseWorkflowName, Added: "2026-12-02", RemovableAfter: "2027-01-06"},
+	// Once the changes above go, so does this one's old branch.
+	{ID: changeLeanHistory, Workflow: PurchaseWorkflowName, Added: "2026-12-02", RemovableAfter: "2027-01-06"},
 }

@@ -4,7 +4,11 @@ import (
 	"context"
 	"fmt"
 
+	"sort"
+	"strings"
+
 	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 )
 
@@ -54,6 +58,9 @@ func countHistory(kinds []string) historyCounts {
 	return h
 }
 
+// showHistory (-show-history) prints every event of the histories read back.
+var showHistory bool
+
 func readHistory(ctx context.Context, tc client.Client, workflowID string) (historyCounts, error) {
 	it := tc.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var kinds []string
@@ -63,6 +70,32 @@ func readHistory(ctx context.Context, tc client.Client, workflowID string) (hist
 			return historyCounts{}, err
 		}
 		kinds = append(kinds, ev.GetEventType().String())
+		if showHistory {
+			fmt.Printf("  %s %3d %s%s\n", workflowID, ev.GetEventId(), ev.GetEventType(), eventDetail(ev))
+		}
 	}
 	return countHistory(kinds), nil
+}
+
+// eventDetail names what an event is about: the activity, marker, update,
+// signal or search attributes.
+func eventDetail(ev *historypb.HistoryEvent) string {
+	switch {
+	case ev.GetActivityTaskScheduledEventAttributes() != nil:
+		return " " + ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName()
+	case ev.GetMarkerRecordedEventAttributes() != nil:
+		return " " + ev.GetMarkerRecordedEventAttributes().GetMarkerName()
+	case ev.GetWorkflowExecutionUpdateAcceptedEventAttributes() != nil:
+		return " " + ev.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput().GetName()
+	case ev.GetWorkflowExecutionSignaledEventAttributes() != nil:
+		return " " + ev.GetWorkflowExecutionSignaledEventAttributes().GetSignalName()
+	case ev.GetUpsertWorkflowSearchAttributesEventAttributes() != nil:
+		var keys []string
+		for k := range ev.GetUpsertWorkflowSearchAttributesEventAttributes().GetSearchAttributes().GetIndexedFields() {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		return " " + strings.Join(keys, ",")
+	}
+	return ""
 }

@@ -57,6 +57,7 @@ func main() {
 	flag.BoolVar(&o.killWorker, "kill-worker", false, "instead of the rounds: run the worker as a process, kill -9 it mid-traffic, start a new one, and print how long its orders were held up (needs -db)")
 	flag.BoolVar(&oneTap, "onetap", false, "the product's purchases are one-tap repeat purchases by -c buyers who saved their details first (-c 1: sequential)")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the rounds to this file, labelled by component (api, worker, sandbox, engine, bench)")
+	flag.BoolVar(&showHistory, "show-history", false, "print every event of the histories read back (one purchase to delivered, one engine-only workflow)")
 	flag.Parse()
 	if o.n < 1 || o.c < 1 || o.rounds < 1 || taskQueuePartitions < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -n, -c, -rounds and -partitions must be at least 1")
