@@ -17,7 +17,7 @@ func (a *Activities) AuthorizePayment(ctx context.Context, req payments.Authoriz
 	if err != nil {
 		return payments.Intent{}, failures.ToTemporal(err)
 	}
-	req.Attempt = attempt(ctx)
+	req.Attempt = req.AttemptsBefore + attempt(ctx)
 	in, err := a.Payments.Authorize(ctx, req)
 	return in, failures.ToTemporal(err)
 }

@@ -97,6 +97,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	env.OnActivity(acts.ValidateOrder, mock.Anything, mock.Anything).Return(h.validateOrder)
 	env.OnActivity(acts.ReserveStock, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(h.reserveStock)
+	env.OnActivity(acts.ValidateAndReserve, mock.Anything, mock.Anything).Return(h.validateAndReserve)
 	env.OnActivity(acts.ReleaseStock, mock.Anything, mock.Anything).Return(h.releaseStock)
 	env.OnActivity(acts.AuthorizePayment, mock.Anything, mock.Anything).Return(h.authorizePayment)
 	env.OnActivity(acts.CapturePayment, mock.Anything, mock.Anything, mock.Anything).Return(h.capturePayment)
@@ -193,6 +194,23 @@ func (h *harness) reserveStock(_ context.Context, orderID, productID string, qty
 	}
 	h.reserved = true
 	return nil
+}
+
+// validateAndReserve is the two steps above as one, as the activity does
+// them: a final refusal to reserve is in the result.
+func (h *harness) validateAndReserve(ctx context.Context, in activities.ValidateInput) (activities.Reservation, error) {
+	o, err := h.validateOrder(ctx, in)
+	if err != nil {
+		return activities.Reservation{}, err
+	}
+	err = h.reserveStock(ctx, o.ID, o.ProductID, o.Quantity)
+	if e := domainError(err); e != nil {
+		return activities.Reservation{Order: o, Refused: &activities.StockRefusal{Kind: e.Kind, Code: e.Code, Message: e.Message}}, nil
+	}
+	if err != nil {
+		return activities.Reservation{}, err
+	}
+	return activities.Reservation{Order: o}, nil
 }
 
 func (h *harness) releaseStock(_ context.Context, orderID string) error {
