@@ -155,10 +155,13 @@ func (p *countingPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.T
 func (p *countingPool) GetDBConn() (*sql.DB, error) { return p.DB, nil }
 
 // countStripe counts the requests the sandbox receives, by method and path
-// with the ids replaced ("POST /v1/payment_intents/{id}/confirm").
+// with the ids replaced ("POST /v1/payment_intents/{id}/confirm"), and
+// when each order's requests arrived (waiting_path.go).
 func countStripe(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tally.add(kindStripe, componentSandbox, r.Method+" "+pathShape(r.URL.Path))
+		route := r.Method + " " + pathShape(r.URL.Path)
+		tally.add(kindStripe, componentSandbox, route)
+		recordOrderRequest(r, route)
 		h.ServeHTTP(w, r)
 	})
 }

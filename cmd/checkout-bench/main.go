@@ -166,6 +166,7 @@ func run(o options) error {
 	var engRate, engLife, prodRate []float64
 	var engLat, prodLat []time.Duration
 	var lastOrder string
+	var allOrders []string
 	for r := range o.rounds {
 		engineFirst := r%2 == 0
 		for side := range 2 {
@@ -185,6 +186,7 @@ func run(o options) error {
 			if len(orders) > 0 {
 				lastOrder = orders[0]
 			}
+			allOrders = append(allOrders, orders...)
 			if o.accept {
 				e.acceptRound(orders, o.c)
 			}
@@ -205,6 +207,9 @@ func run(o options) error {
 	fmt.Printf("(engine-only workflows run to completion, signals included: %.1f/s)\n", mean(engLife))
 	if err := m.finish(o.n * o.rounds); err != nil {
 		return err
+	}
+	if err := printWaitingPath(os.Stdout, e.temporal, allOrders); err != nil {
+		return fmt.Errorf("waiting path: %w", err)
 	}
 	fmt.Println()
 
