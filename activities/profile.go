@@ -40,15 +40,18 @@ func (a *Activities) profiles() Profiles {
 }
 
 // SavedCard is a buyer's new Stripe customer and the card to save on it.
-// Before the payment Card holds only the payment method as the buyer gave it;
-// the authorization saves it on the customer and fills in the rest.
+// Before the payment Card holds only the payment method as the buyer gave it
+// (and CustomerID is empty until the card is saved on one); the
+// authorization fills in the payment method it set up and the rest.
 type SavedCard struct {
 	CustomerID string        `json:"customer_id"`
 	Card       payments.Card `json:"card"`
 }
 
 // PrepareSavedCard creates the buyer's Stripe customer before the first
-// payment, which then saves the card on it (setup_future_usage=on_session):
+// payment, which then saves the card on it (setup_future_usage), for
+// purchases started before the card was saved after the buyer's answer
+// (SaveCardOnNewCustomer):
 // Stripe advises against attaching a card before its first use, since the
 // issuer then sees an unauthenticated save and declines more later. The
 // customer carries no personal data; what the buyer asked to be remembered
@@ -64,6 +67,24 @@ func (a *Activities) PrepareSavedCard(ctx context.Context, orderID, paymentMetho
 		return SavedCard{}, failures.ToTemporal(err)
 	}
 	return SavedCard{CustomerID: cus, Card: payments.Card{ID: paymentMethod}}, nil
+}
+
+// SaveCardOnNewCustomer saves the card a first purchase's authorization set
+// up for later use (setup_future_usage, no customer) on a new Stripe
+// customer, after the buyer has their answer. The customer carries no
+// personal data. Retries find the customer and the attach an earlier
+// attempt made (payments.Gateway.SaveOrderCard); a card Stripe refuses to
+// attach leaves no customer behind.
+func (a *Activities) SaveCardOnNewCustomer(ctx context.Context, orderID, paymentMethod string) (SavedCard, error) {
+	cards, err := a.cardChanges()
+	if err != nil {
+		return SavedCard{}, err
+	}
+	cus, card, err := cards.SaveOrderCard(ctx, orderID, paymentMethod, attempt(ctx))
+	if err != nil {
+		return SavedCard{}, failures.ToTemporal(err)
+	}
+	return SavedCard{CustomerID: cus, Card: card}, nil
 }
 
 // SaveProfileInput is a first purchase's details to remember.

@@ -9,13 +9,15 @@ import (
 	"github.com/buybutton/checkout/payments"
 )
 
-// CardChanges is what replacing a saved card and cleaning up unused
-// customers need of Stripe; *payments.Gateway satisfies it. The caller names
-// every idempotency key, since these calls belong to no order.
+// CardChanges is what replacing a saved card, saving a first purchase's
+// card after its payment and cleaning up unused customers need of Stripe;
+// *payments.Gateway satisfies it. The caller names every idempotency key of
+// the calls that belong to no order.
 type CardChanges interface {
 	CreateCustomerWithKey(ctx context.Context, ref, key string) (string, error)
 	AttachPaymentMethodWithKey(ctx context.Context, pmID, customerID, key string) (payments.Card, error)
 	DeleteCustomer(ctx context.Context, customerID, key string) error
+	SaveOrderCard(ctx context.Context, orderID, pmID string, attempt int32) (string, payments.Card, error)
 }
 
 // ProfileCards is the card part of the profile store; *store.Store satisfies it.

@@ -65,3 +65,48 @@ func (g *Gateway) DetachPaymentMethod(ctx context.Context, pmID string, key stri
 	_, err := g.sc.PaymentMethods.Detach(pmID, params)
 	return classify(err)
 }
+
+// SaveOrderCard saves the card an order's authorization set up for later
+// use (SaveCard with no Customer) on a new Stripe customer, with no
+// personal data on it. Stripe lets a payment method confirmed with
+// setup_future_usage and no customer be attached to one once the payment
+// went through; one used without setup_future_usage, or attached elsewhere
+// meanwhile, is refused.
+//
+// attempt is the caller's try (from 1). The customer is created under the
+// order's key, so every try finds the same one. The attach is retrieve-then-
+// act like Authorize: a try after the first reads the payment method and
+// takes an attach an earlier try made as done, and otherwise attaches under
+// its own attempt's key. A card Stripe refuses for good leaves no customer
+// behind: the new one is deleted before the refusal is returned.
+func (g *Gateway) SaveOrderCard(ctx context.Context, orderID, pmID string, attempt int32) (string, Card, error) {
+	if orderID == "" || pmID == "" {
+		return "", Card{}, models.Invalid("invalid_saved_card", "order and payment method are required")
+	}
+	cus, err := g.CreateCustomer(ctx, orderID, CustomerRequest{})
+	if err != nil {
+		return "", Card{}, err
+	}
+	if attempt > 1 {
+		params := &stripe.PaymentMethodParams{}
+		params.Context = ctx
+		pm, err := g.sc.PaymentMethods.Get(pmID, params)
+		if err != nil && retryable(classify(err)) {
+			return "", Card{}, classify(err)
+		}
+		if err == nil && pm.Customer != nil && pm.Customer.ID == cus {
+			return cus, cardOf(pm), nil
+		}
+	}
+	card, err := g.AttachPaymentMethodWithKey(ctx, pmID, cus, AttemptKey(orderID, "attach", attempt))
+	switch {
+	case err == nil:
+		return cus, card, nil
+	case retryable(err):
+		return "", Card{}, err // the customer waits for the next try
+	}
+	if derr := g.DeleteCustomer(ctx, cus, IdempotencyKey(orderID, "customer-delete")); derr != nil && retryable(derr) {
+		return "", Card{}, derr
+	}
+	return "", Card{}, err
+}

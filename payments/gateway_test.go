@@ -405,26 +405,27 @@ func TestRefundLooksAgainAfterAnUnknownOutcome(t *testing.T) {
 	}
 }
 
+// A first purchase that saves the card authorizes with setup_future_usage
+// and no customer (SaveOrderCard attaches it after the buyer's answer); a
+// customer given, as an order started before that change does, is sent too.
 func TestAuthorizeSavingTheCard(t *testing.T) {
-	f, g := newFakeStripe(t)
-	f.on("POST /v1/payment_intents", ok(`{"id":"pi_1","object":"payment_intent","status":"requires_capture","amount":1500,"currency":"usd",`+
-		`"payment_method":{"id":"pm_9","object":"payment_method","card":{"brand":"visa","last4":"4242","exp_month":12,"exp_year":2034}}}`))
-	r := authReq("o1")
-	r.Customer, r.SaveCard = "cus_1", true
-	in, err := g.Authorize(context.Background(), r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if in.Card == nil || *in.Card != (Card{ID: "pm_9", Brand: "visa", Last4: "4242", ExpMonth: 12, ExpYear: 2034}) {
-		t.Fatalf("card %+v", in.Card)
-	}
-	form := f.requests("POST /v1/payment_intents")[0].form
-	if form.Get("setup_future_usage") != "on_session" || form.Get("customer") != "cus_1" || form.Get("expand[0]") != "payment_method" ||
-		form.Get("metadata[operation]") != "authorize" {
-		t.Fatalf("sent %v", form)
-	}
-	r.Customer = ""
-	if _, err := g.Authorize(context.Background(), r); models.ErrorKind(err) != models.KindInvalid {
-		t.Fatalf("saving a card with no customer: %v", err)
+	for _, customer := range []string{"", "cus_1"} {
+		f, g := newFakeStripe(t)
+		f.on("POST /v1/payment_intents", ok(`{"id":"pi_1","object":"payment_intent","status":"requires_capture","amount":1500,"currency":"usd",`+
+			`"payment_method":{"id":"pm_9","object":"payment_method","card":{"brand":"visa","last4":"4242","exp_month":12,"exp_year":2034}}}`))
+		r := authReq("o1")
+		r.Customer, r.SaveCard = customer, true
+		in, err := g.Authorize(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.Card == nil || *in.Card != (Card{ID: "pm_9", Brand: "visa", Last4: "4242", ExpMonth: 12, ExpYear: 2034}) {
+			t.Fatalf("card %+v", in.Card)
+		}
+		form := f.requests("POST /v1/payment_intents")[0].form
+		if form.Get("setup_future_usage") != "off_session" || form.Get("customer") != customer || form.Get("expand[0]") != "payment_method" ||
+			form.Get("metadata[operation]") != "authorize" {
+			t.Fatalf("customer %q: sent %v", customer, form)
+		}
 	}
 }

@@ -42,12 +42,17 @@ func (g *Gateway) AttachPaymentMethodWithKey(ctx context.Context, pmID, customer
 	if err != nil {
 		return Card{}, classify(err)
 	}
+	return cardOf(pm), nil
+}
+
+// cardOf is what a saved card may show of pm.
+func cardOf(pm *stripe.PaymentMethod) Card {
 	c := Card{ID: pm.ID}
 	if pm.Card != nil {
 		c.Brand, c.Last4 = string(pm.Card.Brand), pm.Card.Last4
 		c.ExpMonth, c.ExpYear = pm.Card.ExpMonth, pm.Card.ExpYear
 	}
-	return c, nil
+	return c
 }
 
 // DeleteCustomer removes a customer nobody will use; Stripe detaches its

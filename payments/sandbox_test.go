@@ -274,24 +274,89 @@ func TestSandboxRefundStatuses(t *testing.T) {
 	}
 }
 
-// setup_future_usage saves the card on the customer by the payment itself.
+// setup_future_usage sets the card up by the payment itself: a first
+// purchase authorizes with no customer and SaveOrderCard attaches the card
+// to a new one after the answer; an order started before that change names
+// its customer and the payment saves the card on it. Either way the saved
+// card pays again for the customer.
 func TestSandboxAuthorizeSavesTheCard(t *testing.T) {
-	g, _ := newSandbox(t)
+	for _, customerFirst := range []bool{false, true} {
+		g, _ := newSandbox(t)
+		ctx := context.Background()
+		r := sandboxAuth("ord_save", "pm_card_visa")
+		r.SaveCard = true
+		if customerFirst {
+			cus, err := g.CreateCustomer(ctx, "ord_save", CustomerRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Customer = cus
+		}
+		in, err := g.Authorize(ctx, r)
+		if err != nil || in.Card == nil || in.Card.Last4 != "4242" || !strings.HasPrefix(in.Card.ID, "pm_") || in.Card.ID == "pm_card_visa" {
+			t.Fatalf("authorize: %v %+v", err, in)
+		}
+		cus, card := r.Customer, *in.Card
+		if !customerFirst {
+			if cus, card, err = g.SaveOrderCard(ctx, "ord_save", in.Card.ID, 1); err != nil || card != *in.Card {
+				t.Fatalf("saving the card after the payment: %v %+v", err, card)
+			}
+		}
+		next := sandboxAuth("ord_save_2", card.ID)
+		next.Customer = cus
+		if again, err := g.Authorize(ctx, next); err != nil || again.Status != IntentRequiresCapture {
+			t.Fatalf("customer first %v: paying with the saved card: %v %+v", customerFirst, err, again)
+		}
+	}
+}
+
+// The sandbox refuses what Stripe refuses: a card that paid without
+// setup_future_usage, or already saved for another order, cannot be saved
+// after the payment, and the refusal leaves no customer behind. A retry of a
+// save whose answer was lost finds it done.
+func TestSandboxSaveOrderCard(t *testing.T) {
+	sb := sandbox.New(sandbox.Options{})
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	g := New(Config{SecretKey: "sk_test_123", APIBase: srv.URL, HTTPClient: srv.Client()})
 	ctx := context.Background()
-	cus, err := g.CreateCustomer(ctx, "ord_save", CustomerRequest{})
+	pay := func(order string, save bool) string {
+		r := sandboxAuth(order, "pm_card_visa")
+		r.SaveCard = save
+		r.Customer = ""
+		in, err := g.Authorize(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !save {
+			return sb.Intents()[len(sb.Intents())-1].PaymentMethod
+		}
+		return in.Card.ID
+	}
+
+	unsaved := pay("ord_nosfu", false)
+	if _, _, err := g.SaveOrderCard(ctx, "ord_nosfu", unsaved, 1); models.ErrorKind(err) != models.KindInvalid {
+		t.Fatalf("saving a card paid without setup_future_usage: %v", err)
+	}
+	if n := sb.CustomersFor("ord_nosfu"); n != 0 {
+		t.Fatalf("a refused save left %d customers", n)
+	}
+
+	pm := pay("ord_sfu", true)
+	cus, _, err := g.SaveOrderCard(ctx, "ord_sfu", pm, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := sandboxAuth("ord_save", "pm_card_visa")
-	r.Customer, r.SaveCard = cus, true
-	in, err := g.Authorize(ctx, r)
-	if err != nil || in.Card == nil || in.Card.Last4 != "4242" || !strings.HasPrefix(in.Card.ID, "pm_") {
-		t.Fatalf("authorize: %v %+v", err, in)
+	if again, _, err := g.SaveOrderCard(ctx, "ord_sfu", pm, 2); err != nil || again != cus {
+		t.Fatalf("a retry: %q %v, want %s", again, err, cus)
 	}
-	// The saved card pays again for the customer.
-	next := sandboxAuth("ord_save_2", in.Card.ID)
-	next.Customer = cus
-	if again, err := g.Authorize(ctx, next); err != nil || again.Status != IntentRequiresCapture {
-		t.Fatalf("paying with the saved card: %v %+v", err, again)
+	if _, _, err := g.SaveOrderCard(ctx, "ord_other", pm, 1); models.ErrorKind(err) != models.KindInvalid {
+		t.Fatalf("saving a card already saved for another order: %v", err)
+	}
+	if n := sb.CustomersFor("ord_other"); n != 0 {
+		t.Fatalf("a refused save left %d customers", n)
+	}
+	if n := sb.CustomersFor("ord_sfu"); n != 1 {
+		t.Fatalf("the saved card's order has %d customers", n)
 	}
 }

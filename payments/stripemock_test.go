@@ -123,6 +123,16 @@ func TestStripeMockContract(t *testing.T) {
 			in, err := g.Authorize(ctx, r)
 			return in.ID, err
 		}},
+		{"authorize setting the card up with no customer", func() (string, error) {
+			r := authReq("o5")
+			r.SaveCard = true
+			in, err := g.Authorize(ctx, r)
+			return in.ID, err
+		}},
+		{"save an order's card after its payment (a retry: read, then attach)", func() (string, error) {
+			cus, _, err := g.SaveOrderCard(ctx, "o5", "pm_123", 2)
+			return cus, err
+		}},
 		// The first attempt acts at once; later ones read the intent first
 		// (stripe-mock's fixture is requires_payment_method, which neither
 		// captures nor cancels), so the raw requests are sent directly too.

@@ -28,9 +28,12 @@ type AuthorizeRequest struct {
 	PaymentMethod string // pm_… id from the client; card data never reaches us
 	Customer      string // cus_… id for saved buyers, optional
 	Description   string
-	// SaveCard asks Stripe to save the card on Customer once the intent
-	// authorizes (setup_future_usage=on_session), instead of attaching it
-	// before use. The intent then comes back with the card's details.
+	// SaveCard asks Stripe to set the card up for later payments
+	// (setup_future_usage=off_session) instead of attaching it before use:
+	// with Customer, Stripe saves it there once the intent authorizes;
+	// without, it can be attached to a new customer afterwards
+	// (Gateway.SaveOrderCard). The intent then comes back with the card's
+	// details and the payment method to save.
 	SaveCard bool
 	// Attempt is the caller's try (from 1), which scopes the idempotency
 	// key; set by the activity, never by the workflow.

@@ -187,3 +187,17 @@ func nonNil(m map[string]string) map[string]string {
 	}
 	return m
 }
+
+// CustomersFor counts the customers not deleted whose metadata[order_id] is
+// orderID: what an order's saved-card step left at Stripe.
+func (s *Server) CustomersFor(orderID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, cus := range s.customers {
+		if !cus.deleted && cus.metadata["order_id"] == orderID {
+			n++
+		}
+	}
+	return n
+}

@@ -385,7 +385,7 @@ func (s *Server) checkUsable(pm *paymentMethod, pi *paymentIntent) *apiError {
 		return invalid("payment_method", "The provided PaymentMethod belongs to a Customer, but you did not provide a Customer. Include the `customer` parameter with the Customer the PaymentMethod is attached to.")
 	case pm.customer != "" && pm.customer != pi.customer:
 		return invalid("payment_method", "The provided PaymentMethod belongs to a different Customer than the one on this PaymentIntent.")
-	case pm.spent:
+	case pm.spent || pm.setUp && pm.customer == "":
 		return invalid("payment_method", "The provided PaymentMethod was previously used with a PaymentIntent without Customer attachment, shared with a connected account without Customer attachment, or was detached from a Customer. It may not be used again. To use a PaymentMethod multiple times, you must attach it to a Customer first.")
 	}
 	return nil
@@ -398,9 +398,12 @@ func (s *Server) authorize(c *call, pi *paymentIntent, pm *paymentMethod) {
 	pi.authorized = true
 	pi.lastError, pi.needsAction = nil, false
 	switch {
-	case pi.setupFutureUsage != "" && pi.customer != "" && pm.customer == "":
+	case pm.customer != "":
+	case pi.setupFutureUsage != "" && pi.customer != "":
 		pm.customer = pi.customer
-	case pm.customer == "" && pi.setupFutureUsage == "":
+	case pi.setupFutureUsage != "":
+		pm.setUp = true
+	default:
 		pm.spent = true
 	}
 	if pi.captureMethod == "manual" {

@@ -16,9 +16,14 @@ type paymentMethod struct {
 	created  time.Time
 	metadata map[string]string
 	billing  map[string]string // name, email, phone
-	// spent is set once the method paid without belonging to a customer, or
-	// was detached: Stripe refuses to use such a method again.
+	// spent is set once the method paid without belonging to a customer
+	// and without setup_future_usage, or was detached: Stripe refuses to use
+	// or attach such a method again.
 	spent bool
+	// setUp is set once the method paid with setup_future_usage but no
+	// customer: Stripe lets it be attached to a customer afterwards, and
+	// refuses it for another payment until then.
+	setUp bool
 }
 
 func (pm *paymentMethod) behavior() cardBehavior { return behaviorOf(pm.number) }

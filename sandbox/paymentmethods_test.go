@@ -273,3 +273,82 @@ func (e *env) pmCustomer(t *testing.T, id string) string {
 	}
 	return got.Customer.ID
 }
+
+// A method that paid with setup_future_usage and no customer may be attached
+// to a customer afterwards, as Stripe allows, and pays again only once
+// attached; one that paid without setup_future_usage, or is attached
+// elsewhere, is refused as Stripe refuses it.
+func TestAttachAfterThePayment(t *testing.T) {
+	cases := []struct {
+		name string
+		sfu  string
+		// prepare runs between the payment and the attach.
+		prepare    func(t *testing.T, e *env, pm string)
+		wantAttach bool
+	}{
+		{name: "set up off_session", sfu: "off_session", wantAttach: true},
+		{name: "set up on_session", sfu: "on_session", wantAttach: true},
+		{name: "after 3-D Secure", sfu: "off_session", wantAttach: true},
+		{name: "paid without setup_future_usage"},
+		{name: "attached to another customer", sfu: "off_session", prepare: func(t *testing.T, e *env, pm string) {
+			other, err := e.sc.Customers.New(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.sc.PaymentMethods.Attach(pm, &stripe.PaymentMethodAttachParams{Customer: stripe.String(other.ID)}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, sandbox.Options{})
+			number := "4242424242424242"
+			if tc.name == "after 3-D Secure" {
+				number = "4000002760003184"
+			}
+			pm := createCard(t, e, number).ID
+			p := authorizeParams("ord_later", pm, 1000)
+			if tc.sfu != "" {
+				p.SetupFutureUsage = stripe.String(tc.sfu)
+			}
+			pi, err := e.sc.PaymentIntents.New(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pi.Status == stripe.PaymentIntentStatusRequiresAction {
+				if err := e.sb.Authenticate(pi.ID, true); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := e.pmCustomer(t, pm); got != "" {
+				t.Fatalf("attached to %s by a payment with no customer", got)
+			}
+			if tc.sfu != "" {
+				// Set up, not saved: it pays no second time unattached.
+				_, err := e.sc.PaymentIntents.New(authorizeParams("ord_later_again", pm, 1000))
+				wantStripeErr(t, err, http.StatusBadRequest, stripe.ErrorTypeInvalidRequest, "")
+			}
+			if tc.prepare != nil {
+				tc.prepare(t, e, pm)
+			}
+			cus, err := e.sc.Customers.New(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = e.sc.PaymentMethods.Attach(pm, &stripe.PaymentMethodAttachParams{Customer: stripe.String(cus.ID)})
+			if !tc.wantAttach {
+				wantStripeErr(t, err, http.StatusBadRequest, stripe.ErrorTypeInvalidRequest, "payment_method_unexpected_state")
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			again := authorizeParams("ord_later_2", pm, 1000)
+			again.Customer = stripe.String(cus.ID)
+			if _, err := e.sc.PaymentIntents.New(again); err != nil {
+				t.Fatalf("the attached card did not pay for its customer: %v", err)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/buybutton/checkout/activities"
 	"github.com/buybutton/checkout/failures"
 	"github.com/buybutton/checkout/models"
 )
@@ -34,8 +35,30 @@ func watchDiscards(h *harness) *discardSpy {
 	return spy
 }
 
-func TestDeclinedFirstPurchaseDeletesTheNewCustomer(t *testing.T) {
+// A first purchase makes no Stripe customer before the buyer's answer, so a
+// declined one has none to delete.
+func TestDeclinedFirstPurchaseMakesNoCustomer(t *testing.T) {
 	h := newHarness(t)
+	spy := watchProfile(h, nil)
+	discards := watchDiscards(h)
+	h.authorizeErr = failures.ToTemporal(models.Errorf(models.KindPaymentDeclined, "card_declined", "declined"))
+	in := testInput()
+	in.SaveDetails = true
+	h.run(in)
+
+	require.Zero(t, spy.prepared)
+	require.Empty(t, spy.attached)
+	require.Empty(t, discards.customers)
+	calls, _, o := h.snapshot()
+	require.Equal(t, models.StatusPaymentFailed, o.Status)
+	require.Contains(t, calls, "ReleaseStock")
+}
+
+// Before changeLeanHistory the customer was made first: a declined purchase
+// deletes it.
+func TestDeclinedFirstPurchaseBeforeTheChangeDeletesTheNewCustomer(t *testing.T) {
+	h := newHarness(t)
+	h.startedBeforeLeanHistory()
 	watchProfile(h, nil)
 	discards := watchDiscards(h)
 	h.authorizeErr = failures.ToTemporal(models.Errorf(models.KindPaymentDeclined, "card_declined", "declined"))
@@ -48,6 +71,30 @@ func TestDeclinedFirstPurchaseDeletesTheNewCustomer(t *testing.T) {
 	calls, _, o := h.snapshot()
 	require.Equal(t, models.StatusPaymentFailed, o.Status)
 	require.Contains(t, calls, "ReleaseStock")
+}
+
+// A workflow cancelled while the card is being saved after the answer waits
+// for the step, then deletes the customer it made: no profile will name it.
+func TestCancelledWhileSavingTheCardDeletesTheCustomer(t *testing.T) {
+	h := newHarness(t)
+	h.intent.Card = &setUpCard
+	h.env.OnActivity(acts.SaveCardOnNewCustomer, mock.Anything, mock.Anything, mock.Anything).
+		After(time.Minute).Return(activities.SavedCard{CustomerID: "cus_late", Card: setUpCard}, nil)
+	profiles := 0
+	h.env.OnActivity(acts.SaveBuyerProfile, mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.SaveProfileInput) error { profiles++; return nil })
+	discards := watchDiscards(h)
+	h.env.RegisterDelayedCallback(h.env.CancelWorkflow, 10*time.Second)
+	in := testInput()
+	in.SaveDetails = true
+	h.run(in)
+
+	require.Equal(t, models.StatusAuthorized, h.pay.result.(PayResult).Status)
+	require.Equal(t, []string{"cus_late"}, discards.customers)
+	require.Zero(t, profiles)
+	calls, _, o := h.snapshot()
+	require.Equal(t, models.StatusCancelled, o.Status)
+	require.Contains(t, calls, "VoidAuthorization")
 }
 
 func TestRejectedSavedPurchaseKeepsTheProfileCustomer(t *testing.T) {

@@ -10,9 +10,9 @@ import (
 	"github.com/buybutton/checkout/payments"
 )
 
-// prepareCardOptions: saving the card is a convenience on the buyer's
-// waiting path, so Stripe trouble gives up quickly and the purchase goes on
-// without saving.
+// prepareCardOptions: saving the card is a convenience (before
+// changeLeanHistory, on the buyer's waiting path), so Stripe trouble gives up
+// quickly and the purchase goes on without saving.
 var prepareCardOptions = workflow.ActivityOptions{
 	StartToCloseTimeout:    10 * time.Second,
 	ScheduleToCloseTimeout: 20 * time.Second,
@@ -25,12 +25,21 @@ var prepareCardOptions = workflow.ActivityOptions{
 }
 
 // paymentSource decides what to authorize: a one-tap purchase uses the saved
-// customer and card; a first purchase that saves creates the customer first
-// and the authorization saves the card on it (setup_future_usage);
-// otherwise the card as given.
+// customer and card; a first purchase that saves has the authorization set
+// the card up for later payments (setup_future_usage, no customer), and
+// saveProfile saves it on a new customer once the buyer has their answer;
+// otherwise the card as given. No customer exists before the answer, so a
+// declined or abandoned first purchase leaves nothing at Stripe to undo.
+//
+// Workflows started before changeLeanHistory created the customer first,
+// on the buyer's waiting path, and the authorization saved the card on it.
 func (p *purchase) paymentSource(ctx workflow.Context) (paymentMethod, customer string) {
 	if p.in.Customer != "" || !p.in.SaveDetails {
 		return p.in.PaymentMethod, p.in.Customer
+	}
+	if p.lean {
+		p.savedCard = &activities.SavedCard{Card: payments.Card{ID: p.in.PaymentMethod}}
+		return p.in.PaymentMethod, ""
 	}
 	var saved activities.SavedCard
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, prepareCardOptions), acts.PrepareSavedCard,
@@ -50,9 +59,9 @@ func (p *purchase) paymentSource(ctx workflow.Context) (paymentMethod, customer 
 	return saved.Card.ID, saved.CustomerID
 }
 
-// keepSavedCard takes the card as the authorization saved it on the new
-// customer: that is the payment method (and its brand and last digits) the
-// profile remembers.
+// keepSavedCard takes the card as the authorization set it up (or saved it
+// on the new customer): that is the payment method (and its brand and last
+// digits) the profile remembers.
 func (p *purchase) keepSavedCard(in payments.Intent) {
 	if p.savedCard != nil && in.Card != nil {
 		p.savedCard.Card = *in.Card
@@ -69,6 +78,18 @@ func (p *purchase) discardSavedCustomer(ctx workflow.Context) error {
 		p.savedCard.CustomerID, payments.IdempotencyKey(p.order.ID, "customer-delete")).Get(ctx, nil)
 }
 
+// saveCardOptions: the card is saved after the buyer's answer and before
+// the merchant hears of the order, inside the authorization's life, so like
+// a card change it gives up within half a minute of Stripe trouble and the
+// order goes on without a saved profile. An attempt makes up to four Stripe
+// calls (the customer, a read of the card on a retry, the attach, the
+// customer's deletion when the card is refused).
+var saveCardOptions = func() workflow.ActivityOptions {
+	o := cardChangeOptions
+	o.StartToCloseTimeout = stripeAttempt(4)
+	return o
+}()
+
 // saveProfile remembers the buyer once the payment is authorized: the card
 // is proven good and the buyer already has their answer. A failure costs
 // only the convenience and is logged. It gets the local attempts only, not
@@ -78,9 +99,15 @@ func (p *purchase) saveProfile(ctx workflow.Context) {
 	if p.savedCard == nil {
 		return
 	}
-	// The customer now backs the buyer's profile: later endings (reject,
-	// cancel, expiry) must not delete it.
-	p.saga.replace(savedCardStep, savedCardStep, func(workflow.Context) error { return nil })
+	if p.lean {
+		if !p.saveCardOnNewCustomer(ctx) {
+			return
+		}
+	} else {
+		// The customer now backs the buyer's profile: later endings
+		// (reject, cancel, expiry) must not delete it.
+		p.saga.replace(savedCardStep, savedCardStep, func(workflow.Context) error { return nil })
+	}
 	err := writeOnce(ctx, acts.SaveBuyerProfile, activities.SaveProfileInput{
 		OrderID:  p.order.ID,
 		BuyerID:  p.order.BuyerID,
@@ -92,4 +119,41 @@ func (p *purchase) saveProfile(ctx workflow.Context) {
 	if err != nil {
 		p.logger.Error("Saving the buyer profile failed", "error", err)
 	}
+}
+
+// saveCardOnNewCustomer saves the card the authorization set up on a new
+// Stripe customer, the first Stripe call after the buyer's answer (a
+// regular activity: scheduling it completes the workflow task that carries
+// the answer). It runs detached, so a cancellation waits for it and knows
+// whether a customer exists. It reports whether the profile can be saved.
+func (p *purchase) saveCardOnNewCustomer(ctx workflow.Context) bool {
+	dctx := detached(ctx)
+	var saved activities.SavedCard
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, saveCardOptions), acts.SaveCardOnNewCustomer,
+		p.order.ID, p.savedCard.Card.ID).Get(dctx, &saved)
+	if err != nil {
+		// Stripe refused the card (and the customer made for it is gone),
+		// or did not answer within the attempts (a customer it made may
+		// stay, with no personal data on it): either way the order goes on
+		// without a profile.
+		code := "stripe_unavailable"
+		if e := domainError(err); e != nil {
+			code = e.Code
+		}
+		p.logger.Warn("Saving the card after the payment failed; no profile is saved",
+			"PaymentMethodID", p.savedCard.Card.ID, "FailureCode", code)
+		p.savedCard = nil
+		return false
+	}
+	p.savedCard = &saved
+	if ctx.Err() != nil {
+		// The workflow is being cancelled: no profile will refer to the
+		// customer, so it goes (and the card with it).
+		if err := p.discardSavedCustomer(dctx); err != nil {
+			p.logger.Error("Deleting the unused Stripe customer failed", "CustomerID", saved.CustomerID, "error", err)
+		}
+		p.savedCard = nil
+		return false
+	}
+	return true
 }

@@ -68,7 +68,7 @@ func TestPurchaseWorkflowCancelledBeforeNotifyingTellsNobody(t *testing.T) {
 // then not be told to fulfil it (order.created) at all.
 func TestCancelDuringProfileSaveSendsNoOrderCreated(t *testing.T) {
 	h := newHarness(t)
-	h.env.OnActivity(acts.PrepareSavedCard, mock.Anything, mock.Anything, mock.Anything).Return(
+	h.env.OnActivity(acts.SaveCardOnNewCustomer, mock.Anything, mock.Anything, mock.Anything).Return(
 		activities.SavedCard{CustomerID: "cus_1", Card: payments.Card{ID: "pm_card_visa"}}, nil)
 	h.env.OnActivity(acts.DiscardCustomer, mock.Anything, mock.Anything, mock.Anything).Return(nil)
 	var mu sync.Mutex
@@ -104,7 +104,7 @@ func TestCancelDuringProfileSaveSendsNoOrderCreated(t *testing.T) {
 // authorization's life.
 func TestFailingProfileSaveDoesNotHoldUpTheOrder(t *testing.T) {
 	h := newHarness(t)
-	h.env.OnActivity(acts.PrepareSavedCard, mock.Anything, mock.Anything, mock.Anything).Return(
+	h.env.OnActivity(acts.SaveCardOnNewCustomer, mock.Anything, mock.Anything, mock.Anything).Return(
 		activities.SavedCard{CustomerID: "cus_1", Card: payments.Card{ID: "pm_card_visa"}}, nil)
 	var mu sync.Mutex
 	saves := 0
