@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/buybutton/checkout/models"
 	"github.com/buybutton/checkout/workflows"
@@ -191,6 +194,74 @@ func TestSavedProfileOneTapAndErasure(t *testing.T) {
 	again := s.purchase(buyer, "tap-2", map[string]any{"product_id": productID, "quantity": 1}).expect(http.StatusUnprocessableEntity)
 	if again.errorCode() != "profile_required" {
 		t.Fatalf("one tap after erasure: %s", again.Raw)
+	}
+}
+
+// A first purchase that saves details makes one Stripe call before the
+// buyer's answer: the authorization, with setup_future_usage and no
+// customer. The customer is made and the card attached after the answer (as
+// the workflow's history orders it), and the next purchase is one tap on
+// that customer and card.
+func TestFirstPurchaseSavesTheCardAfterTheAnswerThenOneTap(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	ctx := context.Background()
+	productID := s.product(10, 1250)
+	buyer := s.buyer("buyer_after_answer")
+
+	first := s.purchase(buyer, "first", purchaseBody(productID, 1, "pm_card_visa")).expect(http.StatusCreated)
+	firstID := first.str("order_id")
+	if first.str("status") != "authorized" {
+		t.Fatalf("first purchase: %s", first.Raw)
+	}
+	pi := s.intentRecord(firstID)
+	_, intent := s.sandboxGet("/v1/payment_intents/" + pi.ID)
+	if pi.Customer != "" || intent["setup_future_usage"] != "off_session" {
+		t.Fatalf("the first authorization: customer %q, setup_future_usage %v", pi.Customer, intent["setup_future_usage"])
+	}
+	s.awaitProfile(buyer)
+	prof, err := s.Store.Profile(ctx, "buyer_after_answer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prof.PaymentMethodID != pi.PaymentMethod || s.paymentMethodCustomer(pi.PaymentMethod) != prof.StripeCustomerID {
+		t.Fatalf("profile card %s on %s; the authorization set up %s", prof.PaymentMethodID, prof.StripeCustomerID, pi.PaymentMethod)
+	}
+	if n := s.Sandbox.CustomersFor(firstID); n != 1 {
+		t.Fatalf("the first purchase made %d customers", n)
+	}
+
+	// The history: the card-saving step is scheduled by the workflow task
+	// that answers the buyer and starts only after the answer is recorded;
+	// nothing made a customer before the payment.
+	var events []string
+	scheduled := map[int64]string{}
+	it := s.Temporal.GetWorkflowHistory(ctx, workflows.WorkflowID(firstID), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := ev.GetEventType().String()
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
+			name = "scheduled " + a.GetActivityType().GetName()
+			scheduled[ev.GetEventId()] = a.GetActivityType().GetName()
+		}
+		if a := ev.GetActivityTaskStartedEventAttributes(); a != nil {
+			name = "started " + scheduled[a.GetScheduledEventId()]
+		}
+		events = append(events, name)
+	}
+	answered, saving := slices.Index(events, "WorkflowExecutionUpdateCompleted"), slices.Index(events, "started SaveCardOnNewCustomer")
+	if answered < 0 || saving < answered || slices.Contains(events, "scheduled PrepareSavedCard") {
+		t.Fatalf("history order: %v", events)
+	}
+
+	tap := s.purchase(buyer, "tap", map[string]any{"product_id": productID, "quantity": 1}).expect(http.StatusCreated)
+	if tap.str("status") != "authorized" {
+		t.Fatalf("one tap: %s", tap.Raw)
+	}
+	if got := s.intentRecord(tap.str("order_id")); got.Customer != prof.StripeCustomerID || got.PaymentMethod != prof.PaymentMethodID {
+		t.Fatalf("one tap paid with %s on %q, want the saved %s on %s", got.PaymentMethod, got.Customer, prof.PaymentMethodID, prof.StripeCustomerID)
 	}
 }
 
