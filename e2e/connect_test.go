@@ -423,7 +423,8 @@ func TestOneTapPaysTwoMerchantsFromOnePlatformCustomer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	buyer := s.buyer("buyer_connect_onetap_" + randomHex(3))
+	buyerID := "buyer_connect_onetap_" + randomHex(3)
+	buyer := s.buyer(buyerID)
 	first := s.purchase(buyer, "first", purchaseBody(s.product(5, 1200), 1, "pm_card_visa")).expect(http.StatusCreated).str("order_id")
 	s.awaitProfile(buyer)
 	second := s.purchase(buyer, "tap", map[string]any{"product_id": pB.ID, "quantity": 1}).expect(http.StatusCreated).str("order_id")
@@ -432,8 +433,15 @@ func TestOneTapPaysTwoMerchantsFromOnePlatformCustomer(t *testing.T) {
 	if a.ID == b.ID || a.Destination != acctA || b.Destination != acctB || acctA == acctB {
 		t.Fatalf("intents %+v and %+v, want destinations %s and %s", a, b, acctA, acctB)
 	}
-	if a.Customer == "" || a.Customer != b.Customer {
-		t.Fatalf("customers %q and %q, want one platform customer", a.Customer, b.Customer)
+	// The first purchase's card was set up with no customer and saved on
+	// the platform's customer after the answer; the one tap pays on it.
+	prof, err := s.Store.Profile(ctx, buyerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Customer != "" || b.Customer == "" || b.Customer != prof.StripeCustomerID || s.paymentMethodCustomer(a.PaymentMethod) != b.Customer {
+		t.Fatalf("customers %q and %q (profile %s), want the first set up with none and the one tap on the platform customer",
+			a.Customer, b.Customer, prof.StripeCustomerID)
 	}
 	s.merchantAction(first, "accept", nil).expect(http.StatusOK)
 	s.do("POST", "/v1/merchant/orders/"+second+"/accept", otherKey, nil, nil).expect(http.StatusOK)
