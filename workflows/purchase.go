@@ -407,25 +407,43 @@ func (p *purchase) stockRefused(ctx workflow.Context, kind models.Kind, code, me
 // left of the authorization's time, its attempts numbered on from the local
 // ones so that each keeps its own idempotency key.
 func (p *purchase) authorize(ctx workflow.Context, req payments.AuthorizeRequest) (payments.Intent, error) {
-	opts := p.timing.authorizeOptions()
 	var intent payments.Intent
+	err := p.stripeStep(ctx, p.timing.authorizeOptions(), &intent, acts.AuthorizePayment, func(before int32) []any {
+		req.AttemptsBefore = before
+		return []any{req}
+	})
+	return intent, err
+}
+
+// stripeStep runs a Stripe activity with the regular options opts; args
+// gives its arguments for a run whose attempts are numbered on from before.
+// A lean workflow runs it first as a local activity, inside the workflow
+// task already running, so whoever waits on it makes no round trip through
+// the server for it; when those attempts run out without Stripe's word it
+// goes on as a regular activity for what is left of opts' deadline, its
+// attempts numbered on so that each keeps its own idempotency key.
+func (p *purchase) stripeStep(ctx workflow.Context, opts workflow.ActivityOptions, result any, activity any, args func(before int32) []any) error {
 	if p.lean {
 		began := workflow.Now(ctx)
 		err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localStripeOptions(opts)),
-			acts.AuthorizePayment, req).Get(ctx, &intent)
-		if err == nil || domainError(err) != nil {
-			return intent, err
+			activity, args(0)...).Get(ctx, result)
+		if e := domainError(err); e != nil {
+			// The SDK logs a regular activity's failure, not a local one's.
+			p.logger.Info("Stripe step refused", "code", e.Code)
+			return err
+		}
+		if err == nil {
+			return nil
 		}
 		left := opts.ScheduleToCloseTimeout - workflow.Now(ctx).Sub(began)
 		if left <= 0 {
-			return intent, err
+			return err
 		}
-		p.logger.Warn("Authorization did not answer as a local activity; retrying durably", "error", err)
+		p.logger.Warn("Stripe step did not answer as a local activity; retrying durably", "error", err)
 		opts.ScheduleToCloseTimeout = left
-		req.AttemptsBefore = localStripeAttempts
+		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activity, args(localStripeAttempts)...).Get(ctx, result)
 	}
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), acts.AuthorizePayment, req).Get(ctx, &intent)
-	return intent, err
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activity, args(0)...).Get(ctx, result)
 }
 
 // awaitingPayment reports whether Stripe's answer is still outstanding
