@@ -204,6 +204,41 @@ func TestPaymentActivities(t *testing.T) {
 	}
 }
 
+// AuthorizeAndRecord records the authorization it got; a record that fails
+// leaves the authorization standing, for the workflow to record.
+func TestAuthorizeAndRecord(t *testing.T) {
+	req := payments.AuthorizeRequest{OrderID: "ord_1", Amount: models.Money{Amount: 3750, Currency: "usd"}, PaymentMethod: "pm_card_visa"}
+	for _, tc := range []struct {
+		name     string
+		status   string
+		storeErr error
+		recorded bool
+	}{
+		{name: "held", status: payments.IntentRequiresCapture, recorded: true},
+		{name: "held, the store down", status: payments.IntentRequiresCapture, storeErr: errors.New("connection refused")},
+		{name: "3-D Secure", status: payments.IntentRequiresAction},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env, a, d := newEnv(t)
+			d.store.orders["ord_1"] = models.Order{ID: "ord_1", Status: models.StatusPending}
+			d.store.err = tc.storeErr
+			d.payments.intent = payments.Intent{ID: "pi_1", Status: tc.status}
+			v, err := env.ExecuteActivity(a.AuthorizeAndRecord, req)
+			require.NoError(t, err)
+			var auth Authorization
+			require.NoError(t, v.Get(&auth))
+			assert.Equal(t, "pi_1", auth.Intent.ID)
+			assert.Equal(t, tc.recorded, auth.Order != nil)
+			want := models.StatusPending
+			if tc.recorded {
+				want = models.StatusAuthorized
+				assert.Equal(t, models.StatusAuthorized, auth.Order.Status)
+			}
+			assert.Equal(t, want, d.store.orders["ord_1"].Status)
+		})
+	}
+}
+
 func TestRecordStatus(t *testing.T) {
 	env, a, d := newEnv(t)
 	d.store.orders["ord_1"] = models.Order{ID: "ord_1", Status: models.StatusPending}

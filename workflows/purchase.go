@@ -275,7 +275,7 @@ func (p *purchase) pay(ctx workflow.Context) error {
 
 	o := p.order
 	paymentMethod, customer := p.paymentSource(dctx)
-	intent, err := p.authorize(dctx, payments.AuthorizeRequest{
+	intent, recorded, err := p.authorize(dctx, payments.AuthorizeRequest{
 		OrderID:       o.ID,
 		Amount:        o.Amount(),
 		PaymentMethod: paymentMethod,
@@ -298,7 +298,12 @@ func (p *purchase) pay(ctx workflow.Context) error {
 	switch intent.Status {
 	case payments.IntentRequiresCapture:
 		p.saga.add(stepVoid, p.voidAuthorization)
-		p.record(dctx, models.StatusChange{To: models.StatusAuthorized, Actor: models.ActorSystem, PaymentIntentID: intent.ID})
+		if recorded != nil {
+			p.order = *recorded
+			p.upsertStatus(dctx)
+		} else {
+			p.record(dctx, models.StatusChange{To: models.StatusAuthorized, Actor: models.ActorSystem, PaymentIntentID: intent.ID})
+		}
 		p.answerPay("")
 	case payments.IntentRequiresAction:
 		p.saga.add(stepVoid, p.voidAuthorization)
@@ -400,19 +405,23 @@ func (p *purchase) stockRefused(ctx workflow.Context, kind models.Kind, code, me
 	p.end(ctx, models.StatusInvalid, models.ActorSystem, code, message)
 }
 
-// authorize runs AuthorizePayment. In a lean workflow it runs first as a
-// local activity, inside the workflow task already running, so the buyer's
-// answer makes no round trip through the server for it; when those attempts
-// run out without Stripe's word it goes on as a regular activity for what is
-// left of the authorization's time, its attempts numbered on from the local
-// ones so that each keeps its own idempotency key.
-func (p *purchase) authorize(ctx workflow.Context, req payments.AuthorizeRequest) (payments.Intent, error) {
-	var intent payments.Intent
-	err := p.stripeStep(ctx, p.timing.authorizeOptions(), &intent, acts.AuthorizePayment, func(before int32) []any {
+// authorize holds the order's amount on the buyer's card (stripeStep). A
+// lean workflow's authorization also records the authorized status when
+// Stripe holds the money (AuthorizeAndRecord): recorded is the order as
+// recorded then, nil when the workflow is to record it.
+func (p *purchase) authorize(ctx workflow.Context, req payments.AuthorizeRequest) (_ payments.Intent, recorded *models.Order, _ error) {
+	args := func(before int32) []any {
 		req.AttemptsBefore = before
 		return []any{req}
-	})
-	return intent, err
+	}
+	if !p.lean {
+		var intent payments.Intent
+		err := p.stripeStep(ctx, p.timing.authorizeOptions(), &intent, acts.AuthorizePayment, args)
+		return intent, nil, err
+	}
+	var auth activities.Authorization
+	err := p.stripeStep(ctx, p.timing.authorizeOptions(), &auth, acts.AuthorizeAndRecord, args)
+	return auth.Intent, auth.Order, err
 }
 
 // stripeStep runs a Stripe activity with the regular options opts; args

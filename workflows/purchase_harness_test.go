@@ -103,6 +103,7 @@ func newHarness(t *testing.T) *harness {
 	env.OnActivity(acts.ValidateOrder, mock.Anything, mock.Anything).Return(h.validateOrder)
 	env.OnActivity(acts.ReserveStock, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(h.reserveStock)
 	env.OnActivity(acts.ValidateAndReserve, mock.Anything, mock.Anything).Return(h.validateAndReserve)
+	env.OnActivity(acts.AuthorizeAndRecord, mock.Anything, mock.Anything).Return(h.authorizeAndRecord)
 	env.OnActivity(acts.ReleaseStock, mock.Anything, mock.Anything).Return(h.releaseStock)
 	env.OnActivity(acts.AuthorizePayment, mock.Anything, mock.Anything).Return(h.authorizePayment)
 	env.OnActivity(acts.CapturePayment, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(h.capturePayment)
@@ -235,6 +236,21 @@ func (h *harness) authorizePayment(ctx context.Context, req payments.AuthorizeRe
 		return h.intent, h.authorizeErr
 	}
 	return h.intent, nil
+}
+
+// authorizeAndRecord is authorizePayment then, when the money is held,
+// recordStatus, as the activity does them.
+func (h *harness) authorizeAndRecord(ctx context.Context, req payments.AuthorizeRequest) (activities.Authorization, error) {
+	in, err := h.authorizePayment(ctx, req)
+	if err != nil || in.Status != payments.IntentRequiresCapture {
+		return activities.Authorization{Intent: in}, err
+	}
+	o, err := h.recordStatus(ctx, models.StatusChange{OrderID: req.OrderID, To: models.StatusAuthorized,
+		Actor: models.ActorSystem, PaymentIntentID: in.ID})
+	if err != nil {
+		return activities.Authorization{Intent: in}, nil
+	}
+	return activities.Authorization{Intent: in, Order: &o}, nil
 }
 
 // stripeTry is one try at a Stripe step, as the activity saw it.
