@@ -24,20 +24,36 @@ func (merchantPolicyRow) TableName() string { return "merchant_policies" }
 // ShippingPolicy returns a merchant's shipping zones (none: ships everywhere free).
 func (s *Store) ShippingPolicy(ctx context.Context, merchantID string) (models.ShippingPolicy, error) {
 	row, err := s.policyRow(ctx, merchantID)
-	p := models.ShippingPolicy{Zones: []models.ShippingZone{}}
-	if err == nil && row.Shipping != "" {
-		err = json.Unmarshal([]byte(row.Shipping), &p)
+	if err != nil {
+		return models.ShippingPolicy{Zones: []models.ShippingZone{}}, err
 	}
-	return p, err
+	return row.shippingPolicy()
 }
 
 // TaxTable returns a merchant's tax rates (none: no tax).
 func (s *Store) TaxTable(ctx context.Context, merchantID string) (models.TaxTable, error) {
 	row, err := s.policyRow(ctx, merchantID)
-	t := models.TaxTable{Rates: []models.TaxRate{}}
-	if err == nil && row.Tax != "" {
-		err = json.Unmarshal([]byte(row.Tax), &t)
+	if err != nil {
+		return models.TaxTable{Rates: []models.TaxRate{}}, err
 	}
+	return row.taxTable()
+}
+
+func (r merchantPolicyRow) shippingPolicy() (models.ShippingPolicy, error) {
+	p := models.ShippingPolicy{Zones: []models.ShippingZone{}}
+	if r.Shipping == "" {
+		return p, nil
+	}
+	err := json.Unmarshal([]byte(r.Shipping), &p)
+	return p, err
+}
+
+func (r merchantPolicyRow) taxTable() (models.TaxTable, error) {
+	t := models.TaxTable{Rates: []models.TaxRate{}}
+	if r.Tax == "" {
+		return t, nil
+	}
+	err := json.Unmarshal([]byte(r.Tax), &t)
 	return t, err
 }
 
