@@ -40,21 +40,21 @@ func (s *Store) TaxTable(ctx context.Context, merchantID string) (models.TaxTabl
 }
 
 func (r merchantPolicyRow) shippingPolicy() (models.ShippingPolicy, error) {
-	p := models.ShippingPolicy{Zones: []models.ShippingZone{}}
-	if r.Shipping == "" {
-		return p, nil
-	}
-	err := json.Unmarshal([]byte(r.Shipping), &p)
-	return p, err
+	return decodePolicy(r.Shipping, models.ShippingPolicy{Zones: []models.ShippingZone{}})
 }
 
 func (r merchantPolicyRow) taxTable() (models.TaxTable, error) {
-	t := models.TaxTable{Rates: []models.TaxRate{}}
-	if r.Tax == "" {
-		return t, nil
+	return decodePolicy(r.Tax, models.TaxTable{Rates: []models.TaxRate{}})
+}
+
+// decodePolicy decodes a stored policy column; none is the policy of an
+// empty column.
+func decodePolicy[T any](column string, none T) (T, error) {
+	if column == "" {
+		return none, nil
 	}
-	err := json.Unmarshal([]byte(r.Tax), &t)
-	return t, err
+	err := json.Unmarshal([]byte(column), &none)
+	return none, err
 }
 
 func (s *Store) policyRow(ctx context.Context, merchantID string) (merchantPolicyRow, error) {
