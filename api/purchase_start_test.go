@@ -80,7 +80,7 @@ func (e *env) startedWith(res workflows.PayResult) func() (client.StartWorkflowO
 
 const berlin = `"shipping_address":{"name":"Ada","line1":"1 Str","city":"Berlin","postal_code":"10115","country":"DE"},"payment_method":"pm_card_visa"`
 
-// A first purchase reads the product, its catalogue entry, its variants,
+// A first purchase reads the product with its catalogue entry, its variants,
 // the merchant's policies and its connected account once each, claims its
 // key, looks for the buyer's profile, and reads no order: none can exist for a key claimed just now. Its
 // workflow starts with the search attributes its validation then gives the
@@ -101,7 +101,7 @@ func TestFirstPurchaseReadsEachRowOnceAndStartsWithTheOrdersAttributes(t *testin
 	first := buy()
 	require.Equal(t, http.StatusCreated, first.code, first.body)
 	require.Equal(t, map[string]int{
-		"products": 1, "product_catalogues": 1, "product_variants": 1, "merchant_policies": 1,
+		"products": 1, "product_variants": 1, "merchant_policies": 1, // a product's catalogue entry is read with it
 		"merchant_stripe_accounts": 1, "idempotency_keys": 1,
 		"buyer_profiles": 1, // saving details (the default) keeps a profile the buyer has
 	}, counts.take())
