@@ -158,7 +158,7 @@ func TestPaymentActivities(t *testing.T) {
 			return err
 		},
 		"CapturePayment": func(e *testsuite.TestActivityEnvironment, a *Activities) error {
-			_, err := e.ExecuteActivity(a.CapturePayment, "ord_1", "pi_1")
+			_, err := e.ExecuteActivity(a.CapturePayment, "ord_1", "pi_1", int32(0))
 			return err
 		},
 		"VoidAuthorization": func(e *testsuite.TestActivityEnvironment, a *Activities) error {

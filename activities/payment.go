@@ -17,7 +17,7 @@ func (a *Activities) AuthorizePayment(ctx context.Context, req payments.Authoriz
 	if err != nil {
 		return payments.Intent{}, failures.ToTemporal(err)
 	}
-	req.Attempt = attempt(ctx)
+	req.Attempt = req.AttemptsBefore + attempt(ctx)
 	in, err := a.Payments.Authorize(ctx, req)
 	return in, failures.ToTemporal(err)
 }
@@ -25,12 +25,14 @@ func (a *Activities) AuthorizePayment(ctx context.Context, req payments.Authoriz
 // CapturePayment takes the held money once the merchant accepts. A retry
 // reads the intent first and adopts a capture an earlier attempt made, and
 // otherwise captures under its own attempt's key, so a 500 Stripe cached
-// under an earlier key does not fail every retry for a day.
-func (a *Activities) CapturePayment(ctx context.Context, orderID, intentID string) (payments.Intent, error) {
+// under an earlier key does not fail every retry for a day. attemptsBefore
+// counts the tries made before this activity was scheduled (as a local
+// activity); its attempts are numbered on from there.
+func (a *Activities) CapturePayment(ctx context.Context, orderID, intentID string, attemptsBefore int32) (payments.Intent, error) {
 	if in, done, err := a.captureDestination(ctx, orderID, intentID); done || err != nil {
 		return in, failures.ToTemporal(err)
 	}
-	in, err := a.Payments.Capture(ctx, orderID, intentID, attempt(ctx))
+	in, err := a.Payments.Capture(ctx, orderID, intentID, attemptsBefore+attempt(ctx))
 	return in, failures.ToTemporal(err)
 }
 

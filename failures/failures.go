@@ -29,6 +29,15 @@ func ToTemporal(err error) error {
 	return temporal.NewNonRetryableApplicationError(e.Message, string(e.Kind), e.Err, e.Code)
 }
 
+// Final returns err's domain error when it is one a retry cannot fix.
+func Final(err error) (*models.Error, bool) {
+	var e *models.Error
+	if errors.As(err, &e) && !retryable[e.Kind] {
+		return e, true
+	}
+	return nil, false
+}
+
 // FromTemporal finds an application error made by ToTemporal anywhere in
 // err's chain and returns it as a domain error. Anything else is returned
 // unchanged.

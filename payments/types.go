@@ -35,6 +35,10 @@ type AuthorizeRequest struct {
 	// Attempt is the caller's try (from 1), which scopes the idempotency
 	// key; set by the activity, never by the workflow.
 	Attempt int32 `json:",omitempty"`
+	// AttemptsBefore counts the tries made at this authorization before the
+	// activity was scheduled (as a local activity): the activity's attempts
+	// are numbered on from there. Set by the workflow.
+	AttemptsBefore int32 `json:",omitempty"`
 	// Destination is the merchant's connected account (acct_…): the intent
 	// becomes a destination charge settled on the merchant's behalf
 	// (on_behalf_of), its money moved to that account at capture. Set by

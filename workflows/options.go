@@ -113,6 +113,27 @@ var captureOptions = workflow.ActivityOptions{
 	},
 }
 
+// localStripeAttempts is how many attempts a Stripe step on someone's
+// waiting path makes as a local activity before it goes on as a regular one.
+const localStripeAttempts = 2
+
+// localStripeOptions are the local-activity phase of a Stripe step whose
+// regular options are o: the same attempt timeout and first backoff, the
+// same overall deadline, localStripeAttempts attempts. A local attempt whose
+// worker dies is retried when its workflow task times out
+// (PurchaseTaskTimeout), on another worker.
+func localStripeOptions(o workflow.ActivityOptions) workflow.LocalActivityOptions {
+	return workflow.LocalActivityOptions{
+		StartToCloseTimeout:    o.StartToCloseTimeout,
+		ScheduleToCloseTimeout: o.ScheduleToCloseTimeout,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    o.RetryPolicy.InitialInterval,
+			BackoffCoefficient: o.RetryPolicy.BackoffCoefficient,
+			MaximumAttempts:    localStripeAttempts,
+		},
+	}
+}
+
 // compensationOptions (void, refund): giving money back must eventually
 // happen, so they retry for a week; the idempotency keys make that safe.
 var compensationOptions = workflow.ActivityOptions{

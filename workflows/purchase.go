@@ -84,12 +84,15 @@ type purchase struct {
 
 	outbox outbox // the merchant's events, delivered one at a time in order
 
-	lean          bool             // changeLeanHistory: started with every change below, and the shorter history
-	moneyVersion  workflow.Version // changeMoneyInWorkflow
-	refunds       []*orderRefund   // the order's refunds, in the order they were asked for
-	stripeNews    workflow.ReceiveChannel
-	applyingNews  bool
-	savedSequence int // the last event sequence number kept in the store
+	lean bool // changeLeanHistory: started with every change below, and the shorter history
+	// attributesValidated: validation priced the order, so its search
+	// attributes follow the order's (a lean workflow's upsertStatus).
+	attributesValidated bool
+	moneyVersion        workflow.Version // changeMoneyInWorkflow
+	refunds             []*orderRefund   // the order's refunds, in the order they were asked for
+	stripeNews          workflow.ReceiveChannel
+	applyingNews        bool
+	savedSequence       int // the last event sequence number kept in the store
 }
 
 // attention is what an operator must settle: the step that failed and the
@@ -262,60 +265,24 @@ func (p *purchase) terminal() bool { return p.order.Status.Terminal() }
 // we cannot name).
 func (p *purchase) pay(ctx workflow.Context) error {
 	dctx := detached(ctx)
-	var o models.Order
-	err := p.writeWithFallback(dctx, purchaseStoreOptions, &o, acts.ValidateOrder,
-		activities.ValidateInput{
-			OrderID: p.in.OrderID, BuyerID: p.in.BuyerID, ProductID: p.in.ProductID, Quantity: p.in.Quantity,
-			Shipping: p.in.Shipping, PaymentMethod: p.in.PaymentMethod,
-			VariantID: p.in.VariantID, ShippingRate: p.in.ShippingRate, QuoteID: p.in.QuoteID,
-		})
-	if err != nil {
-		if e := domainError(err); e != nil {
-			p.endInvalid(ctx, e)
-			return nil
-		}
-		p.giveUp(dctx, err)
-		return nil
+	reserve := p.validateThenReserve
+	if p.lean {
+		reserve = p.validateAndReserve
 	}
-	p.order = o
-	p.upsertOrderAttributes(ctx)
-	if err := ctx.Err(); err != nil {
+	if ended, err := reserve(ctx, dctx); ended || err != nil {
 		return err
 	}
 
-	err = p.writeWithFallback(dctx, purchaseStoreOptions, nil, acts.ReserveStock, o.ID, o.ProductID, o.Quantity)
-	if err != nil {
-		e := domainError(err)
-		if e == nil {
-			// An attempt that timed out may still have reserved: the
-			// release that giving up runs is a no-op otherwise.
-			p.saga.add(stepStock, p.releaseStock)
-			p.giveUp(dctx, err)
-			return nil
-		}
-		if e.Kind == models.KindSoldOut {
-			p.end(dctx, models.StatusSoldOut, models.ActorSystem, "sold_out", "not enough stock left")
-		} else {
-			p.end(dctx, models.StatusInvalid, models.ActorSystem, e.Code, e.Message)
-		}
-		return nil
-	}
-	p.saga.add(stepStock, p.releaseStock)
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-
+	o := p.order
 	paymentMethod, customer := p.paymentSource(dctx)
-	var intent payments.Intent
-	err = workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, p.timing.authorizeOptions()), acts.AuthorizePayment,
-		payments.AuthorizeRequest{
-			OrderID:       o.ID,
-			Amount:        o.Amount(),
-			PaymentMethod: paymentMethod,
-			Customer:      customer,
-			Description:   o.ProductTitle,
-			SaveCard:      p.savedCard != nil,
-		}).Get(dctx, &intent)
+	intent, err := p.authorize(dctx, payments.AuthorizeRequest{
+		OrderID:       o.ID,
+		Amount:        o.Amount(),
+		PaymentMethod: paymentMethod,
+		Customer:      customer,
+		Description:   o.ProductTitle,
+		SaveCard:      p.savedCard != nil,
+	})
 	if err != nil {
 		code, msg := "payment_unavailable", "the payment service did not answer; nothing was charged"
 		if e := domainError(err); e != nil {
@@ -351,6 +318,132 @@ func (p *purchase) pay(ctx workflow.Context) error {
 		p.end(dctx, models.StatusPaymentFailed, models.ActorSystem, code, "the card was not authorized")
 	}
 	return nil
+}
+
+// validateAndReserve is the payment step's first half: the order is
+// validated, its row created and its stock reserved in one local activity.
+// ended reports that the purchase reached its outcome (refused, sold out,
+// or given up); err, that the workflow is being cancelled.
+func (p *purchase) validateAndReserve(ctx, dctx workflow.Context) (ended bool, err error) {
+	var r activities.Reservation
+	if err := p.writeWithFallback(dctx, purchaseStoreOptions, &r, acts.ValidateAndReserve, p.validateInput()); err != nil {
+		if domainError(err) == nil {
+			// An attempt that timed out may still have reserved: the
+			// release that giving up runs is a no-op otherwise.
+			p.saga.add(stepStock, p.releaseStock)
+		}
+		p.validationFailed(ctx, dctx, err)
+		return true, nil
+	}
+	p.order = r.Order
+	p.upsertOrderAttributes(ctx)
+	if r.Refused != nil {
+		p.stockRefused(dctx, r.Refused.Kind, r.Refused.Code, r.Refused.Message)
+		return true, nil
+	}
+	p.saga.add(stepStock, p.releaseStock)
+	return false, ctx.Err()
+}
+
+// validateThenReserve is validateAndReserve as workflows started before
+// changeLeanHistory run it: two store steps.
+func (p *purchase) validateThenReserve(ctx, dctx workflow.Context) (ended bool, err error) {
+	var o models.Order
+	if err := p.writeWithFallback(dctx, purchaseStoreOptions, &o, acts.ValidateOrder, p.validateInput()); err != nil {
+		p.validationFailed(ctx, dctx, err)
+		return true, nil
+	}
+	p.order = o
+	p.upsertOrderAttributes(ctx)
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	err = p.writeWithFallback(dctx, purchaseStoreOptions, nil, acts.ReserveStock, o.ID, o.ProductID, o.Quantity)
+	if err != nil {
+		e := domainError(err)
+		if e == nil {
+			p.saga.add(stepStock, p.releaseStock)
+			p.giveUp(dctx, err)
+			return true, nil
+		}
+		p.stockRefused(dctx, e.Kind, e.Code, e.Message)
+		return true, nil
+	}
+	p.saga.add(stepStock, p.releaseStock)
+	return false, ctx.Err()
+}
+
+func (p *purchase) validateInput() activities.ValidateInput {
+	return activities.ValidateInput{
+		OrderID: p.in.OrderID, BuyerID: p.in.BuyerID, ProductID: p.in.ProductID, Quantity: p.in.Quantity,
+		Shipping: p.in.Shipping, PaymentMethod: p.in.PaymentMethod,
+		VariantID: p.in.VariantID, ShippingRate: p.in.ShippingRate, QuoteID: p.in.QuoteID,
+	}
+}
+
+// validationFailed ends a purchase whose validation refused it, or whose
+// store stayed unavailable.
+func (p *purchase) validationFailed(ctx, dctx workflow.Context, err error) {
+	if e := domainError(err); e != nil {
+		p.endInvalid(ctx, e)
+		return
+	}
+	p.giveUp(dctx, err)
+}
+
+// stockRefused ends a purchase whose stock could not be reserved.
+func (p *purchase) stockRefused(ctx workflow.Context, kind models.Kind, code, message string) {
+	if kind == models.KindSoldOut {
+		p.end(ctx, models.StatusSoldOut, models.ActorSystem, "sold_out", "not enough stock left")
+		return
+	}
+	p.end(ctx, models.StatusInvalid, models.ActorSystem, code, message)
+}
+
+// authorize runs AuthorizePayment. In a lean workflow it runs first as a
+// local activity, inside the workflow task already running, so the buyer's
+// answer makes no round trip through the server for it; when those attempts
+// run out without Stripe's word it goes on as a regular activity for what is
+// left of the authorization's time, its attempts numbered on from the local
+// ones so that each keeps its own idempotency key.
+func (p *purchase) authorize(ctx workflow.Context, req payments.AuthorizeRequest) (payments.Intent, error) {
+	var intent payments.Intent
+	err := p.stripeStep(ctx, p.timing.authorizeOptions(), &intent, acts.AuthorizePayment, func(before int32) []any {
+		req.AttemptsBefore = before
+		return []any{req}
+	})
+	return intent, err
+}
+
+// stripeStep runs a Stripe activity with the regular options opts; args
+// gives its arguments for a run whose attempts are numbered on from before.
+// A lean workflow runs it first as a local activity, inside the workflow
+// task already running, so whoever waits on it makes no round trip through
+// the server for it; when those attempts run out without Stripe's word it
+// goes on as a regular activity for what is left of opts' deadline, its
+// attempts numbered on so that each keeps its own idempotency key.
+func (p *purchase) stripeStep(ctx workflow.Context, opts workflow.ActivityOptions, result any, activity any, args func(before int32) []any) error {
+	if p.lean {
+		began := workflow.Now(ctx)
+		err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localStripeOptions(opts)),
+			activity, args(0)...).Get(ctx, result)
+		if e := domainError(err); e != nil {
+			// The SDK logs a regular activity's failure, not a local one's.
+			p.logger.Info("Stripe step refused", "code", e.Code)
+			return err
+		}
+		if err == nil {
+			return nil
+		}
+		left := opts.ScheduleToCloseTimeout - workflow.Now(ctx).Sub(began)
+		if left <= 0 {
+			return err
+		}
+		p.logger.Warn("Stripe step did not answer as a local activity; retrying durably", "error", err)
+		opts.ScheduleToCloseTimeout = left
+		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activity, args(localStripeAttempts)...).Get(ctx, result)
+	}
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activity, args(0)...).Get(ctx, result)
 }
 
 // awaitingPayment reports whether Stripe's answer is still outstanding
@@ -665,12 +758,44 @@ func (p *purchase) notify(ctx workflow.Context, eventType string) {
 	p.outbox.publish(ctx, p, eventType, "")
 }
 
+// upsertStatus sets the OrderStatus search attribute. A lean workflow
+// upserts only what differs from what its attributes already say (the API
+// starts it with the order's pending status, merchant and amount), together
+// with any order attribute validation changed: one upsert per status change
+// at most, none for the pending status it started with.
 func (p *purchase) upsertStatus(ctx workflow.Context) {
-	p.upsert(ctx, OrderStatusKey.ValueSet(string(p.order.Status)))
+	if !p.lean {
+		p.upsert(ctx, OrderStatusKey.ValueSet(string(p.order.Status)))
+	} else {
+		var updates []temporal.SearchAttributeUpdate
+		has := workflow.GetTypedSearchAttributes(ctx)
+		keyword := func(k temporal.SearchAttributeKeyKeyword, v string) {
+			if cur, ok := has.GetKeyword(k); !ok || cur != v {
+				updates = append(updates, k.ValueSet(v))
+			}
+		}
+		keyword(OrderStatusKey, string(p.order.Status))
+		if p.attributesValidated {
+			keyword(MerchantIDKey, p.order.MerchantID)
+			keyword(CurrencyKey, p.order.Currency)
+			if cur, ok := has.GetInt64(AmountMinorKey); !ok || cur != p.order.AmountMinor {
+				updates = append(updates, AmountMinorKey.ValueSet(p.order.AmountMinor))
+			}
+		}
+		if len(updates) > 0 {
+			p.upsert(ctx, updates...)
+		}
+	}
 	p.countStatus(ctx)
 }
 
+// upsertOrderAttributes sets the order's search attributes once validation
+// has priced it. A lean workflow leaves them to its next status upsert.
 func (p *purchase) upsertOrderAttributes(ctx workflow.Context) {
+	if p.lean {
+		p.attributesValidated = true
+		return
+	}
 	p.upsert(ctx,
 		OrderStatusKey.ValueSet(string(p.order.Status)),
 		MerchantIDKey.ValueSet(p.order.MerchantID),

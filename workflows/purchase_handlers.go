@@ -93,8 +93,9 @@ func (p *purchase) accept(ctx workflow.Context, in AcceptInput) (models.Order, e
 	}
 	dctx := detached(ctx)
 	var intent payments.Intent
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, captureOptions), acts.CapturePayment,
-		p.order.ID, p.intentID).Get(dctx, &intent)
+	err := p.stripeStep(dctx, captureOptions, &intent, acts.CapturePayment, func(before int32) []any {
+		return []any{p.order.ID, p.intentID, before}
+	})
 	if err != nil {
 		p.logger.Error("Capture failed", "error", err)
 		p.end(dctx, models.StatusPaymentFailed, models.ActorSystem, "capture_failed", "the payment could not be captured")

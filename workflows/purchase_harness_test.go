@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -43,7 +44,11 @@ type harness struct {
 	reserveFailures int
 	intent          payments.Intent
 	authorizeErr    error
-	captureErr      error
+	// authorizeFailures and captureFailures limit authorizeErr and
+	// captureErr to the first tries (0: every try fails).
+	authorizeFailures, captureFailures int
+	stripeTries                        []stripeTry
+	captureErr                         error
 	// voidErr fails voids: all of them, or only the first voidFailures.
 	voidErr      error
 	voidFailures int
@@ -97,9 +102,10 @@ func newHarness(t *testing.T) *harness {
 	}
 	env.OnActivity(acts.ValidateOrder, mock.Anything, mock.Anything).Return(h.validateOrder)
 	env.OnActivity(acts.ReserveStock, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(h.reserveStock)
+	env.OnActivity(acts.ValidateAndReserve, mock.Anything, mock.Anything).Return(h.validateAndReserve)
 	env.OnActivity(acts.ReleaseStock, mock.Anything, mock.Anything).Return(h.releaseStock)
 	env.OnActivity(acts.AuthorizePayment, mock.Anything, mock.Anything).Return(h.authorizePayment)
-	env.OnActivity(acts.CapturePayment, mock.Anything, mock.Anything, mock.Anything).Return(h.capturePayment)
+	env.OnActivity(acts.CapturePayment, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(h.capturePayment)
 	env.OnActivity(acts.VoidAuthorization, mock.Anything, mock.Anything, mock.Anything).Return(h.voidAuthorization)
 	env.OnActivity(acts.RefundOrder, mock.Anything, mock.Anything).Return(h.refundOrder)
 	env.OnActivity(acts.CountRefund, mock.Anything, mock.Anything).Return(h.countRefund)
@@ -195,6 +201,23 @@ func (h *harness) reserveStock(_ context.Context, orderID, productID string, qty
 	return nil
 }
 
+// validateAndReserve is the two steps above as one, as the activity does
+// them: a final refusal to reserve is in the result.
+func (h *harness) validateAndReserve(ctx context.Context, in activities.ValidateInput) (activities.Reservation, error) {
+	o, err := h.validateOrder(ctx, in)
+	if err != nil {
+		return activities.Reservation{}, err
+	}
+	err = h.reserveStock(ctx, o.ID, o.ProductID, o.Quantity)
+	if e := domainError(err); e != nil {
+		return activities.Reservation{Order: o, Refused: &activities.StockRefusal{Kind: e.Kind, Code: e.Code, Message: e.Message}}, nil
+	}
+	if err != nil {
+		return activities.Reservation{}, err
+	}
+	return activities.Reservation{Order: o}, nil
+}
+
 func (h *harness) releaseStock(_ context.Context, orderID string) error {
 	h.call("ReleaseStock")
 	h.mu.Lock()
@@ -203,17 +226,42 @@ func (h *harness) releaseStock(_ context.Context, orderID string) error {
 	return nil
 }
 
-func (h *harness) authorizePayment(_ context.Context, req payments.AuthorizeRequest) (payments.Intent, error) {
+func (h *harness) authorizePayment(ctx context.Context, req payments.AuthorizeRequest) (payments.Intent, error) {
 	h.call("AuthorizePayment")
 	if req.OrderID == "" || req.Amount.Amount != 2000 || req.PaymentMethod != "pm_card_visa" {
 		h.t.Errorf("AuthorizePayment got %+v", req)
 	}
-	return h.intent, h.authorizeErr
+	if h.failTry(ctx, "AuthorizePayment", req.AttemptsBefore, h.authorizeFailures) {
+		return h.intent, h.authorizeErr
+	}
+	return h.intent, nil
 }
 
-func (h *harness) capturePayment(_ context.Context, orderID, intentID string) (payments.Intent, error) {
+// stripeTry is one try at a Stripe step, as the activity saw it.
+type stripeTry struct {
+	step   string
+	local  bool  // run as a local activity
+	before int32 // the attempts the workflow said came before
+}
+
+// failTry records a try at step and reports whether it fails: every try
+// while failures is 0, else the first failures tries.
+func (h *harness) failTry(ctx context.Context, step string, before int32, failures int) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stripeTries = append(h.stripeTries, stripeTry{step: step, local: activity.GetInfo(ctx).IsLocalActivity, before: before})
+	n := 0
+	for _, t := range h.stripeTries {
+		if t.step == step {
+			n++
+		}
+	}
+	return failures == 0 || n <= failures
+}
+
+func (h *harness) capturePayment(ctx context.Context, orderID, intentID string, before int32) (payments.Intent, error) {
 	h.call("CapturePayment")
-	if h.captureErr != nil {
+	if h.captureErr != nil && h.failTry(ctx, "CapturePayment", before, h.captureFailures) {
 		return payments.Intent{}, h.captureErr
 	}
 	in := h.intent

@@ -44,15 +44,23 @@ func watchProfile(h *harness, prepareErr error) *profileSpy {
 			spy.saved = append(spy.saved, in)
 			return nil
 		})
-	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
+	// The authorization runs as a local activity first, and as a regular
+	// one when those attempts run out.
+	authorizing := func(info *activity.Info, _ context.Context, args []any) {
 		if info.ActivityType.Name != "AuthorizePayment" {
 			return
 		}
-		var req payments.AuthorizeRequest
-		if err := args.Get(&req); err == nil {
+		if req, ok := args[0].(payments.AuthorizeRequest); ok {
 			spy.mu.Lock()
 			spy.authorized = append(spy.authorized, req)
 			spy.mu.Unlock()
+		}
+	}
+	h.env.SetOnLocalActivityStartedListener(authorizing)
+	h.env.SetOnActivityStartedListener(func(info *activity.Info, ctx context.Context, args converter.EncodedValues) {
+		var req payments.AuthorizeRequest
+		if err := args.Get(&req); err == nil {
+			authorizing(info, ctx, []any{req})
 		}
 	})
 	return spy
