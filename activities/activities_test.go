@@ -239,6 +239,25 @@ func TestAuthorizeAndRecord(t *testing.T) {
 	}
 }
 
+// CaptureAndRecord records the acceptance with the captured amount (the
+// order's, when Stripe's answer does not say); the attempts it is told came
+// before scope its Stripe key.
+func TestCaptureAndRecord(t *testing.T) {
+	env, a, d := newEnv(t)
+	d.store.orders["ord_1"] = models.Order{ID: "ord_1", Status: models.StatusAuthorized}
+	d.payments.intent = payments.Intent{ID: "pi_1", Status: payments.IntentSucceeded}
+	v, err := env.ExecuteActivity(a.CaptureAndRecord, CaptureInput{OrderID: "ord_1", IntentID: "pi_1",
+		Actor: "merchant:mer_1", AmountMinor: 3750, AttemptsBefore: 2})
+	require.NoError(t, err)
+	var c Capture
+	require.NoError(t, v.Get(&c))
+	require.NotNil(t, c.Order)
+	assert.Equal(t, models.StatusAccepted, c.Order.Status)
+	assert.Equal(t, []int32{3}, d.payments.attempts)
+	change := AcceptedChange(CaptureInput{OrderID: "ord_1", IntentID: "pi_1", AmountMinor: 3750}, c.Intent)
+	assert.Equal(t, int64(3750), *change.CapturedMinor)
+}
+
 func TestRecordStatus(t *testing.T) {
 	env, a, d := newEnv(t)
 	d.store.orders["ord_1"] = models.Order{ID: "ord_1", Status: models.StatusPending}

@@ -39,13 +39,66 @@ func (a *Activities) AuthorizeAndRecord(ctx context.Context, req payments.Author
 	if err != nil || in.Status != payments.IntentRequiresCapture {
 		return Authorization{Intent: in}, err
 	}
-	o, err := a.Store.ApplyStatusChange(ctx, models.StatusChange{OrderID: req.OrderID, To: models.StatusAuthorized,
-		Actor: models.ActorSystem, PaymentIntentID: in.ID})
+	return Authorization{Intent: in, Order: a.recordAfterStripe(ctx, AuthorizedChange(req.OrderID, in.ID))}, nil
+}
+
+// AuthorizedChange is the status change of an order whose money Stripe
+// holds under intentID.
+func AuthorizedChange(orderID, intentID string) models.StatusChange {
+	return models.StatusChange{OrderID: orderID, To: models.StatusAuthorized, Actor: models.ActorSystem, PaymentIntentID: intentID}
+}
+
+// CaptureInput is what CaptureAndRecord captures, and for whom.
+type CaptureInput struct {
+	OrderID  string
+	IntentID string
+	Actor    string // who accepted the order
+	// AmountMinor is the order's amount: what was captured when Stripe's
+	// answer does not say.
+	AmountMinor    int64
+	AttemptsBefore int32 `json:",omitempty"`
+}
+
+// Capture is CaptureAndRecord's outcome: Stripe's intent, and the order as
+// recorded accepted, when it was.
+type Capture struct {
+	Intent payments.Intent
+	Order  *models.Order `json:",omitempty"`
+}
+
+// CaptureAndRecord is CapturePayment followed by the order's accepted
+// status record, as one step on the merchant's waiting path; like
+// AuthorizeAndRecord, a record that fails is left to the workflow.
+func (a *Activities) CaptureAndRecord(ctx context.Context, in CaptureInput) (Capture, error) {
+	intent, err := a.CapturePayment(ctx, in.OrderID, in.IntentID, in.AttemptsBefore)
 	if err != nil {
-		a.orderLog(ctx, req.OrderID).WarnContext(ctx, "recording the authorization failed; the workflow records it", "error", err)
-		return Authorization{Intent: in}, nil
+		return Capture{Intent: intent}, err
 	}
-	return Authorization{Intent: in, Order: &o}, nil
+	return Capture{Intent: intent, Order: a.recordAfterStripe(ctx, AcceptedChange(in, intent))}, nil
+}
+
+// AcceptedChange is the status change of an order whose money was captured
+// as intent says.
+func AcceptedChange(in CaptureInput, intent payments.Intent) models.StatusChange {
+	captured := intent.AmountReceived
+	if captured == 0 {
+		captured = in.AmountMinor
+	}
+	return models.StatusChange{OrderID: in.OrderID, To: models.StatusAccepted, Actor: in.Actor,
+		PaymentIntentID: in.IntentID, CapturedMinor: &captured}
+}
+
+// recordAfterStripe records c after a Stripe step succeeded; a record that
+// fails is logged and left to the workflow (nil), since Stripe's answer
+// stands either way.
+func (a *Activities) recordAfterStripe(ctx context.Context, c models.StatusChange) *models.Order {
+	o, err := a.Store.ApplyStatusChange(ctx, c)
+	if err != nil {
+		a.orderLog(ctx, c.OrderID).WarnContext(ctx, "recording the status failed; the workflow records it",
+			"to", string(c.To), "error", err)
+		return nil
+	}
+	return &o
 }
 
 // CapturePayment takes the held money once the merchant accepts. A retry

@@ -298,12 +298,7 @@ func (p *purchase) pay(ctx workflow.Context) error {
 	switch intent.Status {
 	case payments.IntentRequiresCapture:
 		p.saga.add(stepVoid, p.voidAuthorization)
-		if recorded != nil {
-			p.order = *recorded
-			p.upsertStatus(dctx)
-		} else {
-			p.record(dctx, models.StatusChange{To: models.StatusAuthorized, Actor: models.ActorSystem, PaymentIntentID: intent.ID})
-		}
+		p.recorded(dctx, recorded, activities.AuthorizedChange(o.ID, intent.ID))
 		p.answerPay("")
 	case payments.IntentRequiresAction:
 		p.saga.add(stepVoid, p.voidAuthorization)
@@ -652,6 +647,17 @@ func (p *purchase) record(ctx workflow.Context, c models.StatusChange) {
 	} else {
 		p.order = o
 	}
+	p.upsertStatus(ctx)
+}
+
+// recorded takes the order as a step recorded it with c, or records c when
+// the step could not (o nil).
+func (p *purchase) recorded(ctx workflow.Context, o *models.Order, c models.StatusChange) {
+	if o == nil {
+		p.record(ctx, c)
+		return
+	}
+	p.order = *o
 	p.upsertStatus(ctx)
 }
 

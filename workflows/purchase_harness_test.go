@@ -104,6 +104,7 @@ func newHarness(t *testing.T) *harness {
 	env.OnActivity(acts.ReserveStock, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(h.reserveStock)
 	env.OnActivity(acts.ValidateAndReserve, mock.Anything, mock.Anything).Return(h.validateAndReserve)
 	env.OnActivity(acts.AuthorizeAndRecord, mock.Anything, mock.Anything).Return(h.authorizeAndRecord)
+	env.OnActivity(acts.CaptureAndRecord, mock.Anything, mock.Anything).Return(h.captureAndRecord)
 	env.OnActivity(acts.ReleaseStock, mock.Anything, mock.Anything).Return(h.releaseStock)
 	env.OnActivity(acts.AuthorizePayment, mock.Anything, mock.Anything).Return(h.authorizePayment)
 	env.OnActivity(acts.CapturePayment, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(h.capturePayment)
@@ -245,12 +246,25 @@ func (h *harness) authorizeAndRecord(ctx context.Context, req payments.Authorize
 	if err != nil || in.Status != payments.IntentRequiresCapture {
 		return activities.Authorization{Intent: in}, err
 	}
-	o, err := h.recordStatus(ctx, models.StatusChange{OrderID: req.OrderID, To: models.StatusAuthorized,
-		Actor: models.ActorSystem, PaymentIntentID: in.ID})
+	return activities.Authorization{Intent: in, Order: h.recordAfterStripe(ctx, activities.AuthorizedChange(req.OrderID, in.ID))}, nil
+}
+
+// captureAndRecord is capturePayment then recordStatus, as the activity
+// does them.
+func (h *harness) captureAndRecord(ctx context.Context, in activities.CaptureInput) (activities.Capture, error) {
+	intent, err := h.capturePayment(ctx, in.OrderID, in.IntentID, in.AttemptsBefore)
 	if err != nil {
-		return activities.Authorization{Intent: in}, nil
+		return activities.Capture{Intent: intent}, err
 	}
-	return activities.Authorization{Intent: in, Order: &o}, nil
+	return activities.Capture{Intent: intent, Order: h.recordAfterStripe(ctx, activities.AcceptedChange(in, intent))}, nil
+}
+
+func (h *harness) recordAfterStripe(ctx context.Context, c models.StatusChange) *models.Order {
+	o, err := h.recordStatus(ctx, c)
+	if err != nil {
+		return nil
+	}
+	return &o
 }
 
 // stripeTry is one try at a Stripe step, as the activity saw it.
