@@ -243,8 +243,8 @@ func (p *purchase) awaitDelivery(ctx workflow.Context) error {
 	if p.order.Status != models.StatusShipped {
 		return nil
 	}
-	p.record(detached(ctx), models.StatusChange{To: models.StatusDelivered, Actor: models.ActorSystem,
-		Detail: "completed automatically after shipping"})
+	p.record(detached(ctx), p.withNextEvent(models.StatusChange{To: models.StatusDelivered, Actor: models.ActorSystem,
+		Detail: "completed automatically after shipping"}))
 	p.notify(ctx, EventOrderDelivered)
 	return nil
 }
@@ -646,8 +646,20 @@ func (p *purchase) record(ctx workflow.Context, c models.StatusChange) {
 		p.order = applyChange(p.order, c)
 	} else {
 		p.order = o
+		p.savedSequence = max(p.savedSequence, c.EventSequence)
 	}
 	p.upsertStatus(ctx)
+}
+
+// withNextEvent has the store keep, with a lean workflow's change c, the
+// sequence number of the merchant event published right after it: after a
+// delivery, the workflow's end then has no sequence of its own to save for
+// whatever handles the order later (finish).
+func (p *purchase) withNextEvent(c models.StatusChange) models.StatusChange {
+	if p.lean {
+		c.EventSequence = p.outbox.sequence + 1
+	}
+	return c
 }
 
 // recorded takes the order as a step recorded it with c, or records c when

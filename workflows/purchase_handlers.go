@@ -183,7 +183,7 @@ func (p *purchase) deliver(ctx workflow.Context, in DeliverInput) (models.Order,
 	if done, err := p.admit(models.StatusDelivered); done || err != nil {
 		return p.order, failures.ToTemporal(err)
 	}
-	p.record(detached(ctx), models.StatusChange{To: models.StatusDelivered, Actor: in.Actor})
+	p.record(detached(ctx), p.withNextEvent(models.StatusChange{To: models.StatusDelivered, Actor: in.Actor}))
 	// Histories from before order.delivered existed must replay without it.
 	if p.lean || workflow.GetVersion(ctx, changeNotifyDelivered, workflow.DefaultVersion, 1) == 1 {
 		p.notify(ctx, EventOrderDelivered)

@@ -48,6 +48,7 @@ type harness struct {
 	// captureErr to the first tries (0: every try fails).
 	authorizeFailures, captureFailures int
 	stripeTries                        []stripeTry
+	sequenceSaves                      int // SaveEventSequence calls
 	captureErr                         error
 	// voidErr fails voids: all of them, or only the first voidFailures.
 	voidErr      error
@@ -375,6 +376,8 @@ func (h *harness) recordStatus(_ context.Context, c models.StatusChange) (models
 		}
 	}
 	h.order = applyChange(h.order, c)
+	// The store keeps a change's event sequence as SaveEventSequence does.
+	h.savedSeq = max(h.savedSeq, c.EventSequence)
 	return h.order, nil
 }
 
@@ -498,6 +501,7 @@ func (h *harness) recordDispute(_ context.Context, c activities.DisputeChange) (
 func (h *harness) saveEventSequence(_ context.Context, orderID string, last int) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.sequenceSaves++
 	h.savedSeq = max(h.savedSeq, last)
 	return nil
 }

@@ -50,3 +50,19 @@ func TestStripeStepStopsAtARefusal(t *testing.T) {
 	require.Len(t, h.stripeTries, 1)
 	assert.True(t, h.stripeTries[0].local)
 }
+
+// A delivered order's last event sequence is kept by the delivery's own
+// status record: the workflow's end makes no write of its own for it.
+func TestDeliveryKeepsTheEventSequence(t *testing.T) {
+	h := newHarness(t)
+	h.updateAt(time.Hour, UpdateAccept, "", accept)
+	h.updateAt(90*time.Minute, UpdateShip, "", ship)
+	h.updateAt(2*time.Hour, UpdateDeliver, "", deliver)
+	h.run(testInput())
+
+	assert.Equal(t, models.StatusDelivered, finalStatus(t, h).Status)
+	require.NotEmpty(t, h.delivered)
+	assert.Equal(t, EventOrderDelivered, h.delivered[len(h.delivered)-1].EventType)
+	assert.Equal(t, h.delivered[len(h.delivered)-1].Sequence, h.savedSeq)
+	assert.Zero(t, h.sequenceSaves, "no write of its own at the end")
+}
