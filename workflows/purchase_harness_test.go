@@ -145,6 +145,15 @@ func (h *harness) run(in PurchaseInput) {
 	}
 }
 
+// runToDelivered runs a purchase the merchant accepts, ships and delivers,
+// an hour apart.
+func (h *harness) runToDelivered() {
+	h.updateAt(time.Hour, UpdateAccept, "", accept)
+	h.updateAt(2*time.Hour, UpdateShip, "", ship)
+	h.updateAt(3*time.Hour, UpdateDeliver, "", deliver)
+	h.run(testInput())
+}
+
 // updateAt sends an update after d of workflow time.
 func (h *harness) updateAt(d time.Duration, name, id string, args ...any) *updateOutcome {
 	out := &updateOutcome{}

@@ -55,10 +55,7 @@ func TestStripeStepStopsAtARefusal(t *testing.T) {
 // status record: the workflow's end makes no write of its own for it.
 func TestDeliveryKeepsTheEventSequence(t *testing.T) {
 	h := newHarness(t)
-	h.updateAt(time.Hour, UpdateAccept, "", accept)
-	h.updateAt(90*time.Minute, UpdateShip, "", ship)
-	h.updateAt(2*time.Hour, UpdateDeliver, "", deliver)
-	h.run(testInput())
+	h.runToDelivered()
 
 	assert.Equal(t, models.StatusDelivered, finalStatus(t, h).Status)
 	require.NotEmpty(t, h.delivered)
