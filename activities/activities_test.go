@@ -158,7 +158,7 @@ func TestPaymentActivities(t *testing.T) {
 			return err
 		},
 		"CapturePayment": func(e *testsuite.TestActivityEnvironment, a *Activities) error {
-			_, err := e.ExecuteActivity(a.CapturePayment, "ord_1", "pi_1")
+			_, err := e.ExecuteActivity(a.CapturePayment, "ord_1", "pi_1", int32(0))
 			return err
 		},
 		"VoidAuthorization": func(e *testsuite.TestActivityEnvironment, a *Activities) error {
@@ -202,6 +202,60 @@ func TestPaymentActivities(t *testing.T) {
 			assertKind(t, err, tt.wantKind, tt.wantCode)
 		})
 	}
+}
+
+// AuthorizeAndRecord records the authorization it got; a record that fails
+// leaves the authorization standing, for the workflow to record.
+func TestAuthorizeAndRecord(t *testing.T) {
+	req := payments.AuthorizeRequest{OrderID: "ord_1", Amount: models.Money{Amount: 3750, Currency: "usd"}, PaymentMethod: "pm_card_visa"}
+	for _, tc := range []struct {
+		name     string
+		status   string
+		storeErr error
+		recorded bool
+	}{
+		{name: "held", status: payments.IntentRequiresCapture, recorded: true},
+		{name: "held, the store down", status: payments.IntentRequiresCapture, storeErr: errors.New("connection refused")},
+		{name: "3-D Secure", status: payments.IntentRequiresAction},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env, a, d := newEnv(t)
+			d.store.orders["ord_1"] = models.Order{ID: "ord_1", Status: models.StatusPending}
+			d.store.err = tc.storeErr
+			d.payments.intent = payments.Intent{ID: "pi_1", Status: tc.status}
+			v, err := env.ExecuteActivity(a.AuthorizeAndRecord, req)
+			require.NoError(t, err)
+			var auth Authorization
+			require.NoError(t, v.Get(&auth))
+			assert.Equal(t, "pi_1", auth.Intent.ID)
+			assert.Equal(t, tc.recorded, auth.Order != nil)
+			want := models.StatusPending
+			if tc.recorded {
+				want = models.StatusAuthorized
+				assert.Equal(t, models.StatusAuthorized, auth.Order.Status)
+			}
+			assert.Equal(t, want, d.store.orders["ord_1"].Status)
+		})
+	}
+}
+
+// CaptureAndRecord records the acceptance with the captured amount (the
+// order's, when Stripe's answer does not say); the attempts it is told came
+// before scope its Stripe key.
+func TestCaptureAndRecord(t *testing.T) {
+	env, a, d := newEnv(t)
+	d.store.orders["ord_1"] = models.Order{ID: "ord_1", Status: models.StatusAuthorized}
+	d.payments.intent = payments.Intent{ID: "pi_1", Status: payments.IntentSucceeded}
+	v, err := env.ExecuteActivity(a.CaptureAndRecord, CaptureInput{OrderID: "ord_1", IntentID: "pi_1",
+		Actor: "merchant:mer_1", AmountMinor: 3750, AttemptsBefore: 2})
+	require.NoError(t, err)
+	var c Capture
+	require.NoError(t, v.Get(&c))
+	require.NotNil(t, c.Order)
+	assert.Equal(t, models.StatusAccepted, c.Order.Status)
+	assert.Equal(t, []int32{3}, d.payments.attempts)
+	change := AcceptedChange(CaptureInput{OrderID: "ord_1", IntentID: "pi_1", AmountMinor: 3750}, c.Intent)
+	assert.Equal(t, int64(3750), *change.CapturedMinor)
 }
 
 func TestRecordStatus(t *testing.T) {

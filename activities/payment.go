@@ -6,6 +6,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/buybutton/checkout/failures"
+	"github.com/buybutton/checkout/models"
 	"github.com/buybutton/checkout/payments"
 )
 
@@ -22,15 +23,95 @@ func (a *Activities) AuthorizePayment(ctx context.Context, req payments.Authoriz
 	return in, failures.ToTemporal(err)
 }
 
+// Authorization is AuthorizeAndRecord's outcome: Stripe's intent, and the
+// order as recorded authorized, when it was.
+type Authorization struct {
+	Intent payments.Intent
+	Order  *models.Order `json:",omitempty"`
+}
+
+// AuthorizeAndRecord is AuthorizePayment followed, when Stripe holds the
+// money, by the order's authorized status record: one step on the buyer's
+// waiting path instead of two. A record that fails costs nothing of the
+// authorization: Order is nil and the workflow records the status itself.
+func (a *Activities) AuthorizeAndRecord(ctx context.Context, req payments.AuthorizeRequest) (Authorization, error) {
+	in, err := a.AuthorizePayment(ctx, req)
+	if err != nil || in.Status != payments.IntentRequiresCapture {
+		return Authorization{Intent: in}, err
+	}
+	return Authorization{Intent: in, Order: a.recordAfterStripe(ctx, AuthorizedChange(req.OrderID, in.ID))}, nil
+}
+
+// AuthorizedChange is the status change of an order whose money Stripe
+// holds under intentID.
+func AuthorizedChange(orderID, intentID string) models.StatusChange {
+	return models.StatusChange{OrderID: orderID, To: models.StatusAuthorized, Actor: models.ActorSystem, PaymentIntentID: intentID}
+}
+
+// CaptureInput is what CaptureAndRecord captures, and for whom.
+type CaptureInput struct {
+	OrderID  string
+	IntentID string
+	Actor    string // who accepted the order
+	// AmountMinor is the order's amount: what was captured when Stripe's
+	// answer does not say.
+	AmountMinor    int64
+	AttemptsBefore int32 `json:",omitempty"`
+}
+
+// Capture is CaptureAndRecord's outcome: Stripe's intent, and the order as
+// recorded accepted, when it was.
+type Capture struct {
+	Intent payments.Intent
+	Order  *models.Order `json:",omitempty"`
+}
+
+// CaptureAndRecord is CapturePayment followed by the order's accepted
+// status record, as one step on the merchant's waiting path; like
+// AuthorizeAndRecord, a record that fails is left to the workflow.
+func (a *Activities) CaptureAndRecord(ctx context.Context, in CaptureInput) (Capture, error) {
+	intent, err := a.CapturePayment(ctx, in.OrderID, in.IntentID, in.AttemptsBefore)
+	if err != nil {
+		return Capture{Intent: intent}, err
+	}
+	return Capture{Intent: intent, Order: a.recordAfterStripe(ctx, AcceptedChange(in, intent))}, nil
+}
+
+// AcceptedChange is the status change of an order whose money was captured
+// as intent says.
+func AcceptedChange(in CaptureInput, intent payments.Intent) models.StatusChange {
+	captured := intent.AmountReceived
+	if captured == 0 {
+		captured = in.AmountMinor
+	}
+	return models.StatusChange{OrderID: in.OrderID, To: models.StatusAccepted, Actor: in.Actor,
+		PaymentIntentID: in.IntentID, CapturedMinor: &captured}
+}
+
+// recordAfterStripe records c after a Stripe step succeeded; a record that
+// fails is logged and left to the workflow (nil), since Stripe's answer
+// stands either way.
+func (a *Activities) recordAfterStripe(ctx context.Context, c models.StatusChange) *models.Order {
+	o, err := a.Store.ApplyStatusChange(ctx, c)
+	if err != nil {
+		a.orderLog(ctx, c.OrderID).WarnContext(ctx, "recording the status failed; the workflow records it",
+			"to", string(c.To), "error", err)
+		return nil
+	}
+	return &o
+}
+
 // CapturePayment takes the held money once the merchant accepts. A retry
 // reads the intent first and adopts a capture an earlier attempt made, and
 // otherwise captures under its own attempt's key, so a 500 Stripe cached
-// under an earlier key does not fail every retry for a day.
-func (a *Activities) CapturePayment(ctx context.Context, orderID, intentID string) (payments.Intent, error) {
+// under an earlier key does not fail every retry for a day. attemptsBefore
+// counts the tries made before this activity was scheduled (as a local
+// activity); its attempts are numbered on from there.
+func (a *Activities) CapturePayment(ctx context.Context, orderID, intentID string, attemptsBefore int32) (payments.Intent, error) {
 	if in, done, err := a.captureDestination(ctx, orderID, intentID); done || err != nil {
 		return in, failures.ToTemporal(err)
 	}
-	in, err := a.Payments.Capture(ctx, orderID, intentID, attempt(ctx))
+	in, err := a.Payments.Capture(ctx, orderID, intentID, attemptsBefore+attempt(ctx))
 	return in, failures.ToTemporal(err)
 }
 

@@ -24,6 +24,7 @@ type Catalogue interface {
 	TaxTable(ctx context.Context, merchantID string) (models.TaxTable, error)
 	SetTaxTable(ctx context.Context, merchantID string, t models.TaxTable) error
 	PriceOrder(ctx context.Context, req models.OrderRequest, tax models.TaxCalculator) (models.PricedOrder, error)
+	PriceOrderOf(ctx context.Context, d models.ProductDetail, req models.OrderRequest, tax models.TaxCalculator) (models.PricedOrder, error)
 	CreateQuote(ctx context.Context, q models.Quote) (models.Quote, error)
 	Quote(ctx context.Context, id string) (models.Quote, error)
 	ClaimQuote(ctx context.Context, quoteID, orderID string) error

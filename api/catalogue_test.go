@@ -179,6 +179,7 @@ func TestBadPurchasesAreRefusedBeforeAnythingIsReserved(t *testing.T) {
 		{"unknown quote", `"quote_id":"quo_nope"`, 404, models.CodeQuoteNotFound},
 		{"quote for another quantity", fmt.Sprintf(`"quote_id":%q,"quantity":2`, stale.ID), 400, models.CodeQuoteMismatch},
 		{"rate not offered", fmt.Sprintf(`"variant_id":%q,"shipping_rate":"us-intl"`, d.Variants[0].ID), 422, "unknown_shipping_rate"},
+		{"quantity above the product's limit", fmt.Sprintf(`"variant_id":%q,"quantity":6`, d.Variants[0].ID), 400, "quantity_limit"},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -205,6 +206,12 @@ func TestBadPurchasesAreRefusedBeforeAnythingIsReserved(t *testing.T) {
 		body:    fmt.Sprintf(`{"product_id":%q,"variant_id":%q,"quantity":1,%s}`, d.ID, d.Variants[0].ID, us),
 		headers: map[string]string{"Idempotency-Key": "bad-jp"}})
 	requireError(t, w, http.StatusUnprocessableEntity, models.CodeShippingUnavailable)
+
+	e.merchantDo(http.MethodPatch, "/v1/merchant/products/"+other["id"].(string), `{"active":false}`)
+	w = e.do(req{method: http.MethodPost, path: "/v1/purchases", auth: bearerOf(e.buyerToken(buyerA)),
+		body:    fmt.Sprintf(`{"product_id":%q,"quantity":1,%s}`, other["id"], address),
+		headers: map[string]string{"Idempotency-Key": "bad-inactive"}})
+	requireError(t, w, http.StatusConflict, codeProductUnavailable)
 
 	after, err := e.st.ProductDetail(ctx, d.ID)
 	require.NoError(t, err)

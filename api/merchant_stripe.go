@@ -138,9 +138,21 @@ func (a *app) getMerchantStripe(c *gin.Context) {
 // account is missing or cannot take charges, before any key is claimed,
 // stock taken or workflow started. A retry of an order that exists passes,
 // so its outcome stays reachable.
+//
+// A merchant found able to take charges is not read again for
+// acceptingRecheck (see acceptingMerchants): a disconnected or restricted
+// merchant stops taking new payments at once all the same, since the
+// workflow's authorization checks the account again before it asks Stripe
+// (store.SnapshotOrderFee), and this check refuses it up front at most
+// acceptingRecheck (2 s) after the change reached the store, on every
+// replica; the replica that applied Stripe's event forgets the merchant at
+// once.
 func (a *app) checkAcceptsPayments(ctx context.Context, merchantID, orderID string) error {
 	cs, ok := a.connectStore()
 	if !ok || merchantID == "" {
+		return nil
+	}
+	if a.accepting.recent(merchantID, time.Now()) {
 		return nil
 	}
 	ms, found, err := cs.MerchantStripe(ctx, merchantID)
@@ -153,6 +165,7 @@ func (a *app) checkAcceptsPayments(ctx context.Context, merchantID, orderID stri
 		}
 		return err
 	}
+	a.accepting.remember(merchantID, time.Now())
 	return nil
 }
 
@@ -222,7 +235,10 @@ func (a *app) actOnAccountEvent(ctx context.Context, ev payments.WebhookEvent) (
 	if err != nil {
 		return false, err
 	}
-	_, applied, err := cs.ApplyAccountState(ctx, st, ev.Created)
+	merchantID, applied, err := cs.ApplyAccountState(ctx, st, ev.Created)
+	if merchantID != "" {
+		a.accepting.forget(merchantID)
+	}
 	return applied, err
 }
 

@@ -14,6 +14,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/buybutton/checkout/models"
 	"github.com/buybutton/checkout/workflows"
@@ -97,13 +98,13 @@ func (a *app) createPurchase(c *gin.Context) {
 	defer func() { admitted.done(timedOut) }()
 	orderID := models.OrderIDFromIdempotencyKey(buyer, key)
 	logOrder(c, orderID)
-	// Read once: the rollout and the purchasable checks both need it.
-	product, productErr := a.cfg.Store.Product(ctx, req.ProductID)
+	// Read once: the rollout, the purchasable checks and the pricing need it.
+	product, productErr := a.readProduct(ctx, req.ProductID)
 	if err := a.checkRollout(ctx, buyerIdentity{ID: buyer, Country: buyerCountry(c)}, product.MerchantID, orderID); err != nil {
 		writeError(c, err)
 		return
 	}
-	productTitle, err := a.checkPurchasable(ctx, product, productErr, req, orderID)
+	productTitle, err := a.checkPurchasable(ctx, product.Product, productErr, req, orderID)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -142,7 +143,11 @@ func (a *app) createPurchase(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	if err := a.priceBeforePaying(ctx, &in, req); err != nil {
+	// A key created just now has no order yet: order ids come from the key
+	// (OrderIDFromIdempotencyKey), only a request that claimed the key
+	// starts the order's workflow, and keys are never deleted.
+	pricing, err := a.priceBeforePaying(ctx, &in, req, product, !created)
+	if err != nil {
 		var expired *quoteExpired
 		if errors.As(err, &expired) {
 			writeQuoteExpired(c, expired)
@@ -151,7 +156,8 @@ func (a *app) createPurchase(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	res, err := a.pay(ctx, productTitle, in)
+	res, err := a.pay(ctx, productTitle, in,
+		workflows.PendingOrderSearchAttributes(product.MerchantID, pricing.Total, pricing.Currency))
 	timedOut = err == nil && res.Status == models.StatusPending
 	if err != nil {
 		writeError(c, err)
@@ -180,6 +186,16 @@ func writeBusy(c *gin.Context, err error) {
 		Message: "too many purchases in progress; retry with the same Idempotency-Key"}})
 }
 
+// readProduct reads the requested product with its variants when there is
+// a catalogue (pricing then needs no second read), else the product alone.
+func (a *app) readProduct(ctx context.Context, productID string) (models.ProductDetail, error) {
+	if cat := a.catalogue(); cat != nil {
+		return cat.ProductDetail(ctx, productID)
+	}
+	p, err := a.cfg.Store.Product(ctx, productID)
+	return models.ProductDetail{Product: p}, err
+}
+
 // checkPurchasable fails fast from the read model so that obviously doomed
 // purchases start no workflow. A retry of a purchase whose order already
 // exists skips it: the product may have changed since, the answer must not.
@@ -204,7 +220,8 @@ func (a *app) checkPurchasable(ctx context.Context, p models.Product, err error,
 // pay starts the order's workflow if needed and waits, at most PayWait, for
 // the answer of its pay update. Concurrent and repeated calls for one order
 // reach the same workflow and the same update, so they get the same answer.
-func (a *app) pay(ctx context.Context, productTitle string, in workflows.PurchaseInput) (workflows.PayResult, error) {
+// attrs are the search attributes a workflow started here begins with.
+func (a *app) pay(ctx context.Context, productTitle string, in workflows.PurchaseInput, attrs temporal.SearchAttributes) (workflows.PayResult, error) {
 	waitCtx, cancel := context.WithTimeout(ctx, a.cfg.PayWait)
 	defer cancel()
 
@@ -215,6 +232,7 @@ func (a *app) pay(ctx context.Context, productTitle string, in workflows.Purchas
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowTaskTimeout:      workflows.PurchaseTaskTimeout,
 		Memo:                     purchaseMemo(in, productTitle),
+		TypedSearchAttributes:    attrs,
 	}, workflows.PurchaseWorkflowName, in)
 	var res workflows.PayResult
 	h, err := a.cfg.Temporal.UpdateWithStartWorkflow(waitCtx, client.UpdateWithStartWorkflowOptions{

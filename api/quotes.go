@@ -112,15 +112,20 @@ func writeQuoteExpired(c *gin.Context, e *quoteExpired) {
 // and the rate into in, so the workflow's validation prices the same thing
 // and can only disagree if the catalogue changed in between. A retry of a
 // purchase whose order exists is not priced again: its answer must not
-// change.
-func (a *app) priceBeforePaying(ctx context.Context, in *workflows.PurchaseInput, req purchaseRequest) error {
+// change. product is the ordered product as just read; orderMayExist is
+// false when this request has just claimed the purchase's key. The pricing
+// is zero when nothing was priced.
+func (a *app) priceBeforePaying(ctx context.Context, in *workflows.PurchaseInput, req purchaseRequest,
+	product models.ProductDetail, orderMayExist bool) (models.Pricing, error) {
 	cat := a.catalogue()
 	in.VariantID, in.ShippingRate, in.QuoteID = req.VariantID, req.ShippingRate, req.QuoteID
 	if cat == nil {
-		return nil
+		return models.Pricing{}, nil
 	}
-	if _, err := a.cfg.Store.Order(ctx, in.OrderID); err == nil {
-		return nil
+	if orderMayExist {
+		if _, err := a.cfg.Store.Order(ctx, in.OrderID); err == nil {
+			return models.Pricing{}, nil
+		}
 	}
 	dest := models.DestinationOf(in.Shipping)
 	var q models.Quote
@@ -130,7 +135,7 @@ func (a *app) priceBeforePaying(ctx context.Context, in *workflows.PurchaseInput
 			if errors.Is(err, models.ErrNotFound) {
 				err = models.Errorf(models.KindNotFound, models.CodeQuoteNotFound, "no such quote")
 			}
-			return err
+			return models.Pricing{}, err
 		}
 		if in.ShippingRate == "" {
 			in.ShippingRate = q.Shipping.RateID
@@ -143,16 +148,16 @@ func (a *app) priceBeforePaying(ctx context.Context, in *workflows.PurchaseInput
 		ProductID: in.ProductID, Choice: models.VariantChoice{VariantID: req.VariantID, Options: req.Options},
 		Quantity: in.Quantity, Destination: dest, RateID: in.ShippingRate,
 	}
-	priced, err := cat.PriceOrder(ctx, orderReq, a.cfg.Tax)
+	priced, err := cat.PriceOrderOf(ctx, product, orderReq, a.cfg.Tax)
 	if err != nil {
-		return pricingError(err)
+		return models.Pricing{}, pricingError(err)
 	}
 	in.VariantID, in.ShippingRate = priced.Variant.ID, priced.Pricing.Shipping.RateID
 	if req.QuoteID == "" {
-		return nil
+		return priced.Pricing, nil
 	}
 	if err := q.CheckQuoteUse(in.BuyerID, in.OrderID, in.ProductID, priced.Variant.ID, in.Quantity, dest); err != nil {
-		return err
+		return models.Pricing{}, err
 	}
 	why := ""
 	switch {
@@ -167,11 +172,14 @@ func (a *app) priceBeforePaying(ctx context.Context, in *workflows.PurchaseInput
 			Pricing: priced.Pricing, Rates: priced.Rates, DestinationFingerprint: dest.Fingerprint(),
 		})
 		if err != nil {
-			return err
+			return models.Pricing{}, err
 		}
-		return &quoteExpired{quote: nq, why: why}
+		return models.Pricing{}, &quoteExpired{quote: nq, why: why}
 	}
-	return cat.ClaimQuote(ctx, q.ID, in.OrderID)
+	if err := cat.ClaimQuote(ctx, q.ID, in.OrderID); err != nil {
+		return models.Pricing{}, err
+	}
+	return priced.Pricing, nil
 }
 
 // requote answers a purchase the workflow refused because its quote's money

@@ -130,6 +130,7 @@ type app struct {
 	admission    *admission
 	limits       limiters
 	buyerTokens  BuyerTokenPolicy
+	accepting    acceptingMerchants
 }
 
 // New builds the HTTP handler.

@@ -172,6 +172,9 @@ func (a *app) actOnEvent(ctx context.Context, log *slog.Logger, events StripeEve
 	switch ev.Type {
 	case payments.EventIntentAmountCapturableUpdated, payments.EventIntentPaymentFailed, payments.EventIntentSucceeded,
 		payments.EventIntentCanceled, payments.EventIntentRequiresAction, payments.EventIntentProcessing:
+		if !a.awaitsPayment(ctx, orderID) {
+			return nil
+		}
 		return a.signalPurchase(ctx, orderID, workflows.SignalPaymentIntent,
 			workflows.PaymentIntentSignal{IntentID: ev.IntentID, Status: ev.Status})
 	case payments.EventChargeRefunded:
@@ -202,6 +205,18 @@ func (a *app) actOnEvent(ctx context.Context, log *slog.Logger, events StripeEve
 			Ours: ev.RefundRequest != ""})
 	}
 	return nil
+}
+
+// awaitsPayment reports whether the order's workflow may still want Stripe's
+// word on its PaymentIntent: it reads the intent on that word only while the
+// payment is unsettled (pending, or waiting for 3-D Secure) and drops it
+// after, so the authorization's, capture's and void's own events need not
+// cost the workflow a signal and a workflow task each. The order row shows
+// only statuses the workflow has reached or is bound to reach; when it
+// cannot be read, the answer is yes.
+func (a *app) awaitsPayment(ctx context.Context, orderID string) bool {
+	o, err := a.cfg.Store.Order(ctx, orderID)
+	return err != nil || o.Status == models.StatusPending || o.Status == models.StatusRequiresAction
 }
 
 // disputeDetail is the audit line of a dispute's new status.

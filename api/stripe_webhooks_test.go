@@ -197,6 +197,37 @@ func TestStripeWebhookSignalsTheOrderOnce(t *testing.T) {
 	assert.Equal(t, true, decodeBody(t, w)["duplicate"])
 }
 
+// Stripe's word on an intent whose payment has settled (authorized,
+// captured, voided) is acknowledged without a signal: the workflow reads
+// such words only while it waits for the payment.
+func TestStripeWebhookSignalsOnlyWhileThePaymentIsUnsettled(t *testing.T) {
+	for _, tc := range []struct {
+		status models.OrderStatus
+		signal bool
+	}{
+		{models.StatusPending, true},
+		{models.StatusRequiresAction, true},
+		{models.StatusAuthorized, false},
+		{models.StatusAccepted, false},
+		{models.StatusCancelled, false},
+	} {
+		t.Run(string(tc.status), func(t *testing.T) {
+			e, ev := newWebhookEnv(t)
+			e.store.putOrder(models.Order{ID: "ord_1", BuyerID: "buyer_1", Status: tc.status, PaymentIntentID: "pi_1"})
+			if tc.signal {
+				e.temporal.On("SignalWorkflow", mock.Anything, workflows.WorkflowID("ord_1"), "", workflows.SignalPaymentIntent,
+					workflows.PaymentIntentSignal{IntentID: "pi_1", Status: "requires_capture"}).Return(nil).Once()
+			}
+			body := capturableEvent("evt_1")
+			require.Equal(t, http.StatusOK, e.deliver(body, signedHeader(body, testWebhookSecret, time.Now())))
+			assert.True(t, ev.handled["evt_1"])
+			if !tc.signal {
+				e.temporal.AssertNotCalled(t, "SignalWorkflow", mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything)
+			}
+		})
+	}
+}
+
 func TestStripeWebhookRetriesWhenTemporalIsDown(t *testing.T) {
 	e, ev := newWebhookEnv(t)
 	e.temporal.On("SignalWorkflow", mock.Anything, workflows.WorkflowID("ord_1"), "", workflows.SignalPaymentIntent, mock.Anything).

@@ -112,6 +112,6 @@ func TestLogsCarryNoSecretsOrPersonalData(t *testing.T) {
 		}
 	}
 	if !sawActivityError {
-		t.Error("no log line mentions the decline: the Temporal SDK's activity errors were not captured")
+		t.Error("no log line mentions the decline: the Temporal SDK's logger (workflows' and activities') is not captured")
 	}
 }

@@ -120,6 +120,10 @@ type StatusChange struct {
 	Carrier          string `json:"carrier,omitempty"`
 	TrackingNumber   string `json:"tracking_number,omitempty"`
 	TrackingURL      string `json:"tracking_url,omitempty"`
+	// EventSequence, when set, is the sequence number of the merchant event
+	// that follows this change: the store keeps it as the order's last
+	// (as SaveEventSequence does), in the same transaction.
+	EventSequence int `json:"event_sequence,omitempty"`
 }
 
 // Stripe dispute statuses the checkout tells apart.

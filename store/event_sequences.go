@@ -22,17 +22,20 @@ func (eventSequenceRow) TableName() string { return "order_event_sequences" }
 // SaveEventSequence records that the order's events used numbers up to
 // last. A smaller number than the one kept changes nothing.
 func (s *Store) SaveEventSequence(ctx context.Context, orderID string, last int) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		row, err := lockedSequence(tx, orderID)
-		if err != nil {
-			return err
-		}
-		if row.Last >= last {
-			return nil
-		}
-		return tx.Model(&eventSequenceRow{}).Where("order_id = ?", orderID).Update("last", last).Error
-	})
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return raiseSequence(tx, orderID, last) })
 	return dbError("save event sequence", "order", err)
+}
+
+// raiseSequence is SaveEventSequence inside transaction tx.
+func raiseSequence(tx *gorm.DB, orderID string, last int) error {
+	row, err := lockedSequence(tx, orderID)
+	if err != nil {
+		return err
+	}
+	if row.Last >= last {
+		return nil
+	}
+	return tx.Model(&eventSequenceRow{}).Where("order_id = ?", orderID).Update("last", last).Error
 }
 
 // TakeEventSequences reserves the next n sequence numbers of the order's

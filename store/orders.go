@@ -152,6 +152,11 @@ func (s *Store) ApplyStatusChange(ctx context.Context, c models.StatusChange) (m
 				return err
 			}
 		}
+		if c.EventSequence > 0 {
+			if err := raiseSequence(tx, c.OrderID, c.EventSequence); err != nil {
+				return err
+			}
+		}
 		out, err = s.order(tx, c.OrderID)
 		return err
 	})

@@ -216,3 +216,25 @@ func TestListMerchantOrders(t *testing.T) {
 		}
 	})
 }
+
+// A status change that carries the next event's sequence number keeps it as
+// the order's last, as SaveEventSequence would, and never lowers it: what
+// handles the order after its end takes the numbers after it.
+func TestApplyStatusChangeKeepsTheEventSequence(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := ctxT(t)
+		o := newOrder(t, s)
+		_, err := s.ApplyStatusChange(ctx, models.StatusChange{OrderID: o.ID, To: models.StatusAuthorized,
+			Actor: models.ActorSystem, EventSequence: 3})
+		require.NoError(t, err)
+		next, err := s.TakeEventSequences(ctx, o.ID, 1)
+		require.NoError(t, err)
+		require.Equal(t, 4, next)
+		_, err = s.ApplyStatusChange(ctx, models.StatusChange{OrderID: o.ID, To: models.StatusRejected,
+			Actor: models.ActorSystem, EventSequence: 2})
+		require.NoError(t, err)
+		next, err = s.TakeEventSequences(ctx, o.ID, 1)
+		require.NoError(t, err)
+		require.Equal(t, 5, next)
+	})
+}

@@ -24,21 +24,37 @@ func (merchantPolicyRow) TableName() string { return "merchant_policies" }
 // ShippingPolicy returns a merchant's shipping zones (none: ships everywhere free).
 func (s *Store) ShippingPolicy(ctx context.Context, merchantID string) (models.ShippingPolicy, error) {
 	row, err := s.policyRow(ctx, merchantID)
-	p := models.ShippingPolicy{Zones: []models.ShippingZone{}}
-	if err == nil && row.Shipping != "" {
-		err = json.Unmarshal([]byte(row.Shipping), &p)
+	if err != nil {
+		return models.ShippingPolicy{Zones: []models.ShippingZone{}}, err
 	}
-	return p, err
+	return row.shippingPolicy()
 }
 
 // TaxTable returns a merchant's tax rates (none: no tax).
 func (s *Store) TaxTable(ctx context.Context, merchantID string) (models.TaxTable, error) {
 	row, err := s.policyRow(ctx, merchantID)
-	t := models.TaxTable{Rates: []models.TaxRate{}}
-	if err == nil && row.Tax != "" {
-		err = json.Unmarshal([]byte(row.Tax), &t)
+	if err != nil {
+		return models.TaxTable{Rates: []models.TaxRate{}}, err
 	}
-	return t, err
+	return row.taxTable()
+}
+
+func (r merchantPolicyRow) shippingPolicy() (models.ShippingPolicy, error) {
+	return decodePolicy(r.Shipping, models.ShippingPolicy{Zones: []models.ShippingZone{}})
+}
+
+func (r merchantPolicyRow) taxTable() (models.TaxTable, error) {
+	return decodePolicy(r.Tax, models.TaxTable{Rates: []models.TaxRate{}})
+}
+
+// decodePolicy decodes a stored policy column; none is the policy of an
+// empty column.
+func decodePolicy[T any](column string, none T) (T, error) {
+	if column == "" {
+		return none, nil
+	}
+	err := json.Unmarshal([]byte(column), &none)
+	return none, err
 }
 
 func (s *Store) policyRow(ctx context.Context, merchantID string) (merchantPolicyRow, error) {

@@ -16,6 +16,16 @@ func (s *Store) PriceOrder(ctx context.Context, req models.OrderRequest, tax mod
 	if err != nil {
 		return models.PricedOrder{}, err
 	}
+	return s.PriceOrderOf(ctx, d, req, tax)
+}
+
+// PriceOrderOf is PriceOrder of a product the caller has just read
+// (ProductDetail of req.ProductID): it reads only the merchant's policies,
+// shipping and tax in one row.
+func (s *Store) PriceOrderOf(ctx context.Context, d models.ProductDetail, req models.OrderRequest, tax models.TaxCalculator) (models.PricedOrder, error) {
+	if d.ID != req.ProductID {
+		return models.PricedOrder{}, models.Errorf(models.KindInternal, "product_mismatch", "priced product %s for an order of %s", d.ID, req.ProductID)
+	}
 	if !d.Active {
 		return models.PricedOrder{}, models.Conflict("product_unavailable", "product is not available")
 	}
@@ -29,12 +39,20 @@ func (s *Store) PriceOrder(ctx context.Context, req models.OrderRequest, tax mod
 		}
 		return models.PricedOrder{}, err
 	}
-	policy, err := s.ShippingPolicy(ctx, d.MerchantID)
+	row, err := s.policyRow(ctx, d.MerchantID)
+	if err != nil {
+		return models.PricedOrder{}, err
+	}
+	policy, err := row.shippingPolicy()
 	if err != nil {
 		return models.PricedOrder{}, err
 	}
 	if tax == nil {
-		tax = TaxTables{s}
+		table, err := row.taxTable()
+		if err != nil {
+			return models.PricedOrder{}, err
+		}
+		tax = table
 	}
 	pricing, rates, err := models.Price(ctx, models.PriceInput{
 		Product: d.Product, Variant: v, Quantity: req.Quantity, Destination: req.Destination,

@@ -123,19 +123,26 @@ func newVariantRow(id, productID string, position int64, nv models.NewVariant, t
 // active variants.
 func (s *Store) ProductDetail(ctx context.Context, id string) (models.ProductDetail, error) {
 	db := s.db.WithContext(ctx)
-	var p productRow
-	if err := db.Where("id = ?", id).Take(&p).Error; err != nil {
+	// The product and its catalogue entry in one statement: pricing a
+	// purchase reads them on the buyer's waiting path.
+	var p struct {
+		Product          productRow `gorm:"embedded"`
+		CatalogueOptions string
+		CatalogueImages  string
+	}
+	err := db.Table("products").
+		Select("products.*, COALESCE(c.options, '') AS catalogue_options, COALESCE(c.images, '') AS catalogue_images").
+		Joins("LEFT JOIN product_catalogues c ON c.product_id = products.id").
+		Where("products.id = ?", id).Take(&p).Error
+	if err != nil {
 		return models.ProductDetail{}, dbError("product", "product", err)
 	}
-	var cat catalogueRow
-	if err := db.Where("product_id = ?", id).Limit(1).Find(&cat).Error; err != nil {
-		return models.ProductDetail{}, dbError("product catalogue", "product", err)
-	}
+	cat := catalogueRow{Options: p.CatalogueOptions, Images: p.CatalogueImages}
 	var rows []variantRow
 	if err := db.Where("product_id = ?", id).Order("position, id").Find(&rows).Error; err != nil {
 		return models.ProductDetail{}, dbError("product variants", "product", err)
 	}
-	d := models.ProductDetail{Product: p.toModel(), Options: []models.Option{}, Images: []string{}, Variants: make([]models.Variant, len(rows))}
+	d := models.ProductDetail{Product: p.Product.toModel(), Options: []models.Option{}, Images: []string{}, Variants: make([]models.Variant, len(rows))}
 	if cat.Options != "" {
 		_ = json.Unmarshal([]byte(cat.Options), &d.Options)
 		_ = json.Unmarshal([]byte(cat.Images), &d.Images)

@@ -13,9 +13,11 @@ import (
 )
 
 // historiesDir holds workflow histories recorded from the real stack
-// (`go test ./e2e -run TestRecordedHistories -record-histories`). Every
-// one must replay against today's workflow code: a change that would break
-// orders in flight fails here, before it is deployed.
+// (`go test ./e2e -run TestRecordedHistories -record-histories`), and in
+// its subdirectories those recorded by earlier code whose orders may still
+// be running (before-lean-history: purchases started before that change).
+// Every one must replay against today's workflow code: a change that would
+// break orders in flight fails here, before it is deployed.
 const historiesDir = "testdata/histories"
 
 func TestRecordedHistoriesReplay(t *testing.T) {
@@ -23,11 +25,17 @@ func TestRecordedHistoriesReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	older, err := filepath.Glob(filepath.Join(historiesDir, "*", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, older...)
 	if len(files) == 0 {
 		t.Fatalf("no recorded histories in %s", historiesDir)
 	}
 	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
+		name, _ := filepath.Rel(historiesDir, f)
+		t.Run(name, func(t *testing.T) {
 			r := sdkworker.NewWorkflowReplayer()
 			RegisterWorkflows(r, workflows.Timing{})
 			if err := r.ReplayWorkflowHistoryFromJSONFile(quietLogger(), f); err != nil {

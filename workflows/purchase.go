@@ -31,6 +31,8 @@ const codeStoreUnavailable = "store_unavailable"
 //   - purchase.go: the state, the main line (pay, the merchant's decision,
 //     the ship-by and auto-complete timers), the endings and compensations,
 //     the store writes;
+//   - purchase_pay.go: the payment step's parts: validation with the stock
+//     reservation, and the Stripe steps (local activities first);
 //   - purchase_handlers.go: the updates (pay, accept, reject, ship, deliver,
 //     cancel, resolve) and the Stripe signals;
 //   - purchase_money.go: refunds (the refund update, the cancel's refund of
@@ -243,8 +245,8 @@ func (p *purchase) awaitDelivery(ctx workflow.Context) error {
 	if p.order.Status != models.StatusShipped {
 		return nil
 	}
-	p.record(detached(ctx), models.StatusChange{To: models.StatusDelivered, Actor: models.ActorSystem,
-		Detail: "completed automatically after shipping"})
+	p.record(detached(ctx), p.withNextEvent(models.StatusChange{To: models.StatusDelivered, Actor: models.ActorSystem,
+		Detail: "completed automatically after shipping"}))
 	p.notify(ctx, EventOrderDelivered)
 	return nil
 }
@@ -275,7 +277,7 @@ func (p *purchase) pay(ctx workflow.Context) error {
 
 	o := p.order
 	paymentMethod, customer := p.paymentSource(dctx)
-	intent, err := p.authorize(dctx, payments.AuthorizeRequest{
+	intent, recorded, err := p.authorize(dctx, payments.AuthorizeRequest{
 		OrderID:       o.ID,
 		Amount:        o.Amount(),
 		PaymentMethod: paymentMethod,
@@ -298,7 +300,7 @@ func (p *purchase) pay(ctx workflow.Context) error {
 	switch intent.Status {
 	case payments.IntentRequiresCapture:
 		p.saga.add(stepVoid, p.voidAuthorization)
-		p.record(dctx, models.StatusChange{To: models.StatusAuthorized, Actor: models.ActorSystem, PaymentIntentID: intent.ID})
+		p.recorded(dctx, recorded, activities.AuthorizedChange(o.ID, intent.ID))
 		p.answerPay("")
 	case payments.IntentRequiresAction:
 		p.saga.add(stepVoid, p.voidAuthorization)
@@ -318,114 +320,6 @@ func (p *purchase) pay(ctx workflow.Context) error {
 		p.end(dctx, models.StatusPaymentFailed, models.ActorSystem, code, "the card was not authorized")
 	}
 	return nil
-}
-
-// validateAndReserve is the payment step's first half: the order is
-// validated, its row created and its stock reserved in one local activity.
-// ended reports that the purchase reached its outcome (refused, sold out,
-// or given up); err, that the workflow is being cancelled.
-func (p *purchase) validateAndReserve(ctx, dctx workflow.Context) (ended bool, err error) {
-	var r activities.Reservation
-	if err := p.writeWithFallback(dctx, purchaseStoreOptions, &r, acts.ValidateAndReserve, p.validateInput()); err != nil {
-		if domainError(err) == nil {
-			// An attempt that timed out may still have reserved: the
-			// release that giving up runs is a no-op otherwise.
-			p.saga.add(stepStock, p.releaseStock)
-		}
-		p.validationFailed(ctx, dctx, err)
-		return true, nil
-	}
-	p.order = r.Order
-	p.upsertOrderAttributes(ctx)
-	if r.Refused != nil {
-		p.stockRefused(dctx, r.Refused.Kind, r.Refused.Code, r.Refused.Message)
-		return true, nil
-	}
-	p.saga.add(stepStock, p.releaseStock)
-	return false, ctx.Err()
-}
-
-// validateThenReserve is validateAndReserve as workflows started before
-// changeLeanHistory run it: two store steps.
-func (p *purchase) validateThenReserve(ctx, dctx workflow.Context) (ended bool, err error) {
-	var o models.Order
-	if err := p.writeWithFallback(dctx, purchaseStoreOptions, &o, acts.ValidateOrder, p.validateInput()); err != nil {
-		p.validationFailed(ctx, dctx, err)
-		return true, nil
-	}
-	p.order = o
-	p.upsertOrderAttributes(ctx)
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	err = p.writeWithFallback(dctx, purchaseStoreOptions, nil, acts.ReserveStock, o.ID, o.ProductID, o.Quantity)
-	if err != nil {
-		e := domainError(err)
-		if e == nil {
-			p.saga.add(stepStock, p.releaseStock)
-			p.giveUp(dctx, err)
-			return true, nil
-		}
-		p.stockRefused(dctx, e.Kind, e.Code, e.Message)
-		return true, nil
-	}
-	p.saga.add(stepStock, p.releaseStock)
-	return false, ctx.Err()
-}
-
-func (p *purchase) validateInput() activities.ValidateInput {
-	return activities.ValidateInput{
-		OrderID: p.in.OrderID, BuyerID: p.in.BuyerID, ProductID: p.in.ProductID, Quantity: p.in.Quantity,
-		Shipping: p.in.Shipping, PaymentMethod: p.in.PaymentMethod,
-		VariantID: p.in.VariantID, ShippingRate: p.in.ShippingRate, QuoteID: p.in.QuoteID,
-	}
-}
-
-// validationFailed ends a purchase whose validation refused it, or whose
-// store stayed unavailable.
-func (p *purchase) validationFailed(ctx, dctx workflow.Context, err error) {
-	if e := domainError(err); e != nil {
-		p.endInvalid(ctx, e)
-		return
-	}
-	p.giveUp(dctx, err)
-}
-
-// stockRefused ends a purchase whose stock could not be reserved.
-func (p *purchase) stockRefused(ctx workflow.Context, kind models.Kind, code, message string) {
-	if kind == models.KindSoldOut {
-		p.end(ctx, models.StatusSoldOut, models.ActorSystem, "sold_out", "not enough stock left")
-		return
-	}
-	p.end(ctx, models.StatusInvalid, models.ActorSystem, code, message)
-}
-
-// authorize runs AuthorizePayment. In a lean workflow it runs first as a
-// local activity, inside the workflow task already running, so the buyer's
-// answer makes no round trip through the server for it; when those attempts
-// run out without Stripe's word it goes on as a regular activity for what is
-// left of the authorization's time, its attempts numbered on from the local
-// ones so that each keeps its own idempotency key.
-func (p *purchase) authorize(ctx workflow.Context, req payments.AuthorizeRequest) (payments.Intent, error) {
-	opts := p.timing.authorizeOptions()
-	var intent payments.Intent
-	if p.lean {
-		began := workflow.Now(ctx)
-		err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localStripeOptions(opts)),
-			acts.AuthorizePayment, req).Get(ctx, &intent)
-		if err == nil || domainError(err) != nil {
-			return intent, err
-		}
-		left := opts.ScheduleToCloseTimeout - workflow.Now(ctx).Sub(began)
-		if left <= 0 {
-			return intent, err
-		}
-		p.logger.Warn("Authorization did not answer as a local activity; retrying durably", "error", err)
-		opts.ScheduleToCloseTimeout = left
-		req.AttemptsBefore = localStripeAttempts
-	}
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), acts.AuthorizePayment, req).Get(ctx, &intent)
-	return intent, err
 }
 
 // awaitingPayment reports whether Stripe's answer is still outstanding
@@ -624,7 +518,30 @@ func (p *purchase) record(ctx workflow.Context, c models.StatusChange) {
 		p.order = applyChange(p.order, c)
 	} else {
 		p.order = o
+		p.savedSequence = max(p.savedSequence, c.EventSequence)
 	}
+	p.upsertStatus(ctx)
+}
+
+// withNextEvent has the store keep, with a lean workflow's change c, the
+// sequence number of the merchant event published right after it: after a
+// delivery, the workflow's end then has no sequence of its own to save for
+// whatever handles the order later (finish).
+func (p *purchase) withNextEvent(c models.StatusChange) models.StatusChange {
+	if p.lean {
+		c.EventSequence = p.outbox.sequence + 1
+	}
+	return c
+}
+
+// recorded takes the order as a step recorded it with c, or records c when
+// the step could not (o nil).
+func (p *purchase) recorded(ctx workflow.Context, o *models.Order, c models.StatusChange) {
+	if o == nil {
+		p.record(ctx, c)
+		return
+	}
+	p.order = *o
 	p.upsertStatus(ctx)
 }
 

@@ -3,9 +3,9 @@ package workflows
 import (
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/buybutton/checkout/activities"
 	"github.com/buybutton/checkout/failures"
 	"github.com/buybutton/checkout/models"
-	"github.com/buybutton/checkout/payments"
 )
 
 // setup registers the query, the updates and the Stripe signal before the
@@ -92,9 +92,19 @@ func (p *purchase) accept(ctx workflow.Context, in AcceptInput) (models.Order, e
 		return p.order, failures.ToTemporal(err)
 	}
 	dctx := detached(ctx)
-	var intent payments.Intent
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, captureOptions), acts.CapturePayment,
-		p.order.ID, p.intentID).Get(dctx, &intent)
+	capture := activities.CaptureInput{OrderID: p.order.ID, IntentID: p.intentID, Actor: in.Actor, AmountMinor: p.order.AmountMinor}
+	var got activities.Capture
+	var err error
+	if p.lean {
+		err = p.stripeStep(dctx, captureOptions, &got, acts.CaptureAndRecord, func(before int32) []any {
+			capture.AttemptsBefore = before
+			return []any{capture}
+		})
+	} else {
+		err = p.stripeStep(dctx, captureOptions, &got.Intent, acts.CapturePayment, func(before int32) []any {
+			return []any{p.order.ID, p.intentID, before}
+		})
+	}
 	if err != nil {
 		p.logger.Error("Capture failed", "error", err)
 		p.end(dctx, models.StatusPaymentFailed, models.ActorSystem, "capture_failed", "the payment could not be captured")
@@ -103,12 +113,7 @@ func (p *purchase) accept(ctx workflow.Context, in AcceptInput) (models.Order, e
 			"the payment could not be captured; the order was cancelled"))
 	}
 	p.saga.replace(stepVoid, stepRefund, p.refundPayment)
-	captured := intent.AmountReceived
-	if captured == 0 {
-		captured = p.order.AmountMinor
-	}
-	p.record(dctx, models.StatusChange{To: models.StatusAccepted, Actor: in.Actor, PaymentIntentID: p.intentID,
-		CapturedMinor: &captured})
+	p.recorded(dctx, got.Order, activities.AcceptedChange(capture, got.Intent))
 	return p.order, nil
 }
 
@@ -178,7 +183,7 @@ func (p *purchase) deliver(ctx workflow.Context, in DeliverInput) (models.Order,
 	if done, err := p.admit(models.StatusDelivered); done || err != nil {
 		return p.order, failures.ToTemporal(err)
 	}
-	p.record(detached(ctx), models.StatusChange{To: models.StatusDelivered, Actor: in.Actor})
+	p.record(detached(ctx), p.withNextEvent(models.StatusChange{To: models.StatusDelivered, Actor: in.Actor}))
 	// Histories from before order.delivered existed must replay without it.
 	if p.lean || workflow.GetVersion(ctx, changeNotifyDelivered, workflow.DefaultVersion, 1) == 1 {
 		p.notify(ctx, EventOrderDelivered)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -43,7 +44,12 @@ type harness struct {
 	reserveFailures int
 	intent          payments.Intent
 	authorizeErr    error
-	captureErr      error
+	// authorizeFailures and captureFailures limit authorizeErr and
+	// captureErr to the first tries (0: every try fails).
+	authorizeFailures, captureFailures int
+	stripeTries                        []stripeTry
+	sequenceSaves                      int // SaveEventSequence calls
+	captureErr                         error
 	// voidErr fails voids: all of them, or only the first voidFailures.
 	voidErr      error
 	voidFailures int
@@ -98,9 +104,11 @@ func newHarness(t *testing.T) *harness {
 	env.OnActivity(acts.ValidateOrder, mock.Anything, mock.Anything).Return(h.validateOrder)
 	env.OnActivity(acts.ReserveStock, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(h.reserveStock)
 	env.OnActivity(acts.ValidateAndReserve, mock.Anything, mock.Anything).Return(h.validateAndReserve)
+	env.OnActivity(acts.AuthorizeAndRecord, mock.Anything, mock.Anything).Return(h.authorizeAndRecord)
+	env.OnActivity(acts.CaptureAndRecord, mock.Anything, mock.Anything).Return(h.captureAndRecord)
 	env.OnActivity(acts.ReleaseStock, mock.Anything, mock.Anything).Return(h.releaseStock)
 	env.OnActivity(acts.AuthorizePayment, mock.Anything, mock.Anything).Return(h.authorizePayment)
-	env.OnActivity(acts.CapturePayment, mock.Anything, mock.Anything, mock.Anything).Return(h.capturePayment)
+	env.OnActivity(acts.CapturePayment, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(h.capturePayment)
 	env.OnActivity(acts.VoidAuthorization, mock.Anything, mock.Anything, mock.Anything).Return(h.voidAuthorization)
 	env.OnActivity(acts.RefundOrder, mock.Anything, mock.Anything).Return(h.refundOrder)
 	env.OnActivity(acts.CountRefund, mock.Anything, mock.Anything).Return(h.countRefund)
@@ -135,6 +143,15 @@ func (h *harness) run(in PurchaseInput) {
 	if !h.env.IsWorkflowCompleted() {
 		h.t.Fatal("workflow did not complete")
 	}
+}
+
+// runToDelivered runs a purchase the merchant accepts, ships and delivers,
+// an hour apart.
+func (h *harness) runToDelivered() {
+	h.updateAt(time.Hour, UpdateAccept, "", accept)
+	h.updateAt(2*time.Hour, UpdateShip, "", ship)
+	h.updateAt(3*time.Hour, UpdateDeliver, "", deliver)
+	h.run(testInput())
 }
 
 // updateAt sends an update after d of workflow time.
@@ -221,17 +238,70 @@ func (h *harness) releaseStock(_ context.Context, orderID string) error {
 	return nil
 }
 
-func (h *harness) authorizePayment(_ context.Context, req payments.AuthorizeRequest) (payments.Intent, error) {
+func (h *harness) authorizePayment(ctx context.Context, req payments.AuthorizeRequest) (payments.Intent, error) {
 	h.call("AuthorizePayment")
 	if req.OrderID == "" || req.Amount.Amount != 2000 || req.PaymentMethod != "pm_card_visa" {
 		h.t.Errorf("AuthorizePayment got %+v", req)
 	}
-	return h.intent, h.authorizeErr
+	if h.failTry(ctx, "AuthorizePayment", req.AttemptsBefore, h.authorizeFailures) {
+		return h.intent, h.authorizeErr
+	}
+	return h.intent, nil
 }
 
-func (h *harness) capturePayment(_ context.Context, orderID, intentID string) (payments.Intent, error) {
+// authorizeAndRecord is authorizePayment then, when the money is held,
+// recordStatus, as the activity does them.
+func (h *harness) authorizeAndRecord(ctx context.Context, req payments.AuthorizeRequest) (activities.Authorization, error) {
+	in, err := h.authorizePayment(ctx, req)
+	if err != nil || in.Status != payments.IntentRequiresCapture {
+		return activities.Authorization{Intent: in}, err
+	}
+	return activities.Authorization{Intent: in, Order: h.recordAfterStripe(ctx, activities.AuthorizedChange(req.OrderID, in.ID))}, nil
+}
+
+// captureAndRecord is capturePayment then recordStatus, as the activity
+// does them.
+func (h *harness) captureAndRecord(ctx context.Context, in activities.CaptureInput) (activities.Capture, error) {
+	intent, err := h.capturePayment(ctx, in.OrderID, in.IntentID, in.AttemptsBefore)
+	if err != nil {
+		return activities.Capture{Intent: intent}, err
+	}
+	return activities.Capture{Intent: intent, Order: h.recordAfterStripe(ctx, activities.AcceptedChange(in, intent))}, nil
+}
+
+func (h *harness) recordAfterStripe(ctx context.Context, c models.StatusChange) *models.Order {
+	o, err := h.recordStatus(ctx, c)
+	if err != nil {
+		return nil
+	}
+	return &o
+}
+
+// stripeTry is one try at a Stripe step, as the activity saw it.
+type stripeTry struct {
+	step   string
+	local  bool  // run as a local activity
+	before int32 // the attempts the workflow said came before
+}
+
+// failTry records a try at step and reports whether it fails: every try
+// while failures is 0, else the first failures tries.
+func (h *harness) failTry(ctx context.Context, step string, before int32, failures int) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stripeTries = append(h.stripeTries, stripeTry{step: step, local: activity.GetInfo(ctx).IsLocalActivity, before: before})
+	n := 0
+	for _, t := range h.stripeTries {
+		if t.step == step {
+			n++
+		}
+	}
+	return failures == 0 || n <= failures
+}
+
+func (h *harness) capturePayment(ctx context.Context, orderID, intentID string, before int32) (payments.Intent, error) {
 	h.call("CapturePayment")
-	if h.captureErr != nil {
+	if h.captureErr != nil && h.failTry(ctx, "CapturePayment", before, h.captureFailures) {
 		return payments.Intent{}, h.captureErr
 	}
 	in := h.intent
@@ -315,6 +385,8 @@ func (h *harness) recordStatus(_ context.Context, c models.StatusChange) (models
 		}
 	}
 	h.order = applyChange(h.order, c)
+	// The store keeps a change's event sequence as SaveEventSequence does.
+	h.savedSeq = max(h.savedSeq, c.EventSequence)
 	return h.order, nil
 }
 
@@ -438,6 +510,7 @@ func (h *harness) recordDispute(_ context.Context, c activities.DisputeChange) (
 func (h *harness) saveEventSequence(_ context.Context, orderID string, last int) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.sequenceSaves++
 	h.savedSeq = max(h.savedSeq, last)
 	return nil
 }

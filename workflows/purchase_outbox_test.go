@@ -44,10 +44,7 @@ func TestMerchantEventsLeaveInOrderWhenTheEndpointIsDown(t *testing.T) {
 // With a healthy endpoint every event arrives once, in the order it happened.
 func TestMerchantEventsAreNumberedInOrder(t *testing.T) {
 	h := newHarness(t)
-	h.updateAt(time.Hour, UpdateAccept, "", accept)
-	h.updateAt(2*time.Hour, UpdateShip, "", ship)
-	h.updateAt(3*time.Hour, UpdateDeliver, "", deliver)
-	h.run(testInput())
+	h.runToDelivered()
 
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -1,6 +1,10 @@
 package workflows
 
-import "go.temporal.io/sdk/temporal"
+import (
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/buybutton/checkout/models"
+)
 
 // Search attributes the workflow keeps current, so operators can find an
 // order's workflow by status, merchant or amount. None carries PII.
@@ -36,4 +40,22 @@ func SearchAttributesSchema() temporal.SearchAttributes {
 		AmountMinorKey.ValueSet(0),
 		CurrencyKey.ValueSet(""),
 	)
+}
+
+// PendingOrderSearchAttributes are what a purchase's workflow is started
+// with: the values its validation gives the order it creates (status
+// pending, the product's merchant, the priced total in minor units with
+// shipping and tax, and its currency), so a new workflow need not upsert
+// them itself when they are already right. An order nobody priced yet
+// (currency "") starts without amount and currency; an unknown merchant
+// ("") without MerchantID.
+func PendingOrderSearchAttributes(merchantID string, amountMinor int64, currency string) temporal.SearchAttributes {
+	updates := []temporal.SearchAttributeUpdate{OrderStatusKey.ValueSet(string(models.StatusPending))}
+	if merchantID != "" {
+		updates = append(updates, MerchantIDKey.ValueSet(merchantID))
+	}
+	if currency != "" {
+		updates = append(updates, AmountMinorKey.ValueSet(amountMinor), CurrencyKey.ValueSet(currency))
+	}
+	return temporal.NewSearchAttributes(updates...)
 }
