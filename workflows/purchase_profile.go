@@ -100,6 +100,15 @@ func (p *purchase) saveProfile(ctx workflow.Context) {
 		return
 	}
 	if p.lean {
+		// The card is saved by a regular activity after the answer, a
+		// window in which the buyer or the merchant may act on the order:
+		// their handlers wait for the lock until the profile is saved and
+		// order.created is on its way (process sends it before it yields),
+		// so the merchant always hears of the order before what happens to it.
+		if err := p.lock.Lock(ctx); err != nil {
+			return
+		}
+		defer p.lock.Unlock()
 		if !p.saveCardOnNewCustomer(ctx) {
 			return
 		}

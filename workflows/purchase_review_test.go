@@ -64,38 +64,53 @@ func TestPurchaseWorkflowCancelledBeforeNotifyingTellsNobody(t *testing.T) {
 }
 
 // A buyer's cancel that lands while a first purchase's profile is being
-// saved ends the order before the merchant was told of it: the merchant must
-// then not be told to fulfil it (order.created) at all.
-func TestCancelDuringProfileSaveSendsNoOrderCreated(t *testing.T) {
-	h := newHarness(t)
-	h.env.OnActivity(acts.SaveCardOnNewCustomer, mock.Anything, mock.Anything, mock.Anything).Return(
-		activities.SavedCard{CustomerID: "cus_1", Card: payments.Card{ID: "pm_card_visa"}}, nil)
-	h.env.OnActivity(acts.DiscardCustomer, mock.Anything, mock.Anything, mock.Anything).Return(nil)
-	var mu sync.Mutex
-	saves := 0
-	// The store is briefly unreachable: the profile write retries, and the
-	// buyer's cancel arrives between its attempts.
-	h.env.OnActivity(acts.SaveBuyerProfile, mock.Anything, mock.Anything).Return(
-		func(context.Context, activities.SaveProfileInput) error {
-			mu.Lock()
-			defer mu.Unlock()
-			saves++
-			if saves < 4 {
-				return failures.ToTemporal(models.Errorf(models.KindUnavailable, "db_down", "database unreachable"))
-			}
-			return nil
-		})
-	in := testInput()
-	in.SaveDetails = true
-	cancelled := h.updateAt(time.Second, UpdateCancel, "", cancel)
-	h.run(in)
+// saved: in a workflow started before changeLeanHistory it ends the order
+// before the merchant was told of it, and the merchant is then not told to
+// fulfil it (order.created) at all. In a lean one, where the card is saved
+// by a Stripe step after the answer, the cancel waits until the profile is
+// saved and order.created is sent: the merchant hears of the order, then of
+// its cancellation, never the reverse.
+func TestCancelDuringProfileSave(t *testing.T) {
+	for _, lean := range []bool{true, false} {
+		h := newHarness(t)
+		if !lean {
+			h.startedBeforeLeanHistory()
+		}
+		saved := activities.SavedCard{CustomerID: "cus_1", Card: payments.Card{ID: "pm_card_visa"}}
+		h.env.OnActivity(acts.PrepareSavedCard, mock.Anything, mock.Anything, mock.Anything).Return(saved, nil)
+		h.env.OnActivity(acts.SaveCardOnNewCustomer, mock.Anything, mock.Anything, mock.Anything).Return(saved, nil)
+		h.env.OnActivity(acts.DiscardCustomer, mock.Anything, mock.Anything, mock.Anything).Return(nil)
+		var mu sync.Mutex
+		saves := 0
+		// The store is briefly unreachable: the profile write retries, and
+		// the buyer's cancel arrives between its attempts.
+		h.env.OnActivity(acts.SaveBuyerProfile, mock.Anything, mock.Anything).Return(
+			func(context.Context, activities.SaveProfileInput) error {
+				mu.Lock()
+				defer mu.Unlock()
+				saves++
+				if saves < 4 {
+					return failures.ToTemporal(models.Errorf(models.KindUnavailable, "db_down", "database unreachable"))
+				}
+				return nil
+			})
+		in := testInput()
+		in.SaveDetails = true
+		cancelled := h.updateAt(time.Second, UpdateCancel, "", cancel)
+		h.run(in)
 
-	assertOrder(t, cancelled, models.StatusCancelled)
-	calls, notified, stored := h.snapshot()
-	assert.Equal(t, models.StatusCancelled, stored.Status)
-	assert.Contains(t, calls, "VoidAuthorization")
-	assert.NotContains(t, notified, EventOrderCreated)
-	assert.NotContains(t, notified, EventOrderCancelled)
+		assertOrder(t, cancelled, models.StatusCancelled)
+		calls, notified, stored := h.snapshot()
+		assert.Equal(t, models.StatusCancelled, stored.Status)
+		assert.Contains(t, calls, "VoidAuthorization")
+		if lean {
+			assert.Equal(t, []string{EventOrderCreated, EventOrderCancelled}, notified)
+			assert.Equal(t, 4, saves, "the profile was saved before the cancel")
+		} else {
+			assert.NotContains(t, notified, EventOrderCreated)
+			assert.NotContains(t, notified, EventOrderCancelled)
+		}
+	}
 }
 
 // Saving the buyer's details is a convenience: a profile write that keeps
