@@ -254,23 +254,11 @@ func (a *app) pay(ctx context.Context, productTitle string, in workflows.Purchas
 		return res, nil
 	case waitedTooLong(waitCtx, err):
 		return workflows.PayResult{OrderID: in.OrderID, Status: models.StatusPending}, nil
-	case workflowClosed(err), updateLostWithItsTask(err):
+	case workflowClosed(err):
 		return a.closedPayResult(ctx, in.OrderID)
 	default:
 		return workflows.PayResult{}, fromTemporal(err)
 	}
-}
-
-// updateLostWithItsTask reports the server dropping the pay update with the
-// workflow task it was accepted in: a task that settled the purchase and
-// completed the workflow (a decline, answered in the first task) fails as
-// UnhandledCommand when a Stripe webhook's signal arrived meanwhile, and
-// the update goes with it. The workflow goes on (its retried task ends the
-// order without the update), so the answer is asked of it again, or read
-// from the store once it has closed.
-func updateLostWithItsTask(err error) bool {
-	var notReady *serviceerror.WorkflowNotReady
-	return errors.As(err, &notReady)
 }
 
 // waitedTooLong reports whether the pay wait ran out. The workflow goes on;
