@@ -44,11 +44,15 @@ func (a *Activities) withDestination(ctx context.Context, req payments.Authorize
 	if !ok {
 		return req, nil
 	}
-	o, err := a.Store.Order(ctx, req.OrderID)
-	if err != nil {
-		return req, err
+	merchantID := req.MerchantID
+	if merchantID == "" {
+		o, err := a.Store.Order(ctx, req.OrderID)
+		if err != nil {
+			return req, err
+		}
+		merchantID = o.MerchantID
 	}
-	f, err := ledger.SnapshotOrderFee(ctx, o.ID, o.MerchantID, o.AmountMinor, a.Connect.Fee)
+	f, err := ledger.SnapshotOrderFee(ctx, req.OrderID, merchantID, req.Amount.Amount, a.Connect.Fee)
 	if err != nil {
 		return req, err
 	}

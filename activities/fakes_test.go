@@ -185,14 +185,19 @@ func (n *fakeNotifier) Send(_ context.Context, url, secret string, ev notify.Eve
 	return notify.Delivery{StatusCode: 200}, nil
 }
 
-// PriceOrder prices the fake's products as one default variant each, with
-// no shipping policy (free) and no tax, or with quoteTax when set.
-func (s *fakeStore) PriceOrder(ctx context.Context, req models.OrderRequest, tax models.TaxCalculator) (models.PricedOrder, error) {
-	p, err := s.Product(ctx, req.ProductID)
+// ProductDetail is the fake's product with one default variant.
+func (s *fakeStore) ProductDetail(ctx context.Context, id string) (models.ProductDetail, error) {
+	p, err := s.Product(ctx, id)
 	if err != nil {
-		return models.PricedOrder{}, err
+		return models.ProductDetail{}, err
 	}
-	d := models.ProductDetail{Product: p, Variants: []models.Variant{{ID: "var_" + p.ID[5:], ProductID: p.ID, PriceMinor: p.PriceMinor, Stock: p.Stock, Active: true}}}
+	return models.ProductDetail{Product: p, Variants: []models.Variant{{ID: "var_" + p.ID[5:], ProductID: p.ID, PriceMinor: p.PriceMinor, Stock: p.Stock, Active: true}}}, nil
+}
+
+// PriceOrderOf prices the fake's products as their one default variant,
+// with no shipping policy (free) and no tax, or with quoteTax when set.
+func (s *fakeStore) PriceOrderOf(ctx context.Context, d models.ProductDetail, req models.OrderRequest, tax models.TaxCalculator) (models.PricedOrder, error) {
+	p := d.Product
 	v, err := d.SelectVariant(req.Choice)
 	if err != nil {
 		return models.PricedOrder{}, err

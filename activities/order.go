@@ -48,10 +48,12 @@ func (a *Activities) validateOrder(ctx context.Context, in ValidateInput) (model
 		return models.Order{}, err
 	}
 
-	p, err := a.Store.Product(ctx, in.ProductID)
+	// The product with its variants, read once for the checks and the price.
+	d, err := a.prices().ProductDetail(ctx, in.ProductID)
 	if err != nil {
 		return models.Order{}, err
 	}
+	p := d.Product
 	if !p.Active {
 		return models.Order{}, models.Invalid("product_inactive", "product is not for sale")
 	}
@@ -70,7 +72,7 @@ func (a *Activities) validateOrder(ctx context.Context, in ValidateInput) (model
 	if err := models.CheckPaymentMethod(in.PaymentMethod); err != nil {
 		return models.Order{}, err
 	}
-	priced, err := a.priceOrder(ctx, in, addr)
+	priced, err := a.priceOrder(ctx, d, in, addr)
 	if err != nil {
 		return models.Order{}, err
 	}

@@ -6,10 +6,11 @@ import (
 	"github.com/buybutton/checkout/models"
 )
 
-// Prices prices purchases against the catalogue and reads quotes;
-// *store.Store satisfies it.
+// Prices reads products with their variants, prices purchases of them
+// against the catalogue and reads quotes; *store.Store satisfies it.
 type Prices interface {
-	PriceOrder(ctx context.Context, req models.OrderRequest, tax models.TaxCalculator) (models.PricedOrder, error)
+	ProductDetail(ctx context.Context, id string) (models.ProductDetail, error)
+	PriceOrderOf(ctx context.Context, d models.ProductDetail, req models.OrderRequest, tax models.TaxCalculator) (models.PricedOrder, error)
 	Quote(ctx context.Context, id string) (models.Quote, error)
 }
 
@@ -25,8 +26,8 @@ func (a *Activities) prices() Prices {
 // and tax are now. A purchase that names a quote must cost what the quote
 // said, or it is refused (quote_expired) before anything is reserved: the
 // buyer is never charged a total they did not see.
-func (a *Activities) priceOrder(ctx context.Context, in ValidateInput, addr models.Address) (models.PricedOrder, error) {
-	priced, err := a.prices().PriceOrder(ctx, models.OrderRequest{
+func (a *Activities) priceOrder(ctx context.Context, d models.ProductDetail, in ValidateInput, addr models.Address) (models.PricedOrder, error) {
+	priced, err := a.prices().PriceOrderOf(ctx, d, models.OrderRequest{
 		ProductID: in.ProductID, Choice: models.VariantChoice{VariantID: in.VariantID}, Quantity: in.Quantity,
 		Destination: models.DestinationOf(addr), RateID: in.ShippingRate,
 	}, a.Tax)

@@ -369,6 +369,9 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 		b.tabTo(`[data-stripe="` + f[0] + `"]`)
 		b.run(chromedp.KeyEvent(f[1]))
 	}
+	// Pay is disabled while the total is being quoted, so Tab skips it
+	// until the quote is in, as it would for anyone on a slow connection.
+	b.waitSheet(`!document.getElementById("pay").disabled`, "Pay, once the total is quoted")
 	b.tabTo("#pay")
 	b.run(chromedp.KeyEvent(kb.Enter))
 	b.waitSheet(`!document.getElementById("view-done").hidden`, "the confirmation")

@@ -38,6 +38,10 @@ type AuthorizeRequest struct {
 	// Attempt is the caller's try (from 1), which scopes the idempotency
 	// key; set by the activity, never by the workflow.
 	Attempt int32 `json:",omitempty"`
+	// MerchantID is the order's merchant, whose account and fee the
+	// activity takes for a destination charge (the order's row is read when
+	// it is empty). Set by the workflow.
+	MerchantID string `json:",omitempty"`
 	// AttemptsBefore counts the tries made at this authorization before the
 	// activity was scheduled (as a local activity): the activity's attempts
 	// are numbered on from there. Set by the workflow.

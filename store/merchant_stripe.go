@@ -169,9 +169,14 @@ func (s *Store) SnapshotOrderFee(ctx context.Context, orderID, merchantID string
 	policy := models.MerchantFee(platform, ms.Fee)
 	row := orderFeeRow{OrderID: orderID, MerchantID: merchantID, Destination: ms.AccountID, FeeBPS: policy.BPS,
 		FeeFixedMinor: policy.FixedMinor, FeeMinor: policy.FeeFor(amount), CreatedAt: now()}
-	if err := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
-		return models.OrderFee{}, dbError("snapshot order fee", "order", err)
+	res := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+	if res.Error != nil {
+		return models.OrderFee{}, dbError("snapshot order fee", "order", res.Error)
 	}
+	if res.RowsAffected == 1 {
+		return row.toModel(), nil
+	}
+	// A concurrent attempt took the snapshot first: its is the order's.
 	f, _, err := s.OrderFee(ctx, orderID)
 	return f, err
 }

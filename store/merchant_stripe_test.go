@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -102,5 +103,31 @@ func TestOrderFeeSnapshotOutlivesFeeChanges(t *testing.T) {
 
 		require.Error(t, s.SetMerchantFee(ctx, o.MerchantID, &models.FeePolicy{BPS: 9000}))
 		requireKind(t, s.SetMerchantFee(ctx, "mer_none", nil), models.KindConflict, "merchant_not_onboarded")
+	})
+}
+
+// Attempts racing to take an order's fee snapshot all answer the one that
+// was stored, whichever of them wrote it.
+func TestOrderFeeSnapshotTakenOnceUnderConcurrency(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := ctxT(t)
+		o := newOrder(t, s)
+		_, err := s.AttachStripeAccount(ctx, o.MerchantID, models.AccountState{AccountID: "acct_" + o.MerchantID, ChargesEnabled: true})
+		require.NoError(t, err)
+		platform := models.FeePolicy{BPS: 290, FixedMinor: 30}
+		got := make([]models.OrderFee, 8)
+		errs := make([]error, len(got))
+		var wg sync.WaitGroup
+		for i := range got {
+			wg.Go(func() { got[i], errs[i] = s.SnapshotOrderFee(ctx, o.ID, o.MerchantID, o.AmountMinor, platform) })
+		}
+		wg.Wait()
+		stored, found, err := s.OrderFee(ctx, o.ID)
+		require.NoError(t, err)
+		require.True(t, found)
+		for i := range got {
+			require.NoError(t, errs[i])
+			require.Equal(t, stored, got[i])
+		}
 	})
 }

@@ -279,6 +279,7 @@ func (p *purchase) pay(ctx workflow.Context) error {
 	paymentMethod, customer := p.paymentSource(dctx)
 	intent, recorded, err := p.authorize(dctx, payments.AuthorizeRequest{
 		OrderID:       o.ID,
+		MerchantID:    o.MerchantID,
 		Amount:        o.Amount(),
 		PaymentMethod: paymentMethod,
 		Customer:      customer,
