@@ -293,6 +293,7 @@ func (p *purchase) pay(ctx workflow.Context) error {
 		} else {
 			p.authorizationUnknown(dctx)
 		}
+		p.commitSteps(dctx)
 		p.end(dctx, models.StatusPaymentFailed, models.ActorSystem, code, msg)
 		return nil
 	}
@@ -318,6 +319,7 @@ func (p *purchase) pay(ctx workflow.Context) error {
 		if code == "" {
 			code = "card_declined"
 		}
+		p.commitSteps(dctx)
 		p.end(dctx, models.StatusPaymentFailed, models.ActorSystem, code, "the card was not authorized")
 	}
 	return nil
@@ -577,6 +579,7 @@ func storeStep(ctx workflow.Context, logger log.Logger, durable workflow.Activit
 // search attribute do), so a retry with the same key answers the truth
 // instead of finding a failed workflow.
 func (p *purchase) giveUp(ctx workflow.Context, err error) {
+	p.commitSteps(ctx)
 	p.logger.Error("Purchase gave up: the store stayed unavailable", "error", err)
 	p.end(ctx, models.StatusPaymentFailed, models.ActorSystem, codeStoreUnavailable,
 		"the order could not be recorded; nothing was charged, try again")

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"time"
+
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/buybutton/checkout/activities"
@@ -85,11 +87,28 @@ func (p *purchase) validationFailed(ctx, dctx workflow.Context, err error) {
 
 // stockRefused ends a purchase whose stock could not be reserved.
 func (p *purchase) stockRefused(ctx workflow.Context, kind models.Kind, code, message string) {
+	p.commitSteps(ctx)
 	if kind == models.KindSoldOut {
 		p.end(ctx, models.StatusSoldOut, models.ActorSystem, "sold_out", "not enough stock left")
 		return
 	}
 	p.end(ctx, models.StatusInvalid, models.ActorSystem, code, message)
+}
+
+// commitSteps, in a lean workflow, ends the workflow task before the
+// purchase is undone. The first task runs validation, the reservation and
+// the authorization as local activities, whose results are recorded only
+// when the task completes; a task that failed after undoing them (the
+// server refuses to complete a workflow while a Stripe signal is arriving;
+// a worker dies) would run them again on top of their own undoing: reserve
+// the stock it had given back, take an ended order for a new one. Once the
+// task has completed, a retry of the next one replays them instead, and
+// only the undoing, idempotent, runs again. It costs a declined or sold-out
+// answer one workflow task; an authorized one none.
+func (p *purchase) commitSteps(ctx workflow.Context) {
+	if p.lean {
+		_ = workflow.Sleep(ctx, time.Millisecond)
+	}
 }
 
 // authorize holds the order's amount on the buyer's card (stripeStep). A
