@@ -156,8 +156,9 @@ func (a *app) createPurchase(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	res, err := a.pay(ctx, productTitle, in,
-		workflows.PendingOrderSearchAttributes(product.MerchantID, pricing.Total, pricing.Currency))
+	attrs := workflows.PendingOrderAttributes(product.MerchantID, pricing.Total, pricing.Currency)
+	in.Attributes = &attrs
+	res, err := a.pay(ctx, productTitle, in)
 	timedOut = err == nil && res.Status == models.StatusPending
 	if err != nil {
 		writeError(c, err)
@@ -221,7 +222,11 @@ func (a *app) checkPurchasable(ctx context.Context, p models.Product, err error,
 // the answer of its pay update. Concurrent and repeated calls for one order
 // reach the same workflow and the same update, so they get the same answer.
 // attrs are the search attributes a workflow started here begins with.
-func (a *app) pay(ctx context.Context, productTitle string, in workflows.PurchaseInput, attrs temporal.SearchAttributes) (workflows.PayResult, error) {
+func (a *app) pay(ctx context.Context, productTitle string, in workflows.PurchaseInput) (workflows.PayResult, error) {
+	var attrs temporal.SearchAttributes
+	if in.Attributes != nil {
+		attrs = in.Attributes.SearchAttributes()
+	}
 	waitCtx, cancel := context.WithTimeout(ctx, a.cfg.PayWait)
 	defer cancel()
 

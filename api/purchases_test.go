@@ -184,6 +184,8 @@ func TestPurchaseStartsTheOrdersWorkflow(t *testing.T) {
 		AcceptTimeout: time.Hour,
 		// A first purchase (the buyer has no profile) saves its details by default.
 		SaveDetails: true,
+		// Nothing priced it (no catalogue): the status and the merchant.
+		Attributes: &workflows.OrderAttributes{Status: models.StatusPending, MerchantID: merchantA},
 	}).Return(fakeStartOp{}).Once()
 	e.temporal.On("UpdateWithStartWorkflow", mock.Anything, mock.Anything).
 		Return(fakeHandle{result: workflows.PayResult{OrderID: orderID, Status: models.StatusAuthorized}}, nil).Once()

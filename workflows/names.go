@@ -102,6 +102,9 @@ type PurchaseInput struct {
 	// Customer is the saved buyer's Stripe customer (one-tap purchases):
 	// PaymentMethod is then the card attached to it.
 	Customer string `json:"customer,omitempty"`
+	// Attributes are the search attributes the workflow was started with
+	// (nil: none); see OrderAttributes.
+	Attributes *OrderAttributes `json:"attributes,omitempty"`
 }
 
 // PayResult is the answer of the pay update: what the buyer learns.

@@ -90,6 +90,7 @@ type purchase struct {
 	// attributesValidated: validation priced the order, so its search
 	// attributes follow the order's (a lean workflow's upsertStatus).
 	attributesValidated bool
+	attrs               OrderAttributes  // a lean workflow's search attributes as it started or last set them
 	moneyVersion        workflow.Version // changeMoneyInWorkflow
 	refunds             []*orderRefund   // the order's refunds, in the order they were asked for
 	stripeNews          workflow.ReceiveChannel
@@ -131,6 +132,9 @@ func (p *purchase) run(ctx workflow.Context) (models.Order, error) {
 	p.lean = workflow.GetVersion(ctx, changeLeanHistory, workflow.DefaultVersion, 1) == 1
 	if p.lean {
 		p.moneyVersion = 1
+		if p.in.Attributes != nil {
+			p.attrs = *p.in.Attributes
+		}
 	} else {
 		p.moneyVersion = workflow.GetVersion(ctx, changeMoneyInWorkflow, workflow.DefaultVersion, 1)
 	}
@@ -662,32 +666,24 @@ func (p *purchase) notify(ctx workflow.Context, eventType string) {
 }
 
 // upsertStatus sets the OrderStatus search attribute. A lean workflow
-// upserts only what differs from what its attributes already say (the API
-// starts it with the order's pending status, merchant and amount), together
-// with any order attribute validation changed: one upsert per status change
-// at most, none for the pending status it started with.
+// upserts only what differs from what its attributes were started with or
+// last set to (the API starts it with the order's pending status, merchant
+// and amount, and says so in its input), together with any order attribute
+// validation changed: one upsert per status change at most, none for the
+// pending status it started with.
 func (p *purchase) upsertStatus(ctx workflow.Context) {
 	if !p.lean {
 		p.upsert(ctx, OrderStatusKey.ValueSet(string(p.order.Status)))
 	} else {
-		var updates []temporal.SearchAttributeUpdate
-		has := workflow.GetTypedSearchAttributes(ctx)
-		keyword := func(k temporal.SearchAttributeKeyKeyword, v string) {
-			if cur, ok := has.GetKeyword(k); !ok || cur != v {
-				updates = append(updates, k.ValueSet(v))
-			}
-		}
-		keyword(OrderStatusKey, string(p.order.Status))
+		want := p.attrs
+		want.Status = p.order.Status
 		if p.attributesValidated {
-			keyword(MerchantIDKey, p.order.MerchantID)
-			keyword(CurrencyKey, p.order.Currency)
-			if cur, ok := has.GetInt64(AmountMinorKey); !ok || cur != p.order.AmountMinor {
-				updates = append(updates, AmountMinorKey.ValueSet(p.order.AmountMinor))
-			}
+			want.MerchantID, want.AmountMinor, want.Currency = p.order.MerchantID, p.order.AmountMinor, p.order.Currency
 		}
-		if len(updates) > 0 {
+		if updates := want.updatesFrom(p.attrs); len(updates) > 0 {
 			p.upsert(ctx, updates...)
 		}
+		p.attrs = want
 	}
 	p.countStatus(ctx)
 }

@@ -104,7 +104,13 @@ func TestCancelDuringProfileSave(t *testing.T) {
 		assert.Equal(t, models.StatusCancelled, stored.Status)
 		assert.Contains(t, calls, "VoidAuthorization")
 		if lean {
-			assert.Equal(t, []string{EventOrderCreated, EventOrderCancelled}, notified)
+			// order.created then the ending, or only the ending when the
+			// cancel superseded an order.created not yet sent.
+			if len(notified) == 1 {
+				assert.Equal(t, []string{EventOrderCancelled}, notified)
+			} else {
+				assert.Equal(t, []string{EventOrderCreated, EventOrderCancelled}, notified)
+			}
 			assert.Equal(t, 4, saves, "the profile was saved before the cancel")
 		} else {
 			assert.NotContains(t, notified, EventOrderCreated)

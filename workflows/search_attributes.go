@@ -42,20 +42,50 @@ func SearchAttributesSchema() temporal.SearchAttributes {
 	)
 }
 
-// PendingOrderSearchAttributes are what a purchase's workflow is started
-// with: the values its validation gives the order it creates (status
-// pending, the product's merchant, the priced total in minor units with
-// shipping and tax, and its currency), so a new workflow need not upsert
-// them itself when they are already right. An order nobody priced yet
-// (currency "") starts without amount and currency; an unknown merchant
-// ("") without MerchantID.
-func PendingOrderSearchAttributes(merchantID string, amountMinor int64, currency string) temporal.SearchAttributes {
-	updates := []temporal.SearchAttributeUpdate{OrderStatusKey.ValueSet(string(models.StatusPending))}
-	if merchantID != "" {
-		updates = append(updates, MerchantIDKey.ValueSet(merchantID))
-	}
+// OrderAttributes are the values of an order's search attributes ("" and
+// 0: not set). A purchase's workflow carries those it was started with in
+// its input (PurchaseInput.Attributes) and keeps track from there of what it
+// set: it never reads its own search attributes, which a history read back
+// later may show as they ended, so a replay would decide otherwise.
+type OrderAttributes struct {
+	Status      models.OrderStatus `json:"status"`
+	MerchantID  string             `json:"merchant_id,omitempty"`
+	AmountMinor int64              `json:"amount_minor,omitempty"`
+	Currency    string             `json:"currency,omitempty"`
+}
+
+// PendingOrderAttributes are what a purchase's workflow is started with:
+// the values its validation gives the order it creates (status pending,
+// the product's merchant, the priced total in minor units with shipping and
+// tax, and its currency), so a new workflow need not upsert them itself
+// when they are already right. An order nobody priced yet (currency "")
+// starts without amount and currency; an unknown merchant ("") without
+// MerchantID.
+func PendingOrderAttributes(merchantID string, amountMinor int64, currency string) OrderAttributes {
+	a := OrderAttributes{Status: models.StatusPending, MerchantID: merchantID}
 	if currency != "" {
-		updates = append(updates, AmountMinorKey.ValueSet(amountMinor), CurrencyKey.ValueSet(currency))
+		a.AmountMinor, a.Currency = amountMinor, currency
 	}
-	return temporal.NewSearchAttributes(updates...)
+	return a
+}
+
+// SearchAttributes are a's values, to start a workflow with.
+func (a OrderAttributes) SearchAttributes() temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(a.updatesFrom(OrderAttributes{})...)
+}
+
+// updatesFrom are the upserts that take attributes with the values was to
+// a's: one per value a sets that was differs in.
+func (a OrderAttributes) updatesFrom(was OrderAttributes) []temporal.SearchAttributeUpdate {
+	var u []temporal.SearchAttributeUpdate
+	if a.Status != "" && a.Status != was.Status {
+		u = append(u, OrderStatusKey.ValueSet(string(a.Status)))
+	}
+	if a.MerchantID != "" && a.MerchantID != was.MerchantID {
+		u = append(u, MerchantIDKey.ValueSet(a.MerchantID))
+	}
+	if a.Currency != "" && (a.Currency != was.Currency || a.AmountMinor != was.AmountMinor) {
+		u = append(u, AmountMinorKey.ValueSet(a.AmountMinor), CurrencyKey.ValueSet(a.Currency))
+	}
+	return u
 }
