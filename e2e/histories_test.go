@@ -205,16 +205,19 @@ func TestRecordedHistories(t *testing.T) {
 // -record-histories, writes it where the replay test reads it.
 func recordHistory(t *testing.T, name string, h *historypb.History) {
 	t.Helper()
+	// Written as the server gave it, before replaying: the SDK's replay
+	// merges the upserted search attributes into the started event it
+	// was given.
+	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := sdkworker.NewWorkflowReplayer()
 	worker.RegisterWorkflows(r, workflows.Timing{})
 	if err := r.ReplayWorkflowHistory(nil, h); err != nil {
 		t.Fatalf("the history just made does not replay: %v", err)
 	}
 	if *recordHistories {
-		b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
-		if err != nil {
-			t.Fatal(err)
-		}
 		if err := os.WriteFile(filepath.Join("..", "worker", "testdata", "histories", name+".json"), b, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -45,8 +45,9 @@ func SearchAttributesSchema() temporal.SearchAttributes {
 // OrderAttributes are the values of an order's search attributes ("" and
 // 0: not set). A purchase's workflow carries those it was started with in
 // its input (PurchaseInput.Attributes) and keeps track from there of what it
-// set: it never reads its own search attributes, which a history read back
-// later may show as they ended, so a replay would decide otherwise.
+// set, rather than reading its own search attributes back: what it decides
+// then follows from its input and its own steps alone (the SDK's replay
+// even merges later upserts into the started event it is given).
 type OrderAttributes struct {
 	Status      models.OrderStatus `json:"status"`
 	MerchantID  string             `json:"merchant_id,omitempty"`
