@@ -11,31 +11,36 @@ import (
 // queues for a free place.
 //
 // The bound follows the measured answer time instead of a fixed number (the
-// gradient algorithm of Netflix's concurrency-limits, Gradient2, reduced to
-// what the purchase path needs; no Go library of it is served here). Every
-// finished purchase is a sample of how long its answer took. A short
-// average of the samples is compared with a baseline, the answer time when
-// the engine is not queueing: while answers stay within `tolerance` times
-// the baseline the limit grows (by a fraction of a place per sample), past
-// it the limit shrinks in proportion. So
-// the bound settles near the concurrency where throughput stops growing and
-// answer time starts to, whatever the machine, the cluster or the mix of
-// purchases; a purchase that ran out of PAY_WAIT (answered 202) counts as
-// overload whatever its answer time: the gradient at its floor, one half.
+// gradient idea of Netflix's concurrency-limits, reduced to what the
+// purchase path needs; no Go library of it is served here). Every finished
+// purchase is a sample of how long its answer took. A short average of the
+// samples is compared with a baseline, the answer time when the engine is
+// not queueing; the tolerated answer time is `tolerance` times the
+// baseline. The limit moves once per answer time, when the purchases it
+// admitted have had time to answer: by one place up while answers stay
+// within the tolerance and the limit is in use, in proportion down (to at
+// most half) while they do not, to half when a purchase ran out of PAY_WAIT
+// (answered 202). Moving once per answer time, not at every sample, lets a
+// change show in the answers before the next one is made, so the limit
+// settles near the concurrency where throughput stops growing and answer
+// time starts to, instead of swinging around it.
 //
-// The baseline is a soft minimum: it follows faster answers at once and
-// slower ones only slowly (about 1/5000 of the gap per sample), so minutes
-// of overload do not teach it that slow is normal.
+// The baseline is a soft minimum: it follows faster answers quickly (1/20 of
+// the gap per sample) and slower ones only slowly, by time rather than by
+// sample (the gap closes with a time constant of five minutes), so a burst of
+// overload, however many purchases it holds, does not teach it that slow is
+// normal, while a path that became slower for good is learnt in minutes.
 //
 // A purchase finding no place queues, first come first served, only if its
-// answer can still be expected in time: its expected wait in line (its place
-// times the answer time over the limit, Little's law) must fit both inside
-// PAY_WAIT less one answer time, and inside one answer time (so an admitted
-// buyer waits at most about twice the answer time). Otherwise it is refused
-// at once with 503 and a Retry-After of that expected wait; the same happens
-// if its place has not come when its budget ran out. A refused buyer has
-// started nothing: its Idempotency-Key is claimed and its retry continues
-// the same order.
+// whole answer can still be expected in time: its expected wait in line (its
+// place times the answer time over the limit, Little's law) plus one answer
+// time must fit inside PAY_WAIT and inside the tolerated answer time.
+// Otherwise it is refused at once with 503 and a Retry-After of that
+// expected wait; the same happens if its place has not come when its budget
+// ran out. So an admitted buyer's wait stays near the tolerated answer time
+// however many buyers come, and the ones who would have waited longer are
+// told when to come back. A refused buyer has started nothing: its
+// Idempotency-Key is not claimed and its retry is a first try.
 
 // AdmissionLimits bound the adaptive limit. Zero fields take the defaults.
 type AdmissionLimits struct {
@@ -54,19 +59,15 @@ const (
 	// admissionTolerance: answers up to this many times the baseline are
 	// not yet overload.
 	admissionTolerance = 2.5
-	// admissionSmoothing is how much of the new limit each sample takes.
-	admissionSmoothing = 0.2
-	// admissionHeadroom is added to the limit at each sample within the
-	// tolerance (Gradient2's queue size), so the limit probes upward. Unlike
-	// Gradient2 it is not added to a shrinking limit, which would keep the
-	// limit from falling below twice the headroom.
-	admissionHeadroom = 4.0
+	// admissionFloor is the most the limit falls in one move.
+	admissionFloor = 0.5
 	// shortWindow is the number of samples in the short average.
 	shortWindow = 10
-	// baselineDown and baselineUp are how fast the baseline follows an
-	// answer faster or slower than itself.
+	// baselineDown is how much of the gap the baseline closes at an answer
+	// faster than itself; baselineRise the time constant with which it
+	// follows slower ones.
 	baselineDown = 0.05
-	baselineUp   = 0.0002
+	baselineRise = 5 * time.Minute
 	// initialAnswerTime is assumed before the first sample.
 	initialAnswerTime = 200 * time.Millisecond
 )
@@ -99,7 +100,27 @@ type admission struct {
 	short    float64 // seconds, average of the last samples
 	baseline float64 // seconds, soft minimum
 	now      func() time.Time
+
+	// The window since the limit last moved: when it began, whether the
+	// limit was in use (half of it in flight) and whether a purchase ran
+	// out of PAY_WAIT in it.
+	windowStart time.Time
+	lastSample  time.Time
+	windowUsed  bool
+	windowLate  bool
+
+	// refused counts refusals by reason (refusedAtOnce, refusedInLine);
+	// waits, when set, observes how long admitted purchases stood in line.
+	refused [2]uint64
+	waits   interface{ Observe(float64) }
 }
+
+// Reasons for a refusal: at once (the answer could not come in time), or
+// after standing in line until the budget ran out.
+const (
+	refusedAtOnce = iota
+	refusedInLine
+)
 
 type admissionWaiter struct {
 	ready    chan struct{}
@@ -140,6 +161,7 @@ func (a *admission) acquire(ctx context.Context) (*ticket, error) {
 	}
 	wait, budget := a.expectedWait(len(a.queue)+1), a.queueBudget()
 	if wait > budget {
+		a.refused[refusedAtOnce]++
 		a.mu.Unlock()
 		return nil, &busyError{RetryAfter: wait}
 	}
@@ -147,18 +169,19 @@ func (a *admission) acquire(ctx context.Context) (*ticket, error) {
 	a.queue = append(a.queue, w)
 	a.mu.Unlock()
 
+	queued := a.now()
 	timer := time.NewTimer(budget)
 	defer timer.Stop()
 	select {
 	case <-w.ready:
-		return &ticket{a: a, start: a.now()}, nil
+		return a.admitFromLine(queued), nil
 	case <-timer.C:
 	case <-ctx.Done():
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if w.admitted { // admitted just as the budget ran out: take the place
-		return &ticket{a: a, start: a.now()}, nil
+		return a.admitFromLine(queued), nil
 	}
 	for i, q := range a.queue {
 		if q == w {
@@ -166,7 +189,16 @@ func (a *admission) acquire(ctx context.Context) (*ticket, error) {
 			break
 		}
 	}
+	a.refused[refusedInLine]++
 	return nil, &busyError{RetryAfter: a.expectedWait(len(a.queue) + 1)}
+}
+
+func (a *admission) admitFromLine(queued time.Time) *ticket {
+	now := a.now()
+	if a.waits != nil {
+		a.waits.Observe(now.Sub(queued).Seconds())
+	}
+	return &ticket{a: a, start: now}
 }
 
 // places is the limit as a whole number of purchases.
@@ -177,8 +209,18 @@ func (a *admission) answerTime() time.Duration {
 	if a.samples == 0 {
 		return initialAnswerTime
 	}
-	return time.Duration(a.short * float64(time.Second))
+	return seconds(a.short)
 }
+
+// toleratedAnswerTime is the longest answer that is not yet overload.
+func (a *admission) toleratedAnswerTime() time.Duration {
+	if a.samples == 0 {
+		return seconds(admissionTolerance * initialAnswerTime.Seconds())
+	}
+	return seconds(admissionTolerance * a.baseline)
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // expectedWait is how long the purchase at place pos (1 = next) in line can
 // expect to wait: places free at limit/answerTime per second.
@@ -187,11 +229,9 @@ func (a *admission) expectedWait(pos int) time.Duration {
 }
 
 // queueBudget is the longest a purchase may wait in line: its answer must
-// still come inside PAY_WAIT, and its whole wait stay within about twice an
-// answer time.
+// still come inside PAY_WAIT and inside the tolerated answer time.
 func (a *admission) queueBudget() time.Duration {
-	at := a.answerTime()
-	return max(0, min(a.payWait-at, at))
+	return max(0, min(a.payWait, a.toleratedAnswerTime())-a.answerTime())
 }
 
 func (a *admission) release(took time.Duration, timedOut bool) {
@@ -208,41 +248,62 @@ func (a *admission) release(took time.Duration, timedOut bool) {
 	}
 }
 
-// sample moves the limit by one finished purchase (the inFlight it ran
-// with is still counted).
+// sample takes one finished purchase (the inFlight it ran with is still
+// counted) and moves the limit when an answer time has passed since it last
+// moved.
 func (a *admission) sample(rtt float64, timedOut bool) {
 	a.samples++
+	now := a.now()
 	if a.samples == 1 {
 		a.short, a.baseline = rtt, rtt
+		a.windowStart, a.lastSample = now, now
 	} else {
 		n := float64(min(a.samples, shortWindow))
 		a.short += (rtt - a.short) * 2 / (n + 1)
 		if rtt < a.baseline {
 			a.baseline += (rtt - a.baseline) * baselineDown
 		} else {
-			a.baseline += (rtt - a.baseline) * baselineUp
+			a.baseline += (rtt - a.baseline) * math.Min(1, now.Sub(a.lastSample).Seconds()/baselineRise.Seconds())
 		}
+		a.lastSample = now
 	}
 	// A limit far above the purchases in flight says nothing about overload
 	// and must not keep growing on it.
-	if !timedOut && float64(a.inFlight) < a.limit/2 {
+	a.windowUsed = a.windowUsed || float64(a.inFlight) >= a.limit/2
+	a.windowLate = a.windowLate || timedOut
+	if now.Sub(a.windowStart) < a.answerTime() {
 		return
 	}
-	gradient := math.Max(0.5, math.Min(1, admissionTolerance*a.baseline/a.short))
-	if timedOut {
-		gradient = 0.5
+	next := a.limit
+	switch tolerated := admissionTolerance * a.baseline; {
+	case a.windowLate:
+		next *= admissionFloor
+	case a.short > tolerated:
+		next *= math.Max(admissionFloor, tolerated/a.short)
+	case a.windowUsed:
+		next++
 	}
-	next := a.limit * gradient
-	if gradient == 1 {
-		next += admissionHeadroom
-	}
-	next = a.limit*(1-admissionSmoothing) + next*admissionSmoothing
 	a.limit = math.Max(float64(a.bounds.Min), math.Min(float64(a.bounds.Max), next))
+	a.windowStart, a.windowUsed, a.windowLate = now, false, false
 }
 
-// state is the limit, the purchases in flight and those in line (read by the tests; no metric reports them yet).
-func (a *admission) state() (limit float64, inFlight, queued int) {
+// admissionState is what the metrics and the tests read.
+type admissionState struct {
+	limit             float64
+	inFlight, queued  int
+	answer, tolerated time.Duration
+	refused           [2]uint64
+}
+
+func (a *admission) snapshot() admissionState {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.limit, a.inFlight, len(a.queue)
+	return admissionState{limit: a.limit, inFlight: a.inFlight, queued: len(a.queue),
+		answer: a.answerTime(), tolerated: a.toleratedAnswerTime(), refused: a.refused}
+}
+
+// state is the limit, the purchases in flight and those in line.
+func (a *admission) state() (limit float64, inFlight, queued int) {
+	s := a.snapshot()
+	return s.limit, s.inFlight, s.queued
 }

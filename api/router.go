@@ -150,6 +150,7 @@ func New(cfg Config) http.Handler {
 	registerer := metricsRegistry(cfg.Registry)
 	a := &app{cfg: cfg, metrics: newHTTPMetrics(registerer), codecMetrics: newCodecMetrics(registerer), admission: newAdmission(cfg.Admission, cfg.PayWait),
 		limits: newLimiters(cfg.RateLimits)}
+	registerAdmission(registerer, a.admission)
 	a.buyerTokens = cfg.BuyerTokens.withDefaults()
 	if a.buyerTokens.Secret == nil {
 		a.buyerTokens.Secret = cfg.BuyerTokenSecret

@@ -65,6 +65,12 @@ func TestMetricsByRouteTemplate(t *testing.T) {
 	require.Contains(t, body, `http_request_duration_seconds_count{method="GET",route="/v1/products/:id",status="200"} 1`)
 	require.Contains(t, body, `http_request_duration_seconds_count{method="GET",route="/v1/products/:id",status="404"} 1`)
 	require.NotContains(t, body, "prod_widget")
+	// The purchase admission's state, before any purchase.
+	require.Contains(t, body, "checkout_admission_limit 32\n")
+	require.Contains(t, body, "checkout_admission_in_flight 0\n")
+	require.Contains(t, body, "checkout_admission_queued 0\n")
+	require.Contains(t, body, "checkout_admission_tolerated_answer_seconds 0.5\n")
+	require.Contains(t, body, `checkout_admission_refused_total{reason="at_once"} 0`)
 
 	// A second handler on the same registry must not panic.
 	require.NotPanics(t, func() { New(Config{Store: e.store, Registry: e.registry}) })
