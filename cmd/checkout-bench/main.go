@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
@@ -101,6 +102,9 @@ type env struct {
 	// (-kill-worker); stopWorker stops the in-process one.
 	workerEnv  []string
 	stopWorker func()
+	// metrics is the API's registry (the overload mode prints the
+	// admission's state from it).
+	metrics *prometheus.Registry
 }
 
 func (e *env) close() {
@@ -450,6 +454,7 @@ func start(tmp, dbURL string, persist bool) (*env, error) {
 		"CHECKOUT_ENCRYPTION_KEYS=" + spec, "STRIPE_SECRET_KEY=sk_test_bench", "STRIPE_PUBLISHABLE_KEY=pk_test_bench", "STRIPE_API_BASE=" + sbSrv.URL, "METRICS_ADDR="}
 
 	e.secret = []byte("bench-secret")
+	e.metrics = prometheus.NewRegistry()
 	apiCfg, err := benchAPIConfig(api.Config{
 		Store:            st,
 		Temporal:         apiTC,
@@ -457,6 +462,7 @@ func start(tmp, dbURL string, persist bool) (*env, error) {
 		BuyerTokenSecret: e.secret,
 		PayWait:          30 * time.Second,
 		Logger:           countingLogger(componentAPI),
+		Registry:         e.metrics,
 	})
 	if err != nil {
 		return nil, err

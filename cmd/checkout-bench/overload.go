@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // -overload: find the saturating concurrency, then offer 8× it. The
@@ -83,6 +85,8 @@ func (e *env) overloadFor(prefix, productID string, c int, dur time.Duration) ov
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	began := time.Now()
+	stopTrace := e.traceAdmission(began)
+	defer stopTrace()
 	for w := range c {
 		wg.Add(1)
 		go func() {
@@ -121,4 +125,57 @@ func (e *env) overloadFor(prefix, productID string, c int, dur time.Duration) ov
 	wg.Wait()
 	res.goodput = float64(res.admitted) / time.Since(began).Seconds()
 	return res
+}
+
+// traceAdmission prints the API's admission state every second until the
+// returned func is called: the limit, what is in flight and in line, the
+// answer time it measures against the one it tolerates, and the refusals.
+func (e *env) traceAdmission(began time.Time) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			m := gauges(e.metrics)
+			fmt.Printf("  %3.0fs  admission limit %3.0f  in flight %3.0f  in line %3.0f  answer %s (tolerated %s)  refused %.0f at once, %.0f in line\n",
+				time.Since(began).Seconds(), m["checkout_admission_limit"], m["checkout_admission_in_flight"], m["checkout_admission_queued"],
+				ms(seconds(m["checkout_admission_answer_seconds"])), ms(seconds(m["checkout_admission_tolerated_answer_seconds"])),
+				m[`checkout_admission_refused_total{reason="at_once"}`], m[`checkout_admission_refused_total{reason="in_line"}`])
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// gauges reads every gauge and counter of reg, by name and labels.
+func gauges(reg *prometheus.Registry) map[string]float64 {
+	out := map[string]float64{}
+	families, err := reg.Gather()
+	if err != nil {
+		return out
+	}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			name := f.GetName()
+			for _, l := range m.GetLabel() {
+				name += fmt.Sprintf(`{%s=%q}`, l.GetName(), l.GetValue())
+			}
+			switch {
+			case m.Gauge != nil:
+				out[name] = m.GetGauge().GetValue()
+			case m.Counter != nil:
+				out[name] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	return out
 }
