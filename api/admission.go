@@ -32,14 +32,15 @@ import (
 // normal, while a path that became slower for good is learnt in minutes.
 //
 // A purchase finding no place queues, first come first served, only if its
-// whole answer can still be expected in time: its expected wait in line (its
-// place times the answer time over the limit, Little's law) plus one answer
-// time must fit inside PAY_WAIT and inside the tolerated answer time.
-// Otherwise it is refused at once with 503 and a Retry-After of that
-// expected wait; the same happens if its place has not come when its budget
-// ran out. So an admitted buyer's wait stays near the tolerated answer time
-// however many buyers come, and the ones who would have waited longer are
-// told when to come back. A refused buyer has started nothing: its
+// answer can still be expected in time: its expected wait in line (its place
+// times the answer time over the limit, Little's law) must fit inside
+// PAY_WAIT less one answer time, and inside one answer time, so an admitted
+// buyer waits at most about twice the answer time, which the limit keeps
+// near the tolerated one. Otherwise it is refused at once with 503 and a
+// Retry-After of that expected wait; the same happens if its place has not
+// come when its budget ran out. A short line is what keeps places from
+// standing empty between answers while refused buyers wait their
+// Retry-After (whole seconds). A refused buyer has started nothing: its
 // Idempotency-Key is not claimed and its retry is a first try.
 
 // AdmissionLimits bound the adaptive limit. Zero fields take the defaults.
@@ -58,7 +59,7 @@ const (
 
 	// admissionTolerance: answers up to this many times the baseline are
 	// not yet overload.
-	admissionTolerance = 2.5
+	admissionTolerance = 3.0
 	// admissionFloor is the most the limit falls in one move.
 	admissionFloor = 0.5
 	// shortWindow is the number of samples in the short average.
@@ -229,9 +230,11 @@ func (a *admission) expectedWait(pos int) time.Duration {
 }
 
 // queueBudget is the longest a purchase may wait in line: its answer must
-// still come inside PAY_WAIT and inside the tolerated answer time.
+// still come inside PAY_WAIT, and its whole wait stay within about twice an
+// answer time.
 func (a *admission) queueBudget() time.Duration {
-	return max(0, min(a.payWait, a.toleratedAnswerTime())-a.answerTime())
+	at := a.answerTime()
+	return max(0, min(a.payWait-at, at))
 }
 
 func (a *admission) release(took time.Duration, timedOut bool) {

@@ -133,14 +133,13 @@ func TestAdmissionLimitDoesNotGrowWhenIdle(t *testing.T) {
 }
 
 func TestAdmissionQueuesWhileTheAnswerCanStillComeInTime(t *testing.T) {
-	// Fixed limit 2, answers of 4 s, so the tolerated answer time is 10 s:
-	// a place frees every 2 s, and a buyer may wait 10 s less one answer
-	// time, 6 s: places 1 to 3 in line.
+	// Fixed limit 2, answers of 4 s: a place frees every 2 s, and a buyer
+	// may wait one answer time (4 s): places 1 and 2 in line.
 	a, c := newTestAdmission(AdmissionLimits{Initial: 2, Min: 2, Max: 2}, 30*time.Second)
 	round(t, a, c, 4*time.Second, false)
 	held := fill(t, a)
-	if got := a.queueBudget(); got != 6*time.Second {
-		t.Fatalf("queue budget %s, want the tolerated 10s less one answer time, 6s", got)
+	if got := a.queueBudget(); got != 4*time.Second {
+		t.Fatalf("queue budget %s, want one answer time, 4s", got)
 	}
 
 	type result struct {
@@ -148,31 +147,31 @@ func TestAdmissionQueuesWhileTheAnswerCanStillComeInTime(t *testing.T) {
 		tk  *ticket
 		err error
 	}
-	results := make(chan result, 3)
-	for i := range 3 {
+	results := make(chan result, 2)
+	for i := range 2 {
 		go func() {
 			tk, err := a.acquire(context.Background())
 			results <- result{i, tk, err}
 		}()
 		waitQueued(t, a, i+1)
 	}
-	// The fourth would wait 8 s, past its 6 s budget: refused at once,
+	// The third would wait 6 s, past its 4 s budget: refused at once,
 	// told when a place is expected.
 	tk, err := a.acquire(context.Background())
 	var busy *busyError
 	if !errors.As(err, &busy) || tk != nil {
-		t.Fatalf("fourth in line: %v, want refused", err)
+		t.Fatalf("third in line: %v, want refused", err)
 	}
-	if busy.RetryAfter != 8*time.Second {
-		t.Fatalf("Retry-After %s, want the expected wait 8s", busy.RetryAfter)
+	if busy.RetryAfter != 6*time.Second {
+		t.Fatalf("Retry-After %s, want the expected wait 6s", busy.RetryAfter)
 	}
 	// Places free: they go to the line in its order.
-	for want := range 3 {
-		held[want%2].done(false)
+	for want := range 2 {
+		held[want].done(false)
 		if r := <-results; r.err != nil || r.i != want {
 			t.Fatalf("freed place went to %d (%v), want number %d in line", r.i, r.err, want)
 		} else {
-			held[want%2] = r.tk
+			held[want] = r.tk
 		}
 	}
 	for _, tk := range held {
@@ -185,11 +184,11 @@ func TestAdmissionQueuesWhileTheAnswerCanStillComeInTime(t *testing.T) {
 
 // A path whose answers take 100 ms up to 8 in flight and grow in proportion
 // past it (a saturated engine): the limit falls from its start, then settles
-// where answers reach the tolerated 2.5 × 100 ms, about 20 in flight, and
+// where answers reach the tolerated 3 × 100 ms, about 24 in flight, and
 // stays there instead of swinging. (The floor is learnt from answers when
 // the path is not queueing: here a few purchases one at a time first. Over
-// the half minute of overload the baseline creeps up by its five-minute
-// time constant, by about a tenth of the gap, which the bounds allow.)
+// the quarter minute of overload the baseline creeps up by its five-minute
+// time constant, by some hundredths of the gap, which the bounds allow.)
 func TestAdmissionLimitSettlesWhereAnswersReachTheTolerance(t *testing.T) {
 	a, c := newTestAdmission(AdmissionLimits{Initial: 32}, 5*time.Second)
 	answer := func(inFlight int) time.Duration {
@@ -203,47 +202,15 @@ func TestAdmissionLimitSettlesWhereAnswersReachTheTolerance(t *testing.T) {
 		c.advance(answer(1))
 		tk.done(false)
 	}
-	for i := range 100 {
+	for i := range 60 {
 		ts := fill(t, a)
 		c.advance(answer(len(ts)))
 		for _, tk := range ts {
 			tk.done(false)
 		}
-		if limit, _, _ := a.state(); i >= 20 && (limit < 17 || limit > 25) {
-			t.Fatalf("round %d: limit %.1f, want it settled near 20 (answers 2.5× the 100 ms floor)", i, limit)
+		if limit, _, _ := a.state(); i >= 20 && (limit < 21 || limit > 31) {
+			t.Fatalf("round %d: limit %.1f, want it settled near 24 (answers 3× the 100 ms floor)", i, limit)
 		}
-	}
-}
-
-// Answers at the tolerated time leave no room to wait: a buyer finding no
-// place is refused at once, not queued to be refused later.
-func TestAdmissionRefusesAtOnceWhenAnswersAreAtTheTolerance(t *testing.T) {
-	a, c := newTestAdmission(AdmissionLimits{Initial: 4, Min: 4, Max: 4}, 5*time.Second)
-	round(t, a, c, 100*time.Millisecond, false)
-	for range 20 {
-		round(t, a, c, 250*time.Millisecond, false)
-	}
-	held := fill(t, a)
-	if budget, next := a.queueBudget(), a.expectedWait(1); budget >= next {
-		t.Fatalf("queue budget %s with answers at the tolerated 250 ms, want less than the next place's wait %s", budget, next)
-	}
-	start := time.Now()
-	_, err := a.acquire(context.Background())
-	var busy *busyError
-	if !errors.As(err, &busy) {
-		t.Fatalf("acquire past the limit: %v, want refused", err)
-	}
-	if s := a.snapshot(); s.queued != 0 || s.refused[refusedAtOnce] != 1 {
-		t.Fatalf("%+v, want the refusal at once and no one in line", s)
-	}
-	if waited := time.Since(start); waited > 50*time.Millisecond {
-		t.Fatalf("refusal took %s of real time, want it at once", waited)
-	}
-	if busy.RetryAfter < 60*time.Millisecond || busy.RetryAfter > 65*time.Millisecond {
-		t.Fatalf("Retry-After %s, want the expected wait, one answer over 4 places, about 62 ms", busy.RetryAfter)
-	}
-	for _, tk := range held {
-		tk.done(false)
 	}
 }
 

@@ -69,7 +69,7 @@ func TestMetricsByRouteTemplate(t *testing.T) {
 	require.Contains(t, body, "checkout_admission_limit 32\n")
 	require.Contains(t, body, "checkout_admission_in_flight 0\n")
 	require.Contains(t, body, "checkout_admission_queued 0\n")
-	require.Contains(t, body, "checkout_admission_tolerated_answer_seconds 0.5\n")
+	require.Contains(t, body, "checkout_admission_tolerated_answer_seconds 0.6\n")
 	require.Contains(t, body, `checkout_admission_refused_total{reason="at_once"} 0`)
 
 	// A second handler on the same registry must not panic.

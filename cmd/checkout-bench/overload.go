@@ -11,14 +11,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// -overload: find the saturating concurrency, then offer 8× it. The
-// concurrency is stepped up from -c, doubling, until purchases/s grows by
-// less than saturationGain over the best step so far (or -saturation names
-// it); the best step is the peak. Then 8× its concurrency is offered, 8× its
-// concurrency for a while: that many buyers, each buying again as soon as
-// answered, or after the Retry-After it was told when refused (a buyer
-// honouring it), so 8× the peak's concurrency is always offered. Goodput,
-// refusals and the p99 of the admitted are printed beside the peak's.
+// -overload: find the saturating concurrency, then offer 8× it. Every step
+// is the same kind of load: c buyers buying for a while, each a new buyer as
+// soon as answered, or after the Retry-After it was told when refused (a
+// buyer honouring it), so refusals below saturation cost a step its
+// goodput instead of ending it early. The concurrency is stepped up from -c,
+// doubling, until goodput grows by less than saturationGain over the best
+// step so far (or -saturation names it); the best step is the peak. Then
+// 8× its concurrency is offered, for longer, and its goodput, refusals and
+// the p99 of the admitted are printed beside the peak's.
 
 const (
 	// overloadStock is added to the bench product's stock for -overload and
@@ -29,21 +30,25 @@ const (
 	saturationGain = 1.10
 	// maxStepConcurrency bounds the search.
 	maxStepConcurrency = 512
+	// stepDuration is how long each saturation step runs; the 8× load runs
+	// overloadDuration.
+	stepDuration     = 6 * time.Second
+	overloadDuration = 15 * time.Second
 )
 
 type step struct {
-	c, n int
-	res  roundResult
+	c   int
+	res overloadResult
 }
 
 func (e *env) overload(prefix, productID string, o options) {
 	var steps []step
 	run := func(c int) step {
-		n := max(o.n, 4*c)
-		res, _ := e.productRound(fmt.Sprintf("%s-c%d", prefix, c), productID, n, c)
-		s := step{c: c, n: n, res: res}
+		res := e.overloadFor(fmt.Sprintf("%s-c%d", prefix, c), productID, c, stepDuration, false)
+		s := step{c: c, res: res}
 		steps = append(steps, s)
-		fmt.Printf("saturation step: %4d in flight  %6.1f purchases/s  pay %s  (%d not authorized)\n", c, res.perSec, summary(res.lat), res.failed)
+		fmt.Printf("saturation step: %4d buyers for %s  %6.1f purchases/s  pay %s  (%d refused with Retry-After, %d without, %d other)\n",
+			c, stepDuration, res.goodput, summary(res.lat), res.refused, res.refusedBare, res.other)
 		return s
 	}
 	fmt.Println()
@@ -53,40 +58,41 @@ func (e *env) overload(prefix, productID string, o options) {
 		best := 0.0
 		for c := o.c; c <= maxStepConcurrency; c *= 2 {
 			s := run(c)
-			if s.res.perSec < best*saturationGain {
+			if s.res.goodput < best*saturationGain {
 				break
 			}
-			best = max(best, s.res.perSec)
+			best = max(best, s.res.goodput)
 		}
 	}
 	peak := peakStep(steps)
 	c := peak.c * overloadFactor
-	dur := max(15*time.Second, 2*time.Duration(float64(peak.n)/peak.res.perSec*float64(time.Second)))
-	res := e.overloadFor(prefix+"-8x", productID, c, dur)
+	res := e.overloadFor(prefix+"-8x", productID, c, overloadDuration, true)
 	peakP99, admP99 := percentile(peak.res.lat, 0.99), percentile(res.lat, 0.99)
-	fmt.Printf("\noverload: peak %.1f purchases/s at %d in flight (pay p99 %s); %d buyers (8×) for %s, %d purchases sent: %d authorized, %d refused with 429/503 + Retry-After, %d refused without Retry-After, %d other %v\n",
-		peak.res.perSec, peak.c, ms(peakP99), c, dur.Round(time.Second), res.offered, res.admitted, res.refused, res.refusedBare, res.other, res.statuses)
+	fmt.Printf("\noverload: peak %.1f purchases/s at %d buyers (pay p99 %s); %d buyers (8×) for %s, %d purchases sent: %d authorized, %d refused with 429/503 + Retry-After, %d refused without Retry-After, %d other %v\n",
+		peak.res.goodput, peak.c, ms(peakP99), c, overloadDuration, res.offered, res.admitted, res.refused, res.refusedBare, res.other, res.statuses)
 	fmt.Printf("goodput %.1f purchases/s (%.0f%% of peak); admitted pay %s; p99 of the admitted %s (%.2f× the p99 at peak)\n",
-		res.goodput, 100*ratio(res.goodput, peak.res.perSec), summary(res.lat), ms(admP99), durRatio(admP99, peakP99))
+		res.goodput, 100*ratio(res.goodput, peak.res.goodput), summary(res.lat), ms(admP99), durRatio(admP99, peakP99))
 	fmt.Printf("load average after: %s\n", loadAverage())
 }
 
 // peakStep is the step with the most purchases/s.
 func peakStep(steps []step) step {
 	s := append([]step(nil), steps...)
-	sort.SliceStable(s, func(i, j int) bool { return s[i].res.perSec > s[j].res.perSec })
+	sort.SliceStable(s, func(i, j int) bool { return s[i].res.goodput > s[j].res.goodput })
 	return s[0]
 }
 
 // overloadFor keeps c buyers buying for dur; each new purchase is a new
-// buyer. A refused buyer waits its Retry-After (at most 2 s) first.
-func (e *env) overloadFor(prefix, productID string, c int, dur time.Duration) overloadResult {
+// buyer. A refused buyer waits its Retry-After (at most 2 s) first. trace
+// prints the admission's state every second.
+func (e *env) overloadFor(prefix, productID string, c int, dur time.Duration, trace bool) overloadResult {
 	res := overloadResult{statuses: map[int]int{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	began := time.Now()
-	stopTrace := e.traceAdmission(began)
-	defer stopTrace()
+	if trace {
+		defer e.traceAdmission(began)()
+	}
 	for w := range c {
 		wg.Add(1)
 		go func() {
