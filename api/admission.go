@@ -278,7 +278,7 @@ func (a *admission) sample(rtt float64, timedOut bool) {
 		return
 	}
 	next := a.limit
-	switch tolerated := admissionTolerance * a.baseline; {
+	switch tolerated := a.toleratedAnswerTime().Seconds(); {
 	case a.windowLate:
 		next *= admissionFloor
 	case a.short > tolerated:
