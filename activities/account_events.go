@@ -49,7 +49,7 @@ func (a *Activities) announceAccountEvents(ctx context.Context, merchantID strin
 			d, err := a.Notifier.Send(ctx, m.WebhookURL, m.WebhookSecret, notify.Event{
 				ID: ev.ID, Type: AccountEventPrefix + ev.Type, Created: ev.CreatedAt.Unix(), Data: ev,
 			})
-			a.countDelivery(ctx, deliveryOutcome(err))
+			a.countDelivery(ctx, nil, deliveryOutcome(err))
 			if err != nil {
 				log.WarnContext(ctx, "account event not delivered", "event_id", ev.ID, "status", d.StatusCode)
 				return sent, err

@@ -61,6 +61,9 @@ type Activities struct {
 	MaxOpenUnpaidPerBuyer int
 	// Connect is the platform fee and refund policy of destination charges.
 	Connect Connect
+	// Dispatch, when set, is nudged as soon as an event enters the merchant
+	// outbox, so the worker's dispatcher sends it without waiting to poll.
+	Dispatch *Dispatcher
 }
 
 func (a *Activities) log() *slog.Logger {

@@ -37,6 +37,9 @@ func (a *Activities) Check() error {
 	if _, ok := a.Store.(EventSequences); !ok {
 		missing("event sequences (Store)")
 	}
+	if a.outbox() == nil {
+		missing("the merchant outbox (Store)")
+	}
 	if _, ok := a.Store.(AccountEvents); !ok {
 		missing("account events (Store)")
 	}

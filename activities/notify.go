@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 
 	"github.com/buybutton/checkout/failures"
 	"github.com/buybutton/checkout/models"
@@ -51,6 +52,15 @@ func (a *Activities) NotifyMerchant(ctx context.Context, in NotifyInput) error {
 }
 
 func (a *Activities) notifyMerchant(ctx context.Context, in NotifyInput) error {
+	if err := a.waitForOutbox(ctx, in); err != nil {
+		return err
+	}
+	return a.deliver(ctx, in, nil)
+}
+
+// deliver makes one attempt at sending in, logs it in the delivery log and
+// counts it through metrics (nil: the activity's own handler).
+func (a *Activities) deliver(ctx context.Context, in NotifyInput, metrics client.MetricsHandler) error {
 	o, err := a.eventOrder(ctx, in)
 	if err != nil {
 		return err
@@ -65,7 +75,7 @@ func (a *Activities) notifyMerchant(ctx context.Context, in NotifyInput) error {
 	if m.WebhookURL == "" {
 		log.InfoContext(ctx, "merchant has no webhook url; notification skipped")
 		attempt.Outcome = models.WebhookSkipped
-		a.countDelivery(ctx, attempt.Outcome)
+		a.countDelivery(ctx, metrics, attempt.Outcome)
 		return nil
 	}
 	data, err := a.eventData(ctx, o, in)
@@ -89,7 +99,7 @@ func (a *Activities) notifyMerchant(ctx context.Context, in NotifyInput) error {
 	if err != nil {
 		attempt.Error = notify.FailureReason(d, err)
 	}
-	a.countDelivery(ctx, attempt.Outcome)
+	a.countDelivery(ctx, metrics, attempt.Outcome)
 	if lerr := a.logAttempt(ctx, attempt); lerr != nil {
 		// The merchant got (or did not get) the event either way; a missing
 		// log line must not cause a second delivery.
@@ -120,14 +130,17 @@ func (a *Activities) logAttempt(ctx context.Context, at models.WebhookAttempt) e
 	return err
 }
 
-// countDelivery goes through the SDK's metrics handler, so it lands in
-// whatever the worker exports Temporal's own metrics to.
-func (a *Activities) countDelivery(ctx context.Context, outcome models.WebhookOutcome) {
-	if !activity.IsActivity(ctx) {
-		return
+// countDelivery goes through the SDK's metrics handler (h, or the
+// activity's), so it lands in whatever the worker exports Temporal's own
+// metrics to.
+func (a *Activities) countDelivery(ctx context.Context, h client.MetricsHandler, outcome models.WebhookOutcome) {
+	if h == nil {
+		if !activity.IsActivity(ctx) {
+			return
+		}
+		h = activity.GetMetricsHandler(ctx)
 	}
-	activity.GetMetricsHandler(ctx).WithTags(map[string]string{"outcome": string(outcome)}).
-		Counter(MetricWebhookDeliveries).Inc(1)
+	h.WithTags(map[string]string{"outcome": string(outcome)}).Counter(MetricWebhookDeliveries).Inc(1)
 }
 
 // EventID names one event of one order.

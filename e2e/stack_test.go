@@ -310,7 +310,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 
 func (s *stack) startWorker() {
 	s.t.Helper()
-	w, err := worker.New(s.Temporal, s.taskQueue, s.acts, worker.Options{Timing: s.timing})
+	w, err := worker.New(s.Temporal, s.taskQueue, s.acts, worker.Options{Timing: s.timing, Metrics: s.Metrics.Temporal})
 	if err != nil {
 		s.t.Fatalf("worker: %v", err)
 	}

@@ -27,7 +27,7 @@ func CheckSchemaFS(ctx context.Context, s *Store, fsys fs.FS) error { return s.c
 // create exactly what the row structs declare. Nothing is changed.
 func SchemaDrift(ctx context.Context, s *Store, rows ...any) ([]string, error) {
 	if len(rows) == 0 {
-		rows = allRows()
+		rows = append(allRows(), laterRows()...)
 	}
 	rec := &ddlRecorder{Interface: s.db.Logger}
 	errRollback := errDrift{}
@@ -67,3 +67,9 @@ func (r *ddlRecorder) Trace(_ context.Context, _ time.Time, fc func() (string, i
 
 // MigrationFiles are the embedded migrations.
 var MigrationFiles = migrations
+
+// ExecSQL runs a statement on the store's database, for tests that set a
+// row up as time would have left it.
+func ExecSQL(ctx context.Context, s *Store, q string, args ...any) error {
+	return s.db.WithContext(ctx).Exec(q, args...).Error
+}

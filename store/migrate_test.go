@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,6 +15,9 @@ import (
 	"github.com/buybutton/checkout/store/storetest"
 	"github.com/stretchr/testify/require"
 )
+
+// latestVersion is the newest migration in store/migrations.
+const latestVersion int64 = 2
 
 func TestMigrateTwice(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
@@ -112,7 +117,7 @@ func TestMigrateAdoptsAutoMigratedDatabase(t *testing.T) {
 			require.NoError(t, s.Migrate(ctx))
 			v, err = s.SchemaVersion(ctx)
 			require.NoError(t, err)
-			require.Equal(t, int64(1), v)
+			require.Equal(t, latestVersion, v)
 			got, err := s.Order(ctx, o.ID)
 			require.NoError(t, err)
 			require.Equal(t, o, got)
@@ -134,7 +139,7 @@ func TestCheckSchema(t *testing.T) {
 			s := openUnmigrated(t, backend)
 			err := s.CheckSchema(ctx)
 			require.ErrorContains(t, err, "version 0")
-			require.ErrorContains(t, err, "needs version 1")
+			require.ErrorContains(t, err, fmt.Sprintf("needs version %d", latestVersion))
 			require.ErrorContains(t, err, "checkout migrate")
 			v, verr := s.SchemaVersion(ctx)
 			require.NoError(t, verr)
@@ -143,17 +148,21 @@ func TestCheckSchema(t *testing.T) {
 			require.NoError(t, s.Migrate(ctx))
 			require.NoError(t, s.CheckSchema(ctx))
 
-			// Code of a later release, needing version 2, refuses this
-			// database until that migration is applied.
+			// Code of a later release, needing one version more, refuses
+			// this database until that migration is applied.
 			dir := "migrations/" + map[string]string{storetest.Postgres: "postgres", storetest.SQLite: "sqlite"}[backend]
-			v1, err := fs.ReadFile(store.MigrationFiles, dir+"/00001_schema.sql")
+			next := fstest.MapFS{}
+			files, err := fs.Glob(store.MigrationFiles, dir+"/*.sql")
 			require.NoError(t, err)
-			next := fstest.MapFS{
-				"00001_schema.sql":  {Data: v1},
-				"00002_example.sql": {Data: []byte("-- +goose Up\nCREATE TABLE example_later (id integer PRIMARY KEY);\n-- +goose Down\nDROP TABLE example_later;\n")},
+			for _, f := range files {
+				data, err := fs.ReadFile(store.MigrationFiles, f)
+				require.NoError(t, err)
+				next[path.Base(f)] = &fstest.MapFile{Data: data}
 			}
+			later := fmt.Sprintf("%05d_example.sql", latestVersion+1)
+			next[later] = &fstest.MapFile{Data: []byte("-- +goose Up\nCREATE TABLE example_later (id integer PRIMARY KEY);\n-- +goose Down\nDROP TABLE example_later;\n")}
 			err = store.CheckSchemaFS(ctx, s, next)
-			require.ErrorContains(t, err, "schema is at version 1, this release needs version 2")
+			require.ErrorContains(t, err, fmt.Sprintf("schema is at version %d, this release needs version %d", latestVersion, latestVersion+1))
 			require.NoError(t, store.MigrateFS(ctx, s, next))
 			require.NoError(t, store.CheckSchemaFS(ctx, s, next))
 

@@ -113,6 +113,14 @@ func (s *Store) order(db *gorm.DB, id string) (models.Order, error) {
 // activity leaves one event. A transition the state machine forbids is a
 // conflict (invalid_transition).
 func (s *Store) ApplyStatusChange(ctx context.Context, c models.StatusChange) (models.Order, error) {
+	return s.ApplyStatusChangeAndKeep(ctx, c, nil)
+}
+
+// ApplyStatusChangeAndKeep is ApplyStatusChange that also keeps, in the same
+// transaction, the merchant event event makes of the order as the change
+// left it (nil: none): the status and the news of it are written together
+// or not at all.
+func (s *Store) ApplyStatusChangeAndKeep(ctx context.Context, c models.StatusChange, event func(models.Order) (NewOutboxEvent, error)) (models.Order, error) {
 	var out models.Order
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var row orderRow
@@ -158,7 +166,14 @@ func (s *Store) ApplyStatusChange(ctx context.Context, c models.StatusChange) (m
 			}
 		}
 		out, err = s.order(tx, c.OrderID)
-		return err
+		if err != nil || event == nil {
+			return err
+		}
+		e, err := event(out)
+		if err != nil {
+			return err
+		}
+		return keepOutboxEvent(tx, e)
 	})
 	if err != nil {
 		return models.Order{}, dbError("apply status change", "order", err)

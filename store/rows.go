@@ -109,7 +109,8 @@ type idempotencyKeyRow struct {
 
 func (idempotencyKeyRow) TableName() string { return "idempotency_keys" }
 
-// allRows lists every table Migrate creates, parents first.
+// allRows lists the tables of the first migration, the schema AutoMigrate
+// made before versioned migrations, parents first.
 func allRows() []any {
 	return append([]any{
 		&merchantRow{}, &productRow{}, &orderRow{}, &orderEventRow{}, &stockReservationRow{}, &idempotencyKeyRow{},
@@ -119,4 +120,9 @@ func allRows() []any {
 		&variantRow{}, &catalogueRow{}, &merchantPolicyRow{}, &quoteRow{},
 		&rolloutSettingsRow{},
 	}, connectRows()...)
+}
+
+// laterRows lists the tables later migrations add, in their order.
+func laterRows() []any {
+	return []any{&merchantOutboxRow{}}
 }

@@ -3,7 +3,9 @@
 package worker
 
 import (
+	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -31,6 +33,12 @@ type Options struct {
 	// README, Deploying workflow code. Both empty: an unversioned worker
 	// (make dev, tests).
 	DeploymentName, BuildID string
+	// Metrics counts the merchant outbox's deliveries (the activities'
+	// own go through the client's handler); nil counts none.
+	Metrics client.MetricsHandler
+	// Outbox tunes the merchant outbox's dispatcher; zero: its defaults,
+	// with Timing.NotifyRetryInterval as its first backoff when set.
+	Outbox activities.OutboxOptions
 }
 
 // On two cores the engine saturates at a few dozen purchases in flight
@@ -49,9 +57,11 @@ const StopTimeout = 10 * time.Second
 // sticky queue of the worker that last ran the workflow (see New).
 const StickyScheduleToStartTimeout = 2 * time.Second
 
-// New builds a worker for the task queue with everything registered. It
-// refuses activities that lack a dependency (activities.Check): a wiring
-// mistake stops the start-up, not a refund days later.
+// New builds a worker for the task queue with everything registered, and
+// the merchant outbox's dispatcher beside it (acts.Dispatch is set to it, so
+// an event kept by this worker leaves at once). It refuses activities that
+// lack a dependency (activities.Check): a wiring mistake stops the start-up,
+// not a refund days later.
 func New(c client.Client, taskQueue string, acts *activities.Activities, o Options) (worker.Worker, error) {
 	if err := acts.Check(); err != nil {
 		return nil, err
@@ -90,7 +100,64 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, o Optio
 	w := worker.New(c, taskQueue, wo)
 	RegisterWorkflows(w, o.Timing)
 	w.RegisterActivity(acts)
-	return w, nil
+	if o.Outbox.RetryInitial == 0 {
+		// One knob for every webhook's first backoff.
+		o.Outbox.RetryInitial = o.Timing.NotifyRetryInterval
+	}
+	d := &activities.Dispatcher{Activities: acts, Metrics: o.Metrics, OutboxOptions: o.Outbox}
+	acts.Dispatch = d
+	return &withOutbox{Worker: w, dispatch: d}, nil
+}
+
+// withOutbox is a Temporal worker with the merchant outbox's dispatcher:
+// they start and stop together.
+type withOutbox struct {
+	worker.Worker
+	dispatch *activities.Dispatcher
+
+	mu   sync.Mutex
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+func (w *withOutbox) Start() error {
+	if err := w.Worker.Start(); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stop == nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		w.stop, w.done = cancel, make(chan struct{})
+		go func() {
+			defer close(w.done)
+			w.dispatch.Run(ctx)
+		}()
+	}
+	return nil
+}
+
+func (w *withOutbox) Run(interruptCh <-chan interface{}) error {
+	if err := w.Start(); err != nil {
+		return err
+	}
+	<-interruptCh
+	w.Stop()
+	return nil
+}
+
+// Stop stops the worker, then the dispatcher; an attempt it abandons is
+// sent again by another worker once its lease runs out.
+func (w *withOutbox) Stop() {
+	w.Worker.Stop()
+	w.mu.Lock()
+	stop, done := w.stop, w.done
+	w.stop = nil
+	w.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+	}
 }
 
 // Register puts the workflow and activities on any registry (a worker, or the
@@ -110,6 +177,7 @@ type WorkflowRegistry interface {
 // worker's timing.
 func RegisterWorkflows(r WorkflowRegistry, t workflows.Timing) {
 	r.RegisterWorkflowWithOptions(t.Purchase, workflow.RegisterOptions{Name: workflows.PurchaseWorkflowName})
+	r.RegisterWorkflowWithOptions(t.VersionedPurchase, workflow.RegisterOptions{Name: workflows.VersionedPurchaseWorkflowName})
 	// RefundWorkflow is no longer started (refunds are updates of the
 	// order's workflow); it stays registered for runs started before.
 	r.RegisterWorkflowWithOptions(workflows.RefundWorkflow, workflow.RegisterOptions{Name: workflows.RefundWorkflowName})

@@ -10,7 +10,15 @@ import (
 
 // Names of the workflow, its updates and its query, as the API and Temporal UI see them.
 const (
-	PurchaseWorkflowName = "PurchaseWorkflow"
+	// PurchaseWorkflowName is the purchase workflow the API starts. Its
+	// history has one shape, the newest, and asks for no version.
+	PurchaseWorkflowName = "Purchase"
+	// VersionedPurchaseWorkflowName is the purchase workflow as it was
+	// started until the store's merchant outbox (2026-12-03): it asks
+	// GetVersion which branch each history took (Changes). It runs the
+	// orders started then, and any an API replica of that release starts
+	// while a deploy rolls, until none is left.
+	VersionedPurchaseWorkflowName = "PurchaseWorkflow"
 
 	UpdatePay     = "pay"     // answers once payment authorization settles
 	UpdateAccept  = "accept"  // merchant accepts: capture

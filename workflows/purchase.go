@@ -45,18 +45,48 @@ const codeStoreUnavailable = "store_unavailable"
 //   - purchase_profile.go, purchase_metrics.go: the saved profile, metrics;
 //   - purchase_after_end.go: the EndedOrder workflow, which handles a late
 //     refund or Stripe event once this workflow has ended.
+//
+// It is registered as PurchaseWorkflowName, and the same code as
+// VersionedPurchaseWorkflowName runs the histories started before it.
 func PurchaseWorkflow(ctx workflow.Context, in PurchaseInput) (models.Order, error) {
 	return Timing{}.Purchase(ctx, in)
 }
 
+// VersionedPurchaseWorkflow is PurchaseWorkflow as registered under
+// VersionedPurchaseWorkflowName, for the orders started before it: it asks
+// which history shape each took.
+func VersionedPurchaseWorkflow(ctx workflow.Context, in PurchaseInput) (models.Order, error) {
+	return Timing{}.VersionedPurchase(ctx, in)
+}
+
 // Purchase is PurchaseWorkflow with the worker's timing.
 func (t Timing) Purchase(ctx workflow.Context, in PurchaseInput) (models.Order, error) {
+	return t.purchase(ctx, in, currentShape)
+}
+
+// VersionedPurchase is VersionedPurchaseWorkflow with the worker's timing.
+func (t Timing) VersionedPurchase(ctx workflow.Context, in PurchaseInput) (models.Order, error) {
+	return t.purchase(ctx, in, askShape)
+}
+
+func (t Timing) purchase(ctx workflow.Context, in PurchaseInput, shape func(workflow.Context) workflow.Version) (models.Order, error) {
 	p := newPurchase(ctx, in)
 	p.timing = t
+	p.shape = shape
 	if err := p.setup(ctx); err != nil {
 		return models.Order{}, err
 	}
 	return p.run(ctx)
+}
+
+// currentShape is the history shape of PurchaseWorkflowName: the newest,
+// which a workflow of that type has from its start.
+func currentShape(workflow.Context) workflow.Version { return leanStoreOutbox }
+
+// askShape is VersionedPurchaseWorkflowName's: the version marker of
+// changeLeanHistory says which shape a history took.
+func askShape(ctx workflow.Context) workflow.Version {
+	return workflow.GetVersion(ctx, changeLeanHistory, workflow.DefaultVersion, leanStoreOutbox)
 }
 
 // purchase is the workflow's state. Handlers and the main flow take lock
@@ -65,6 +95,7 @@ func (t Timing) Purchase(ctx workflow.Context, in PurchaseInput) (models.Order, 
 type purchase struct {
 	in     PurchaseInput
 	timing Timing
+	shape  func(workflow.Context) workflow.Version // which history shape this workflow takes (currentShape, askShape)
 	order  models.Order
 	lock   workflow.Mutex
 	saga   saga
@@ -86,7 +117,8 @@ type purchase struct {
 
 	outbox outbox // the merchant's events, delivered one at a time in order
 
-	lean bool // changeLeanHistory: started with every change below, and the shorter history
+	lean        bool // changeLeanHistory: started with every change below, and the shorter history
+	storeOutbox bool // leanStoreOutbox: the merchant's events leave through the store's outbox
 	// attributesValidated: validation priced the order, so its search
 	// attributes follow the order's (a lean workflow's upsertStatus).
 	attributesValidated bool
@@ -128,8 +160,22 @@ func newPurchase(ctx workflow.Context, in PurchaseInput) *purchase {
 // Histories from before it take the branches they took then.
 const changeLeanHistory = "lean-history"
 
+// Versions of changeLeanHistory.
+const (
+	// leanActivityOutbox: the shorter history, the merchant's events sent
+	// by a notification activity of the workflow each.
+	leanActivityOutbox workflow.Version = 1
+	// leanStoreOutbox: the merchant's events kept in the store's outbox
+	// by a store step, and sent from there by the worker's dispatcher
+	// (activities.Dispatcher): no activity, and no workflow task for its
+	// answer, per event.
+	leanStoreOutbox workflow.Version = 2
+)
+
 func (p *purchase) run(ctx workflow.Context) (models.Order, error) {
-	p.lean = workflow.GetVersion(ctx, changeLeanHistory, workflow.DefaultVersion, 1) == 1
+	v := p.shape(ctx)
+	p.lean = v >= leanActivityOutbox
+	p.storeOutbox = v >= leanStoreOutbox
 	if p.lean {
 		p.moneyVersion = 1
 		if p.in.Attributes != nil {
@@ -249,9 +295,8 @@ func (p *purchase) awaitDelivery(ctx workflow.Context) error {
 	if p.order.Status != models.StatusShipped {
 		return nil
 	}
-	p.record(detached(ctx), p.withNextEvent(models.StatusChange{To: models.StatusDelivered, Actor: models.ActorSystem,
-		Detail: "completed automatically after shipping"}))
-	p.notify(ctx, EventOrderDelivered)
+	p.outbox.recordAndPublish(detached(ctx), p, p.withNextEvent(models.StatusChange{To: models.StatusDelivered, Actor: models.ActorSystem,
+		Detail: "completed automatically after shipping"}), EventOrderDelivered)
 	return nil
 }
 

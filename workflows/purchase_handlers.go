@@ -183,7 +183,12 @@ func (p *purchase) deliver(ctx workflow.Context, in DeliverInput) (models.Order,
 	if done, err := p.admit(models.StatusDelivered); done || err != nil {
 		return p.order, failures.ToTemporal(err)
 	}
-	p.record(detached(ctx), p.withNextEvent(models.StatusChange{To: models.StatusDelivered, Actor: in.Actor}))
+	change := p.withNextEvent(models.StatusChange{To: models.StatusDelivered, Actor: in.Actor})
+	if p.storeOutbox {
+		p.outbox.recordAndPublish(detached(ctx), p, change, EventOrderDelivered)
+		return p.order, nil
+	}
+	p.record(detached(ctx), change)
 	// Histories from before order.delivered existed must replay without it.
 	if p.lean || workflow.GetVersion(ctx, changeNotifyDelivered, workflow.DefaultVersion, 1) == 1 {
 		p.notify(ctx, EventOrderDelivered)

@@ -55,6 +55,10 @@ type harness struct {
 	voidFailures int
 	voids        int
 	notifyErr    error
+	kept         int      // events kept in the merchant outbox
+	versioned    bool     // run VersionedPurchaseWorkflow, whose branches the test picks with OnGetVersion
+	folded       int      // of them, kept with a status change in one store step
+	supersedes   []string // "event>superseded type" of each event kept that supersedes another
 	// remote is the intent as Stripe has it now, what a re-read returns;
 	// nil means as AuthorizePayment answered.
 	remote   *payments.Intent
@@ -89,7 +93,15 @@ type updateOutcome struct {
 // startedBeforeLeanHistory makes the workflow take the branches of one
 // started before changeLeanHistory, where each earlier change is asked for.
 func (h *harness) startedBeforeLeanHistory() {
-	h.env.OnGetVersion(changeLeanHistory, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	h.versioned = true
+	h.env.OnGetVersion(changeLeanHistory, workflow.DefaultVersion, leanStoreOutbox).Return(workflow.DefaultVersion)
+}
+
+// startedWithActivityOutbox makes the workflow take the branches of one
+// started before leanStoreOutbox: a notification activity per event.
+func (h *harness) startedWithActivityOutbox() {
+	h.versioned = true
+	h.env.OnGetVersion(changeLeanHistory, workflow.DefaultVersion, leanStoreOutbox).Return(leanActivityOutbox)
 }
 
 func newHarness(t *testing.T) *harness {
@@ -120,6 +132,8 @@ func newHarness(t *testing.T) *harness {
 	env.OnActivity(acts.FindAndVoidAuthorization, mock.Anything, mock.Anything).Return(h.findAndVoidAuthorization)
 	env.OnActivity(acts.RecordStatus, mock.Anything, mock.Anything).Return(h.recordStatus)
 	env.OnActivity(acts.NotifyMerchant, mock.Anything, mock.Anything).Return(h.notifyMerchant)
+	env.OnActivity(acts.EnqueueMerchantEvent, mock.Anything, mock.Anything, mock.Anything).Return(h.enqueueMerchantEvent)
+	env.OnActivity(acts.RecordStatusAndNotify, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(h.recordStatusAndNotify)
 	return h
 }
 
@@ -139,7 +153,11 @@ func testInput() PurchaseInput {
 // as update-with-start does, and runs it to its end.
 func (h *harness) run(in PurchaseInput) {
 	h.pay = h.updateAt(0, UpdatePay, PayUpdateID)
-	h.env.ExecuteWorkflow(PurchaseWorkflow, in)
+	if h.versioned {
+		h.env.ExecuteWorkflow(VersionedPurchaseWorkflow, in)
+	} else {
+		h.env.ExecuteWorkflow(PurchaseWorkflow, in)
+	}
 	if !h.env.IsWorkflowCompleted() {
 		h.t.Fatal("workflow did not complete")
 	}
@@ -404,6 +422,37 @@ func (h *harness) notifyMerchant(_ context.Context, in activities.NotifyInput) e
 		h.delivered = append(h.delivered, in)
 	}
 	return h.notifyErr
+}
+
+// enqueueMerchantEvent keeps an event in the merchant outbox: the harness
+// takes it as delivered (the dispatcher's own retries are tested in
+// activities), noting what it supersedes.
+func (h *harness) enqueueMerchantEvent(_ context.Context, in activities.NotifyInput, supersedes string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.kept++
+	if !slices.Contains(h.notified, in.EventType) {
+		h.notified = append(h.notified, in.EventType)
+	}
+	h.delivered = append(h.delivered, in)
+	if supersedes != "" {
+		h.supersedes = append(h.supersedes, in.EventType+">"+supersedes)
+	}
+	return nil
+}
+
+// recordStatusAndNotify records c and keeps the event with the order as c
+// left it, as the store's one transaction does.
+func (h *harness) recordStatusAndNotify(ctx context.Context, c models.StatusChange, in activities.NotifyInput, supersedes string) (models.Order, error) {
+	o, err := h.recordStatus(ctx, c)
+	if err != nil {
+		return o, err
+	}
+	in.Order = &o
+	h.mu.Lock()
+	h.folded++
+	h.mu.Unlock()
+	return o, h.enqueueMerchantEvent(ctx, in, supersedes)
 }
 
 // endingOrder makes a call list comparable across runs: the calls after the

@@ -1,13 +1,16 @@
 package workflows
 
 import (
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/buybutton/checkout/activities"
+	"github.com/buybutton/checkout/models"
 )
 
 // outbox holds the order's events for its merchant and sends them one at a
-// time, in the order they happened: each carries a sequence number and the
+// time (or, in a leanStoreOutbox workflow, keeps them in the store's outbox,
+// whose dispatcher sends them the same way), in the order they happened: each carries a sequence number and the
 // order as it was when the event happened, and the next waits until the one
 // before was delivered or gave up. An event that ends the order supersedes an
 // order.created still waiting: the merchant gets order.created then the
@@ -34,20 +37,69 @@ func (b *outbox) publish(ctx workflow.Context, p *purchase, eventType, ref strin
 // that refund or dispute as it is now.
 func (b *outbox) publishAbout(ctx workflow.Context, p *purchase, eventType, ref string,
 	refund *activities.WebhookRefund, dispute *activities.WebhookDispute) {
+	ev := b.next(ctx, p, eventType, ref)
+	ev.Refund, ev.Dispute = refund, dispute
+	b.queue = append(b.queue, ev)
+	b.start(ctx, p)
+}
+
+// start runs the delivery coroutine, once. It is detached, so events of an
+// order whose workflow is being cancelled still leave (the cancellation's
+// order.cancelled among them).
+func (b *outbox) start(ctx workflow.Context, p *purchase) {
+	if !b.started {
+		b.started = true
+		workflow.Go(detached(ctx), func(ctx workflow.Context) { b.deliver(ctx, p) })
+	}
+}
+
+// next numbers a new event about p's order as it is now; an ending
+// supersedes any order.created not yet sent.
+func (b *outbox) next(ctx workflow.Context, p *purchase, eventType, ref string) activities.NotifyInput {
 	b.sequence++
 	snapshot := p.order
-	ev := activities.NotifyInput{OrderID: p.order.ID, EventType: eventType, Ref: ref,
-		Sequence: b.sequence, Order: &snapshot, OccurredAt: workflow.Now(ctx), Refund: refund, Dispute: dispute}
 	if endingEvents[eventType] {
 		b.supersedeCreated()
 	}
-	b.queue = append(b.queue, ev)
-	if !b.started {
-		b.started = true
-		// Detached, so events of an order whose workflow is being cancelled
-		// still leave (the cancellation's order.cancelled among them).
-		workflow.Go(detached(ctx), func(ctx workflow.Context) { b.deliver(ctx, p) })
+	return activities.NotifyInput{OrderID: p.order.ID, EventType: eventType, Ref: ref,
+		Sequence: b.sequence, Order: &snapshot, OccurredAt: workflow.Now(ctx)}
+}
+
+// recordAndPublish is p.record(c) followed by publishing eventType. A
+// leanStoreOutbox workflow whose outbox has nothing waiting keeps the event
+// in the same store step as the change (RecordStatusAndNotify), carrying the
+// order as the change left it; should that step fail for good, the event
+// goes the usual way.
+func (b *outbox) recordAndPublish(ctx workflow.Context, p *purchase, c models.StatusChange, eventType string) {
+	if !p.storeOutbox || !b.idle() {
+		p.record(ctx, c)
+		b.publish(ctx, p, eventType, "")
+		return
 	}
+	c.OrderID = p.order.ID
+	ev := b.next(ctx, p, eventType, "")
+	var o models.Order
+	if err := p.writeDurably(ctx, &o, acts.RecordStatusAndNotify, c, ev, supersededBy(eventType)); err != nil {
+		p.logger.Error("Recording status failed; the read model lags the workflow", "To", c.To, "error", err)
+		p.order = applyChange(p.order, c)
+		snapshot := p.order
+		ev.Order = &snapshot
+		b.queue = append(b.queue, ev)
+		b.start(ctx, p)
+		p.upsertStatus(ctx)
+		return
+	}
+	p.order = o
+	p.savedSequence = max(p.savedSequence, c.EventSequence)
+	p.upsertStatus(ctx)
+}
+
+// supersededBy is the event type eventType makes moot, if any.
+func supersededBy(eventType string) string {
+	if endingEvents[eventType] {
+		return EventOrderCreated
+	}
+	return ""
 }
 
 // supersedeCreated drops an order.created that has not left yet and stops
@@ -75,17 +127,29 @@ func (b *outbox) deliver(ctx workflow.Context, p *purchase) {
 		b.queue = b.queue[1:]
 		sctx, stop := workflow.WithCancel(ctx)
 		b.sending, b.stop = &ev, stop
-		opts := p.timing.notifyOptions()
-		// Wait for a stopped attempt to end, so what follows cannot
-		// overtake it.
-		opts.WaitForCancellation = true
-		err := workflow.ExecuteActivity(workflow.WithActivityOptions(sctx, opts), acts.NotifyMerchant, ev).Get(sctx, nil)
+		var err error
+		if p.storeOutbox {
+			err = keepEvent(sctx, p.logger, ev)
+		} else {
+			opts := p.timing.notifyOptions()
+			// Wait for a stopped attempt to end, so what follows cannot
+			// overtake it.
+			opts.WaitForCancellation = true
+			err = workflow.ExecuteActivity(workflow.WithActivityOptions(sctx, opts), acts.NotifyMerchant, ev).Get(sctx, nil)
+		}
 		stop()
 		b.sending, b.stop = nil, nil
 		if err != nil {
 			p.logger.Warn("Merchant notification not delivered", "EventType", ev.EventType, "Sequence", ev.Sequence, "error", err)
 		}
 	}
+}
+
+// keepEvent puts ev in the store's merchant outbox, from where the worker's
+// dispatcher sends it in the order's sequence. An ending supersedes an
+// order.created still waiting there, as supersedeCreated does here.
+func keepEvent(ctx workflow.Context, logger log.Logger, ev activities.NotifyInput) error {
+	return storeStep(ctx, logger, durableStoreOptions, nil, acts.EnqueueMerchantEvent, ev, supersededBy(ev.EventType))
 }
 
 // idle reports whether every queued event has left (or given up).

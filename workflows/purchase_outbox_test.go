@@ -15,8 +15,12 @@ import (
 // order.cancelled in that order, or only order.cancelled — never the
 // reverse — each numbered in sequence and carrying the order as it was
 // when the event happened.
+//
+// Before leanStoreOutbox the workflow sent them itself; since, the store's
+// outbox does (activities' dispatcher tests, and the next test here).
 func TestMerchantEventsLeaveInOrderWhenTheEndpointIsDown(t *testing.T) {
 	h := newHarness(t)
+	h.startedWithActivityOutbox()
 	h.notifyFailures = 6
 	h.updateAt(time.Minute, UpdateCancel, "", cancel)
 	h.run(testInput())
@@ -41,6 +45,29 @@ func TestMerchantEventsLeaveInOrderWhenTheEndpointIsDown(t *testing.T) {
 	assert.Equal(t, 2, last.Sequence)
 }
 
+// The workflow keeps the order's events in the store's outbox in the order
+// they happened, numbered, each with the order as it was then; the ending
+// supersedes an order.created that has not left, so the dispatcher never
+// sends one after it. No notification activity runs.
+func TestMerchantEventsAreKeptInTheStoreOutbox(t *testing.T) {
+	h := newHarness(t)
+	h.updateAt(time.Minute, UpdateCancel, "", cancel)
+	h.run(testInput())
+
+	require.Equal(t, models.StatusCancelled, finalStatus(t, h).Status)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	require.Zero(t, h.notifyAttempts, "no notification activity")
+	require.Len(t, h.delivered, 2)
+	assert.Equal(t, EventOrderCreated, h.delivered[0].EventType)
+	assert.Equal(t, 1, h.delivered[0].Sequence)
+	assert.Equal(t, models.StatusAuthorized, h.delivered[0].Order.Status)
+	assert.Equal(t, EventOrderCancelled, h.delivered[1].EventType)
+	assert.Equal(t, 2, h.delivered[1].Sequence)
+	assert.Equal(t, models.StatusCancelled, h.delivered[1].Order.Status)
+	assert.Equal(t, []string{EventOrderCancelled + ">" + EventOrderCreated}, h.supersedes)
+}
+
 // With a healthy endpoint every event arrives once, in the order it happened.
 func TestMerchantEventsAreNumberedInOrder(t *testing.T) {
 	h := newHarness(t)
@@ -55,4 +82,6 @@ func TestMerchantEventsAreNumberedInOrder(t *testing.T) {
 	}
 	assert.Equal(t, []string{EventOrderCreated, EventOrderDelivered}, types)
 	assert.Equal(t, models.StatusDelivered, h.delivered[1].Order.Status)
+	assert.Equal(t, 1, h.folded, "order.delivered is kept in the store step that records the delivery")
+	assert.Zero(t, h.notifyAttempts, "no notification activity")
 }

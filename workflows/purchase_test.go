@@ -248,6 +248,9 @@ func TestPurchaseWorkflow(t *testing.T) {
 			// first, so the workflow must still be waiting for the notification.
 			name: "notification failing on every attempt does not fail the purchase",
 			arrange: func(h *harness) func(*testing.T) {
+				// Before leanStoreOutbox the workflow sent its events
+				// itself (the dispatcher's retries: activities' tests).
+				h.startedWithActivityOutbox()
 				h.notifyErr = errors.New("merchant endpoint down")
 				h.updateAt(time.Minute, UpdateAccept, "", accept)
 				h.updateAt(2*time.Minute, UpdateShip, "", ship)

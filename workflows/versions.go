@@ -23,13 +23,14 @@ const MaxOrderLifetime = "35 days"
 // A new GetVersion call needs a row (versions_test.go checks); a removed one
 // takes its row with it.
 var Changes = []Change{
-	{ID: changeRecoverLostAuthorization, Workflow: PurchaseWorkflowName, Added: "2026-11-25", RemovableAfter: "2026-12-30"},
-	{ID: discardUnusedCustomerChange, Workflow: PurchaseWorkflowName, Added: "2026-11-25", RemovableAfter: "2026-12-30"},
-	{ID: changeNotifyDelivered, Workflow: PurchaseWorkflowName, Added: "2026-11-25", RemovableAfter: "2026-12-30"},
+	{ID: changeRecoverLostAuthorization, Workflow: VersionedPurchaseWorkflowName, Added: "2026-11-25", RemovableAfter: "2026-12-30"},
+	{ID: discardUnusedCustomerChange, Workflow: VersionedPurchaseWorkflowName, Added: "2026-11-25", RemovableAfter: "2026-12-30"},
+	{ID: changeNotifyDelivered, Workflow: VersionedPurchaseWorkflowName, Added: "2026-11-25", RemovableAfter: "2026-12-30"},
 	// RefundWorkflow is retired (refunds are updates of the order's
 	// workflow now): the whole workflow goes once none runs.
 	{ID: changeNotifyRefunded, Workflow: RefundWorkflowName, Added: "2026-11-25", RemovableAfter: "2026-12-30"},
-	{ID: changeMoneyInWorkflow, Workflow: PurchaseWorkflowName, Added: "2026-12-02", RemovableAfter: "2027-01-06"},
-	// Once the changes above go, so does this one's old branch.
-	{ID: changeLeanHistory, Workflow: PurchaseWorkflowName, Added: "2026-12-02", RemovableAfter: "2027-01-06"},
+	{ID: changeMoneyInWorkflow, Workflow: VersionedPurchaseWorkflowName, Added: "2026-12-02", RemovableAfter: "2027-01-06"},
+	// Once the changes above go, so does this one's old branch. Once no
+	// VersionedPurchaseWorkflow runs, that whole workflow type goes.
+	{ID: changeLeanHistory, Workflow: VersionedPurchaseWorkflowName, Added: "2026-12-02", RemovableAfter: "2027-01-06"},
 }

@@ -125,7 +125,7 @@ func runDev(ctx context.Context, cfg config.Config, _ []string) error {
 		defer sb.Close()
 		g.Go(func() error { return serveHTTP(ctx, cfg.SandboxAddr, sb) })
 	}
-	w, err := worker.New(tc, cfg.TaskQueue, newActivities(cfg, st), worker.Options{})
+	w, err := worker.New(tc, cfg.TaskQueue, newActivities(cfg, st), worker.Options{Metrics: processMetrics().Temporal})
 	if err != nil {
 		return err
 	}

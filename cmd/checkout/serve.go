@@ -59,7 +59,7 @@ func runWorker(ctx context.Context, cfg config.Config, _ []string) error {
 	}
 	defer b.Close()
 	w, err := worker.New(b.temporal, cfg.TaskQueue, newActivities(cfg, b.store),
-		worker.Options{DeploymentName: cfg.WorkerDeployment, BuildID: cfg.WorkerBuildID})
+		worker.Options{DeploymentName: cfg.WorkerDeployment, BuildID: cfg.WorkerBuildID, Metrics: processMetrics().Temporal})
 	if err != nil {
 		return err
 	}

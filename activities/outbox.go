@@ -1,0 +1,252 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/buybutton/checkout/failures"
+	"github.com/buybutton/checkout/models"
+	"github.com/buybutton/checkout/notify"
+	"github.com/buybutton/checkout/store"
+)
+
+// Outbox keeps an order's merchant events until they are sent;
+// *store.Store satisfies it.
+type Outbox interface {
+	EnqueueOutboxEvent(ctx context.Context, e store.NewOutboxEvent) error
+	TakeOutboxEvents(ctx context.Context, limit int, leaseFor time.Duration) ([]store.OutboxEvent, error)
+	FinishOutboxEvent(ctx context.Context, ev store.OutboxEvent, state string, retryAt time.Time) error
+	OutboxPendingBefore(ctx context.Context, orderID string, seq int) (bool, error)
+	ApplyStatusChangeAndKeep(ctx context.Context, c models.StatusChange, event func(models.Order) (store.NewOutboxEvent, error)) (models.Order, error)
+	PruneOutbox(ctx context.Context, before time.Time) (int64, error)
+}
+
+func (a *Activities) outbox() Outbox {
+	o, _ := a.Store.(Outbox)
+	return o
+}
+
+// EnqueueMerchantEvent keeps one of the order's events in the merchant
+// outbox, from where the worker's dispatcher sends it (Dispatcher). It runs
+// as a store step of the order's workflow: the event is durable once the
+// step returns, and keeping it again (a retried step) keeps it once.
+// supersedes names the event type this one makes moot, if any.
+func (a *Activities) EnqueueMerchantEvent(ctx context.Context, in NotifyInput, supersedes string) error {
+	payload, err := json.Marshal(in)
+	if err != nil {
+		return failures.ToTemporal(err)
+	}
+	err = a.outbox().EnqueueOutboxEvent(ctx, store.NewOutboxEvent{OrderID: in.OrderID, Sequence: in.Sequence,
+		EventType: in.EventType, Payload: payload, Supersedes: supersedes})
+	if err != nil {
+		return failures.ToTemporal(err)
+	}
+	if a.Dispatch != nil {
+		a.Dispatch.Nudge()
+	}
+	return nil
+}
+
+// RecordStatusAndNotify is RecordStatus that keeps the merchant event in
+// the outbox in the same transaction, carrying the order as the change left
+// it: one store step for a status change and the news of it.
+func (a *Activities) RecordStatusAndNotify(ctx context.Context, c models.StatusChange, in NotifyInput, supersedes string) (models.Order, error) {
+	o, err := a.outbox().ApplyStatusChangeAndKeep(ctx, c, func(o models.Order) (store.NewOutboxEvent, error) {
+		in.Order = &o
+		payload, err := json.Marshal(in)
+		return store.NewOutboxEvent{OrderID: in.OrderID, Sequence: in.Sequence, EventType: in.EventType,
+			Payload: payload, Supersedes: supersedes}, err
+	})
+	if err != nil {
+		return models.Order{}, failures.ToTemporal(err)
+	}
+	if a.Dispatch != nil {
+		a.Dispatch.Nudge()
+	}
+	return o, nil
+}
+
+// errEarlierPending: an order event sent outside the outbox waits for the
+// outbox to send the order's earlier events first.
+var errEarlierPending = errors.New("earlier events of the order are still waiting in the outbox")
+
+// waitForOutbox fails (retryably) while an event of in's order with a lower
+// sequence is still waiting to be sent: events sent by a workflow's own
+// activity (an ended order's) keep their place behind the outbox's.
+func (a *Activities) waitForOutbox(ctx context.Context, in NotifyInput) error {
+	ob := a.outbox()
+	if ob == nil || in.Sequence <= 0 {
+		return nil
+	}
+	pending, err := ob.OutboxPendingBefore(ctx, in.OrderID, in.Sequence)
+	if err != nil {
+		return err
+	}
+	if pending {
+		return models.Errorf(models.KindUnavailable, "events_pending", "%s", errEarlierPending)
+	}
+	return nil
+}
+
+// Dispatcher sends the merchant outbox's events. Each worker runs one;
+// several share the outbox through leases, and one order's events leave one
+// at a time, in sequence. An attempt that fails is retried with backoff
+// (RetryInitial doubling to RetryMax) until RetryFor after the event was
+// kept, then given up, as a workflow's notification activity was.
+type Dispatcher struct {
+	Activities *Activities
+	// Metrics counts attempts (MetricWebhookDeliveries); nil counts nothing.
+	Metrics client.MetricsHandler
+	OutboxOptions
+
+	nudge chan struct{}
+	once  sync.Once
+}
+
+// OutboxOptions tunes a Dispatcher; zero values take the defaults below.
+type OutboxOptions struct {
+	// Poll is how often the outbox is read when nothing nudged; Batch how
+	// many events one read takes; Lease how long an attempt holds its event.
+	Poll, Lease time.Duration
+	Batch       int
+	// RetryInitial doubles to RetryMax between attempts; RetryFor after
+	// the event was kept it is given up.
+	RetryInitial, RetryMax, RetryFor time.Duration
+	// Retention is how long an event that left stays in the outbox: past
+	// the week a workflow's store step may be retried in, so a late retry
+	// finds it and keeps it once.
+	Retention time.Duration
+}
+
+// Dispatcher defaults, matching the notification activity's retry policy.
+const (
+	DefaultOutboxPoll  = time.Second
+	DefaultOutboxBatch = 32
+	// DefaultOutboxLease outlasts one delivery (notify.DefaultTimeout).
+	DefaultOutboxLease  = notify.DefaultTimeout + 20*time.Second
+	DefaultRetryInitial = 5 * time.Second
+	DefaultRetryMax     = time.Hour
+	DefaultRetryFor     = 72 * time.Hour
+	DefaultRetention    = 14 * 24 * time.Hour
+	pruneEvery          = time.Hour
+)
+
+func (d *Dispatcher) init() {
+	d.once.Do(func() {
+		d.nudge = make(chan struct{}, 1)
+		set := func(v *time.Duration, def time.Duration) {
+			if *v <= 0 {
+				*v = def
+			}
+		}
+		set(&d.Poll, DefaultOutboxPoll)
+		set(&d.Lease, DefaultOutboxLease)
+		set(&d.RetryInitial, DefaultRetryInitial)
+		set(&d.RetryMax, DefaultRetryMax)
+		set(&d.RetryFor, DefaultRetryFor)
+		set(&d.Retention, DefaultRetention)
+		if d.Batch <= 0 {
+			d.Batch = DefaultOutboxBatch
+		}
+	})
+}
+
+// Nudge has the dispatcher read the outbox now: an event was just kept.
+func (d *Dispatcher) Nudge() {
+	d.init()
+	select {
+	case d.nudge <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends events until ctx ends. Attempts in flight when it ends are
+// abandoned to their leases, so another dispatcher sends them again.
+func (d *Dispatcher) Run(ctx context.Context) {
+	d.init()
+	ob := d.Activities.outbox()
+	if ob == nil {
+		return
+	}
+	var inFlight sync.WaitGroup
+	defer inFlight.Wait()
+	tick := time.NewTicker(d.Poll)
+	defer tick.Stop()
+	var pruned time.Time
+	for {
+		if time.Since(pruned) >= pruneEvery {
+			pruned = time.Now()
+			if _, err := ob.PruneOutbox(ctx, pruned.Add(-d.Retention)); err != nil && ctx.Err() == nil {
+				d.Activities.log().WarnContext(ctx, "pruning the merchant outbox failed", "error", err)
+			}
+		}
+		evs, err := ob.TakeOutboxEvents(ctx, d.Batch, d.Lease)
+		if err != nil && ctx.Err() == nil {
+			d.Activities.log().WarnContext(ctx, "reading the merchant outbox failed", "error", err)
+		}
+		for _, ev := range evs {
+			inFlight.Add(1)
+			go func() {
+				defer inFlight.Done()
+				d.send(ctx, ob, ev)
+			}()
+		}
+		// A full batch may have left more due: read again at once.
+		if len(evs) == d.Batch {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.nudge:
+		case <-tick.C:
+		}
+	}
+}
+
+// send makes one attempt at ev and records its outcome.
+func (d *Dispatcher) send(ctx context.Context, ob Outbox, ev store.OutboxEvent) {
+	a := d.Activities
+	var in NotifyInput
+	err := json.Unmarshal(ev.Payload, &in)
+	if err == nil {
+		err = a.deliver(ctx, in, d.Metrics)
+	}
+	if ctx.Err() != nil {
+		return // stopping: the lease hands the event on
+	}
+	state, retryAt := store.OutboxDelivered, time.Time{}
+	switch {
+	case err == nil:
+	case models.ErrorKind(err) == models.KindInvalid, time.Since(ev.CreatedAt) >= d.RetryFor:
+		state = store.OutboxFailed
+		a.log().WarnContext(ctx, "merchant event given up", "order_id", ev.OrderID, "event_type", ev.EventType,
+			"sequence", ev.Sequence, "attempts", ev.Attempts, "error", err)
+	default:
+		state, retryAt = store.OutboxPending, time.Now().Add(d.backoff(ev.Attempts))
+	}
+	// The outcome must be kept even as the worker stops.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if ferr := ob.FinishOutboxEvent(fctx, ev, state, retryAt); ferr != nil {
+		// The lease runs out and the event is sent again: at least once.
+		a.log().WarnContext(ctx, "recording a merchant event's attempt failed", "order_id", ev.OrderID, "error", ferr)
+	}
+	if state == store.OutboxDelivered {
+		d.Nudge() // the order's next event is due now
+	}
+}
+
+// backoff is the wait after the attempt-th failed attempt.
+func (d *Dispatcher) backoff(attempt int) time.Duration {
+	w := d.RetryInitial
+	for i := 1; i < attempt && w < d.RetryMax; i++ {
+		w *= 2
+	}
+	return min(w, d.RetryMax)
+}
