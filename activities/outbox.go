@@ -24,7 +24,15 @@ type Outbox interface {
 	OutboxPendingBefore(ctx context.Context, orderID string, seq int) (bool, error)
 	ApplyStatusChangeAndKeep(ctx context.Context, c models.StatusChange, event func(models.Order) (store.NewOutboxEvent, error)) (models.Order, error)
 	PruneOutbox(ctx context.Context, before time.Time) (int64, error)
+	OutboxBacklog(ctx context.Context) (int64, time.Time, error)
 }
+
+// Metrics of the merchant outbox, through the dispatcher's handler: how
+// many events wait to be sent, and how long the oldest of them has.
+const (
+	MetricOutboxPending       = "checkout_merchant_outbox_pending"
+	MetricOutboxOldestSeconds = "checkout_merchant_outbox_oldest_seconds"
+)
 
 func (a *Activities) outbox() Outbox {
 	o, _ := a.Store.(Outbox)
@@ -134,6 +142,7 @@ const (
 	DefaultRetryFor     = 72 * time.Hour
 	DefaultRetention    = 14 * 24 * time.Hour
 	pruneEvery          = time.Hour
+	backlogEvery        = 10 * time.Second
 )
 
 func (d *Dispatcher) init() {
@@ -177,8 +186,12 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	defer inFlight.Wait()
 	tick := time.NewTicker(d.Poll)
 	defer tick.Stop()
-	var pruned time.Time
+	var pruned, measured time.Time
 	for {
+		if d.Metrics != nil && time.Since(measured) >= backlogEvery {
+			measured = time.Now()
+			d.measure(ctx, ob)
+		}
 		if time.Since(pruned) >= pruneEvery {
 			pruned = time.Now()
 			if _, err := ob.PruneOutbox(ctx, pruned.Add(-d.Retention)); err != nil && ctx.Err() == nil {
@@ -207,6 +220,20 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		case <-tick.C:
 		}
 	}
+}
+
+// measure reports the outbox's backlog.
+func (d *Dispatcher) measure(ctx context.Context, ob Outbox) {
+	n, oldest, err := ob.OutboxBacklog(ctx)
+	if err != nil {
+		return
+	}
+	age := 0.0
+	if !oldest.IsZero() {
+		age = time.Since(oldest).Seconds()
+	}
+	d.Metrics.Gauge(MetricOutboxPending).Update(float64(n))
+	d.Metrics.Gauge(MetricOutboxOldestSeconds).Update(age)
 }
 
 // send makes one attempt at ev and records its outcome.

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -421,6 +422,11 @@ func TestMetricsCountPurchasesAndDeliveries(t *testing.T) {
 	}
 	if got := metricValue(res.Raw, "checkout_webhook_deliveries_total", map[string]string{"outcome": "delivered"}); got != 1 {
 		t.Errorf("webhook deliveries delivered = %v, want 1", got)
+	}
+	for _, gauge := range []string{"checkout_merchant_outbox_pending", "checkout_merchant_outbox_oldest_seconds"} {
+		if !strings.Contains(res.Raw, "\n"+gauge+"{") && !strings.Contains(res.Raw, "\n"+gauge+" ") {
+			t.Errorf("no %s series: the worker's dispatcher reports its backlog", gauge)
+		}
 	}
 	if got := metricValue(res.Raw, "http_request_duration_seconds_count", map[string]string{"route": "/v1/purchases", "status": "201"}); got != 1 {
 		t.Errorf("purchase request histogram count = %v, want 1", got)

@@ -180,6 +180,22 @@ func (s *Store) OutboxStates(ctx context.Context, orderID string) (map[string]in
 	return out, nil
 }
 
+// OutboxBacklog counts the events waiting to be sent and says when the
+// oldest of them was kept (zero when none waits).
+func (s *Store) OutboxBacklog(ctx context.Context) (int64, time.Time, error) {
+	db := s.db.WithContext(ctx)
+	var n int64
+	if err := db.Model(&merchantOutboxRow{}).Where("state = ?", OutboxPending).Count(&n).Error; err != nil || n == 0 {
+		return 0, time.Time{}, dbError("read merchant events", "order", err)
+	}
+	var oldest merchantOutboxRow
+	err := db.Select("created_at").Where("state = ?", OutboxPending).Order("created_at").Take(&oldest).Error
+	if err != nil {
+		return 0, time.Time{}, dbError("read merchant events", "order", err)
+	}
+	return n, oldest.CreatedAt, nil
+}
+
 // PruneOutbox deletes events that left the outbox (delivered, given up,
 // superseded) before the cutoff; the delivery log keeps their attempts.
 func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {

@@ -42,6 +42,11 @@ func TestOutboxSendsAnOrdersEventsInSequence(t *testing.T) {
 		enqueue(t, s, o.ID, 1, "order.created", "") // a retried store step
 		enqueue(t, s, o.ID, 2, "order.delivered", "")
 
+		n, oldest, err := s.OutboxBacklog(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, int64(2), n)
+		assert.WithinDuration(t, time.Now(), oldest, time.Minute)
+
 		got := takeFor(t, s, o.ID, time.Minute)
 		require.Len(t, got, 1, "only the first of the order is due")
 		assert.Equal(t, 1, got[0].Sequence)
@@ -75,6 +80,10 @@ func TestOutboxSendsAnOrdersEventsInSequence(t *testing.T) {
 		pending, err = s.OutboxPendingBefore(ctx, o.ID, 3)
 		require.NoError(t, err)
 		assert.False(t, pending)
+		n, oldest, err = s.OutboxBacklog(ctx)
+		require.NoError(t, err)
+		assert.Zero(t, n)
+		assert.True(t, oldest.IsZero())
 	})
 }
 
