@@ -28,6 +28,9 @@ func (a *Activities) AuthorizePayment(ctx context.Context, req payments.Authoriz
 type Authorization struct {
 	Intent payments.Intent
 	Order  *models.Order `json:",omitempty"`
+	// Announced: the merchant's event was kept with the record
+	// (AuthorizeRecordAndAnnounce).
+	Announced bool `json:",omitempty"`
 }
 
 // AuthorizeAndRecord is AuthorizePayment followed, when Stripe holds the
@@ -40,6 +43,25 @@ func (a *Activities) AuthorizeAndRecord(ctx context.Context, req payments.Author
 		return Authorization{Intent: in}, err
 	}
 	return Authorization{Intent: in, Order: a.recordAfterStripe(ctx, AuthorizedChange(req.OrderID, in.ID))}, nil
+}
+
+// AuthorizeRecordAndAnnounce is AuthorizeAndRecord whose record also keeps
+// the merchant's event ev (order.created) in the outbox, in the same
+// transaction, carrying the order as recorded: the buyer's answer waits on
+// no store write of its own for the news. A record that fails keeps no
+// event either (Announced false), and the workflow sends it itself.
+func (a *Activities) AuthorizeRecordAndAnnounce(ctx context.Context, req payments.AuthorizeRequest, ev NotifyInput) (Authorization, error) {
+	in, err := a.AuthorizePayment(ctx, req)
+	if err != nil || in.Status != payments.IntentRequiresCapture {
+		return Authorization{Intent: in}, err
+	}
+	o, err := a.RecordStatusAndNotify(ctx, AuthorizedChange(req.OrderID, in.ID), ev, "")
+	if err != nil {
+		a.orderLog(ctx, req.OrderID).WarnContext(ctx, "recording the status failed; the workflow records it",
+			"to", string(models.StatusAuthorized), "error", err)
+		return Authorization{Intent: in}, nil
+	}
+	return Authorization{Intent: in, Order: &o, Announced: true}, nil
 }
 
 // AuthorizedChange is the status change of an order whose money Stripe

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/buybutton/checkout/keyring"
@@ -91,3 +92,6 @@ func isLegacyPlaintext(s string) bool { return strings.HasPrefix(s, "{") }
 // Associated data of each sealed column: the table, the row and the field.
 func orderShippingAD(orderID string) string       { return "order:" + orderID + ":shipping" }
 func profileFieldAD(buyerID, field string) string { return "profile:" + buyerID + ":" + field }
+func outboxPayloadAD(orderID string, seq int) string {
+	return "merchant_outbox:" + orderID + ":" + strconv.Itoa(seq)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -20,7 +21,11 @@ type merchantOutboxRow struct {
 	OrderID   string `gorm:"size:64;not null;uniqueIndex:idx_merchant_outbox_order_sequence,priority:1"`
 	Sequence  int    `gorm:"not null;uniqueIndex:idx_merchant_outbox_order_sequence,priority:2"`
 	EventType string `gorm:"size:64;not null"`
-	Payload   string `gorm:"not null"` // the event as the dispatcher sends it (activities.NotifyInput, JSON)
+	// Payload is the event as the dispatcher sends it (activities.NotifyInput,
+	// JSON), sealed with the key ring: it carries the buyer's address. It
+	// is cleared once the event has left, so the outbox holds personal data
+	// only while an event waits.
+	Payload string `gorm:"not null"`
 	State     string `gorm:"size:16;not null;index:idx_merchant_outbox_due,priority:1"`
 	Attempts  int    `gorm:"not null"`
 	// NextAttemptAt is when the event may be sent (again).
@@ -73,14 +78,18 @@ type NewOutboxEvent struct {
 // sequence number again changes nothing, so a retried store step cannot
 // send an event twice.
 func (s *Store) EnqueueOutboxEvent(ctx context.Context, e NewOutboxEvent) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return keepOutboxEvent(tx, e) })
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return s.keepOutboxEvent(tx, e) })
 	return dbError("enqueue merchant event", "order", err)
 }
 
 // keepOutboxEvent is EnqueueOutboxEvent inside transaction tx.
-func keepOutboxEvent(tx *gorm.DB, e NewOutboxEvent) error {
+func (s *Store) keepOutboxEvent(tx *gorm.DB, e NewOutboxEvent) error {
 	t := now()
-	row := merchantOutboxRow{OrderID: e.OrderID, Sequence: e.Sequence, EventType: e.EventType, Payload: string(e.Payload),
+	sealed, err := s.addresses.sealText(string(e.Payload), outboxPayloadAD(e.OrderID, e.Sequence))
+	if err != nil {
+		return err
+	}
+	row := merchantOutboxRow{OrderID: e.OrderID, Sequence: e.Sequence, EventType: e.EventType, Payload: sealed,
 		State: OutboxPending, NextAttemptAt: t, CreatedAt: t, UpdatedAt: t}
 	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 		return err
@@ -90,7 +99,7 @@ func keepOutboxEvent(tx *gorm.DB, e NewOutboxEvent) error {
 	}
 	return tx.Model(&merchantOutboxRow{}).
 		Where("order_id = ? AND event_type = ? AND sequence < ? AND state = ?", e.OrderID, e.Supersedes, e.Sequence, OutboxPending).
-		Updates(map[string]any{"state": OutboxSuperseded, "updated_at": t}).Error
+		Updates(map[string]any{"state": OutboxSuperseded, "payload": "", "updated_at": t}).Error
 }
 
 // TakeOutboxEvents leases up to limit events that are due: pending, past
@@ -121,10 +130,18 @@ func (s *Store) TakeOutboxEvents(ctx context.Context, limit int, leaseFor time.D
 		if res.Error != nil {
 			return out, dbError("take merchant events", "order", res.Error)
 		}
-		if res.RowsAffected == 1 {
-			out = append(out, OutboxEvent{ID: r.ID, OrderID: r.OrderID, Sequence: r.Sequence, EventType: r.EventType,
-				Payload: []byte(r.Payload), Attempts: r.Attempts + 1, CreatedAt: r.CreatedAt, Lease: lease})
+		if res.RowsAffected != 1 {
+			continue
 		}
+		payload, err := s.addresses.openText(r.Payload, outboxPayloadAD(r.OrderID, r.Sequence))
+		if err != nil {
+			// Taken and counted, not returned: the lease runs out and the
+			// attempt is made again (a key missing from the ring is an
+			// operator's to put back).
+			return out, fmt.Errorf("store: take merchant event %d: %w", r.ID, err)
+		}
+		out = append(out, OutboxEvent{ID: r.ID, OrderID: r.OrderID, Sequence: r.Sequence, EventType: r.EventType,
+			Payload: []byte(payload), Attempts: r.Attempts + 1, CreatedAt: r.CreatedAt, Lease: lease})
 	}
 	return out, nil
 }
@@ -138,6 +155,8 @@ func (s *Store) FinishOutboxEvent(ctx context.Context, ev OutboxEvent, state str
 	fields := map[string]any{"state": state, "lease_token": "", "lease_until": nil, "updated_at": t}
 	if state == OutboxPending {
 		fields["next_attempt_at"] = retryAt.UTC()
+	} else {
+		fields["payload"] = "" // left: the personal data goes with it
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&merchantOutboxRow{}).
@@ -201,6 +220,46 @@ func (s *Store) OutboxBacklog(ctx context.Context) (int64, time.Time, error) {
 func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
 	res := s.db.WithContext(ctx).Where("state <> ? AND updated_at < ?", OutboxPending, before.UTC()).Delete(&merchantOutboxRow{})
 	return res.RowsAffected, dbError("prune merchant events", "order", res.Error)
+}
+
+// reencryptOutbox reseals the payloads of waiting events under the active
+// key (those that left hold none).
+func (s *Store) reencryptOutbox(ctx context.Context) (int, error) {
+	done := 0
+	var after int64
+	for {
+		var rows []merchantOutboxRow
+		err := s.db.WithContext(ctx).Select("id", "order_id", "sequence", "payload").
+			Where("id > ? AND state = ? AND payload <> ''", after, OutboxPending).
+			Order("id ASC").Limit(reencryptBatch).Find(&rows).Error
+		if err != nil {
+			return done, fmt.Errorf("store: reencrypt merchant outbox: %w", err)
+		}
+		for _, r := range rows {
+			if !s.addresses.needsReseal(r.Payload) || isLegacyPlaintext(r.Payload) {
+				continue
+			}
+			ad := outboxPayloadAD(r.OrderID, r.Sequence)
+			plain, err := s.addresses.openText(r.Payload, ad)
+			if err != nil {
+				return done, fmt.Errorf("store: reencrypt merchant event %d: %w", r.ID, err)
+			}
+			sealed, err := s.addresses.sealText(plain, ad)
+			if err != nil {
+				return done, err
+			}
+			res := s.db.WithContext(ctx).Model(&merchantOutboxRow{}).Where("id = ? AND payload = ?", r.ID, r.Payload).
+				Update("payload", sealed)
+			if res.Error != nil {
+				return done, fmt.Errorf("store: reencrypt merchant event %d: %w", r.ID, res.Error)
+			}
+			done += int(res.RowsAffected)
+		}
+		if len(rows) < reencryptBatch {
+			return done, nil
+		}
+		after = rows[len(rows)-1].ID
+	}
 }
 
 func newLease() string {

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -159,5 +160,27 @@ func TestOutboxPrune(t *testing.T) {
 		states, err := s.OutboxStates(ctx, o.ID)
 		require.NoError(t, err)
 		assert.Equal(t, map[string]int{store.OutboxPending: 1}, states, "the delivered one went, the pending one stays")
+	})
+}
+
+// The payload carries the buyer's address: it is sealed with the key ring,
+// bound to its row, and cleared once the event has left.
+func TestOutboxPayloadIsSealedAndClearedOnceSent(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := ctxT(t)
+		o := newOrder(t, s)
+		secret := `{"shipping":{"line1":"221B Secret Street"}}`
+		require.NoError(t, s.EnqueueOutboxEvent(ctx, store.NewOutboxEvent{OrderID: o.ID, Sequence: 1,
+			EventType: "order.created", Payload: []byte(secret)}))
+		rows := rawRows(t, s, "merchant_outbox")
+		require.Len(t, rows, 1)
+		assert.True(t, strings.HasPrefix(rows[0]["payload"], "v1:"), "sealed")
+		assert.NotContains(t, rows[0]["payload"], "Secret Street")
+
+		got := takeFor(t, s, o.ID, time.Minute)
+		require.Len(t, got, 1)
+		assert.JSONEq(t, secret, string(got[0].Payload))
+		require.NoError(t, s.FinishOutboxEvent(ctx, got[0], store.OutboxDelivered, time.Time{}))
+		assert.Empty(t, rawRows(t, s, "merchant_outbox")[0]["payload"], "nothing personal is kept once it left")
 	})
 }

@@ -173,7 +173,7 @@ func (s *Store) ApplyStatusChangeAndKeep(ctx context.Context, c models.StatusCha
 		if err != nil {
 			return err
 		}
-		return keepOutboxEvent(tx, e)
+		return s.keepOutboxEvent(tx, e)
 	})
 	if err != nil {
 		return models.Order{}, dbError("apply status change", "order", err)

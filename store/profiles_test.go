@@ -199,6 +199,9 @@ func TestReencryptMovesEverythingToTheActiveKey(t *testing.T) {
 			o := piiOrder(t, old, "buyer_rot")
 			_, err = old.SaveProfile(ctx, testProfile("buyer_rot", o.ID))
 			require.NoError(t, err)
+			// A merchant event still waiting to be sent, and one that left.
+			require.NoError(t, old.EnqueueOutboxEvent(ctx, store.NewOutboxEvent{OrderID: o.ID, Sequence: 1,
+				EventType: "order.created", Payload: []byte(`{"line1":"` + pii[1] + `"}`)}))
 			// An order written before addresses were encrypted.
 			legacy := newOrder(t, old)
 			require.NoError(t, old.DB().Exec("UPDATE orders SET shipping_address = ? WHERE id = ?",
@@ -209,7 +212,7 @@ func TestReencryptMovesEverythingToTheActiveKey(t *testing.T) {
 			rotated := openAt(t, url, both)
 			n, err := rotated.Reencrypt(ctx)
 			require.NoError(t, err)
-			require.Equal(t, store.ReencryptCounts{Orders: 2, Profiles: 1}, n)
+			require.Equal(t, store.ReencryptCounts{Orders: 2, Profiles: 1, Outbox: 1}, n)
 			n, err = rotated.Reencrypt(ctx)
 			require.NoError(t, err)
 			require.Equal(t, store.ReencryptCounts{}, n, "a second run finds nothing left")
@@ -230,6 +233,10 @@ func TestReencryptMovesEverythingToTheActiveKey(t *testing.T) {
 			for _, row := range rawRows(t, fresh, "orders") {
 				require.True(t, strings.HasPrefix(row["shipping_address"], "v1:k2:"))
 			}
+			evs, err := fresh.TakeOutboxEvents(ctx, 10, time.Minute)
+			require.NoError(t, err)
+			require.Len(t, evs, 1)
+			require.Contains(t, string(evs[0].Payload), pii[1], "the waiting event opens under the new key")
 		})
 	}
 }

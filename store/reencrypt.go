@@ -13,6 +13,7 @@ const reencryptBatch = 200
 type ReencryptCounts struct {
 	Orders   int `json:"orders"`
 	Profiles int `json:"profiles"`
+	Outbox   int `json:"merchant_outbox"`
 }
 
 // Reencrypt rewrites every sealed column that is not under the ring's active
@@ -26,7 +27,10 @@ func (s *Store) Reencrypt(ctx context.Context) (ReencryptCounts, error) {
 	if n.Orders, err = s.reencryptOrders(ctx); err != nil {
 		return n, err
 	}
-	n.Profiles, err = s.reencryptProfiles(ctx)
+	if n.Profiles, err = s.reencryptProfiles(ctx); err != nil {
+		return n, err
+	}
+	n.Outbox, err = s.reencryptOutbox(ctx)
 	return n, err
 }
 

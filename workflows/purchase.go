@@ -110,6 +110,7 @@ type purchase struct {
 	savedCard *activities.SavedCard // the card attached for the buyer's profile, if they asked to save
 
 	merchantNotified bool               // order.created was sent: later endings are news to the merchant
+	createdAnnounced bool               // order.created was kept with the authorized record
 	counted          models.OrderStatus // the last status counted in the purchase metrics
 
 	givingBack int        // money compensations running in the background, awaited before returning
@@ -237,7 +238,9 @@ func (p *purchase) process(ctx workflow.Context) error {
 	if p.order.Status != models.StatusAuthorized {
 		return workflow.Await(ctx, p.terminal)
 	}
-	p.notify(ctx, EventOrderCreated)
+	if !p.createdAnnounced {
+		p.notify(ctx, EventOrderCreated)
+	}
 	p.merchantNotified = true
 	if err := p.awaitMerchant(ctx); err != nil {
 		return err
@@ -326,7 +329,14 @@ func (p *purchase) pay(ctx workflow.Context) error {
 
 	o := p.order
 	paymentMethod, customer := p.paymentSource(dctx)
-	intent, recorded, err := p.authorize(dctx, payments.AuthorizeRequest{
+	// Without a card to save nothing stands between the authorization and
+	// the merchant's order.created: the record of the one keeps the other.
+	var announce *activities.NotifyInput
+	if p.storeOutbox && p.savedCard == nil {
+		ev := p.outbox.peek(ctx, p, EventOrderCreated)
+		announce = &ev
+	}
+	intent, recorded, announced, err := p.authorize(dctx, announce, payments.AuthorizeRequest{
 		OrderID:       o.ID,
 		MerchantID:    o.MerchantID,
 		Amount:        o.Amount(),
@@ -352,6 +362,12 @@ func (p *purchase) pay(ctx workflow.Context) error {
 	case payments.IntentRequiresCapture:
 		p.saga.add(stepVoid, p.voidAuthorization)
 		p.recorded(dctx, recorded, activities.AuthorizedChange(o.ID, intent.ID))
+		if announced {
+			p.outbox.sequence = announce.Sequence
+			p.createdAnnounced = true
+			// From here any ending is news to the merchant.
+			p.merchantNotified = true
+		}
 		p.answerPay("")
 	case payments.IntentRequiresAction:
 		p.saga.add(stepVoid, p.voidAuthorization)

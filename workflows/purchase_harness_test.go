@@ -117,6 +117,7 @@ func newHarness(t *testing.T) *harness {
 	env.OnActivity(acts.ReserveStock, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(h.reserveStock)
 	env.OnActivity(acts.ValidateAndReserve, mock.Anything, mock.Anything).Return(h.validateAndReserve)
 	env.OnActivity(acts.AuthorizeAndRecord, mock.Anything, mock.Anything).Return(h.authorizeAndRecord)
+	env.OnActivity(acts.AuthorizeRecordAndAnnounce, mock.Anything, mock.Anything, mock.Anything).Return(h.authorizeRecordAndAnnounce)
 	env.OnActivity(acts.CaptureAndRecord, mock.Anything, mock.Anything).Return(h.captureAndRecord)
 	env.OnActivity(acts.ReleaseStock, mock.Anything, mock.Anything).Return(h.releaseStock)
 	env.OnActivity(acts.AuthorizePayment, mock.Anything, mock.Anything).Return(h.authorizePayment)
@@ -275,6 +276,20 @@ func (h *harness) authorizeAndRecord(ctx context.Context, req payments.Authorize
 		return activities.Authorization{Intent: in}, err
 	}
 	return activities.Authorization{Intent: in, Order: h.recordAfterStripe(ctx, activities.AuthorizedChange(req.OrderID, in.ID))}, nil
+}
+
+// authorizeRecordAndAnnounce is authorizeAndRecord whose record keeps the
+// merchant's event, as the store's one transaction does.
+func (h *harness) authorizeRecordAndAnnounce(ctx context.Context, req payments.AuthorizeRequest, ev activities.NotifyInput) (activities.Authorization, error) {
+	in, err := h.authorizePayment(ctx, req)
+	if err != nil || in.Status != payments.IntentRequiresCapture {
+		return activities.Authorization{Intent: in}, err
+	}
+	o, err := h.recordStatusAndNotify(ctx, activities.AuthorizedChange(req.OrderID, in.ID), ev, "")
+	if err != nil {
+		return activities.Authorization{Intent: in}, nil
+	}
+	return activities.Authorization{Intent: in, Order: &o, Announced: true}, nil
 }
 
 // captureAndRecord is capturePayment then recordStatus, as the activity

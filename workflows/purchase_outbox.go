@@ -65,6 +65,15 @@ func (b *outbox) next(ctx workflow.Context, p *purchase, eventType, ref string) 
 		Sequence: b.sequence, Order: &snapshot, OccurredAt: workflow.Now(ctx)}
 }
 
+// peek is the event next would make, without taking its sequence number:
+// for a step that may keep it (AuthorizeRecordAndAnnounce), after which the
+// number is taken.
+func (b *outbox) peek(ctx workflow.Context, p *purchase, eventType string) activities.NotifyInput {
+	snapshot := p.order
+	return activities.NotifyInput{OrderID: p.order.ID, EventType: eventType,
+		Sequence: b.sequence + 1, Order: &snapshot, OccurredAt: workflow.Now(ctx)}
+}
+
 // recordAndPublish is p.record(c) followed by publishing eventType. A
 // leanStoreOutbox workflow whose outbox has nothing waiting keeps the event
 // in the same store step as the change (RecordStatusAndNotify), carrying the

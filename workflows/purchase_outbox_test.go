@@ -82,6 +82,6 @@ func TestMerchantEventsAreNumberedInOrder(t *testing.T) {
 	}
 	assert.Equal(t, []string{EventOrderCreated, EventOrderDelivered}, types)
 	assert.Equal(t, models.StatusDelivered, h.delivered[1].Order.Status)
-	assert.Equal(t, 1, h.folded, "order.delivered is kept in the store step that records the delivery")
+	assert.Equal(t, 2, h.folded, "order.created is kept in the step that records the authorization, order.delivered in the one that records the delivery")
 	assert.Zero(t, h.notifyAttempts, "no notification activity")
 }

@@ -115,19 +115,29 @@ func (p *purchase) commitSteps(ctx workflow.Context) {
 // lean workflow's authorization also records the authorized status when
 // Stripe holds the money (AuthorizeAndRecord): recorded is the order as
 // recorded then, nil when the workflow is to record it.
-func (p *purchase) authorize(ctx workflow.Context, req payments.AuthorizeRequest) (_ payments.Intent, recorded *models.Order, _ error) {
+//
+// announce, when set, is the merchant's order.created, kept with that
+// record (AuthorizeRecordAndAnnounce); announced says it was.
+func (p *purchase) authorize(ctx workflow.Context, announce *activities.NotifyInput, req payments.AuthorizeRequest) (_ payments.Intent, recorded *models.Order, announced bool, _ error) {
 	args := func(before int32) []any {
 		req.AttemptsBefore = before
+		if announce != nil {
+			return []any{req, *announce}
+		}
 		return []any{req}
 	}
 	if !p.lean {
 		var intent payments.Intent
 		err := p.stripeStep(ctx, p.timing.authorizeOptions(), &intent, acts.AuthorizePayment, args)
-		return intent, nil, err
+		return intent, nil, false, err
 	}
 	var auth activities.Authorization
-	err := p.stripeStep(ctx, p.timing.authorizeOptions(), &auth, acts.AuthorizeAndRecord, args)
-	return auth.Intent, auth.Order, err
+	activity := any(acts.AuthorizeAndRecord)
+	if announce != nil {
+		activity = acts.AuthorizeRecordAndAnnounce
+	}
+	err := p.stripeStep(ctx, p.timing.authorizeOptions(), &auth, activity, args)
+	return auth.Intent, auth.Order, auth.Announced, err
 }
 
 // stripeStep runs a Stripe activity with the regular options opts; args

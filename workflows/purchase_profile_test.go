@@ -71,7 +71,7 @@ func watchProfile(h *harness, stepErr error) *profileSpy {
 	// The authorization runs as a local activity first, and as a regular
 	// one when those attempts run out.
 	authorizing := func(info *activity.Info, _ context.Context, args []any) {
-		if name := info.ActivityType.Name; name != "AuthorizePayment" && name != "AuthorizeAndRecord" {
+		if name := info.ActivityType.Name; name != "AuthorizePayment" && name != "AuthorizeAndRecord" && name != "AuthorizeRecordAndAnnounce" {
 			return
 		}
 		if req, ok := args[0].(payments.AuthorizeRequest); ok {
