@@ -119,7 +119,7 @@ type Dispatcher struct {
 // OutboxOptions tunes a Dispatcher; zero values take the defaults below.
 type OutboxOptions struct {
 	// Poll is how often the outbox is read when nothing nudged; Batch how
-	// many events one read takes; Lease how long an attempt holds its event.
+	// many attempts run at once; Lease how long an attempt holds its event.
 	Poll, Lease time.Duration
 	Batch       int
 	// RetryInitial doubles to RetryMax between attempts; RetryFor after
@@ -134,7 +134,7 @@ type OutboxOptions struct {
 // Dispatcher defaults, matching the notification activity's retry policy.
 const (
 	DefaultOutboxPoll  = time.Second
-	DefaultOutboxBatch = 32
+	DefaultOutboxBatch = 16
 	// DefaultOutboxLease outlasts one delivery (notify.DefaultTimeout).
 	DefaultOutboxLease  = notify.DefaultTimeout + 20*time.Second
 	DefaultRetryInitial = 5 * time.Second
@@ -184,6 +184,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	}
 	var inFlight sync.WaitGroup
 	defer inFlight.Wait()
+	slots := make(chan struct{}, d.Batch)
 	tick := time.NewTicker(d.Poll)
 	defer tick.Stop()
 	var pruned, measured time.Time
@@ -198,20 +199,25 @@ func (d *Dispatcher) Run(ctx context.Context) {
 				d.Activities.log().WarnContext(ctx, "pruning the merchant outbox failed", "error", err)
 			}
 		}
-		evs, err := ob.TakeOutboxEvents(ctx, d.Batch, d.Lease)
-		if err != nil && ctx.Err() == nil {
-			d.Activities.log().WarnContext(ctx, "reading the merchant outbox failed", "error", err)
-		}
-		for _, ev := range evs {
-			inFlight.Add(1)
-			go func() {
-				defer inFlight.Done()
-				d.send(ctx, ob, ev)
-			}()
-		}
-		// A full batch may have left more due: read again at once.
-		if len(evs) == d.Batch {
-			continue
+		// At most Batch attempts in flight: each holds a database connection
+		// only for its reads and writes, and a slow endpoint holds a slot
+		// for at most its timeout.
+		if free := cap(slots) - len(slots); free > 0 {
+			evs, err := ob.TakeOutboxEvents(ctx, free, d.Lease)
+			if err != nil && ctx.Err() == nil {
+				d.Activities.log().WarnContext(ctx, "reading the merchant outbox failed", "error", err)
+			}
+			for _, ev := range evs {
+				slots <- struct{}{}
+				inFlight.Add(1)
+				go func() {
+					defer inFlight.Done()
+					d.send(ctx, ob, ev)
+					<-slots
+					// A slot is free, and the order's next event may be due.
+					d.Nudge()
+				}()
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -263,9 +269,6 @@ func (d *Dispatcher) send(ctx context.Context, ob Outbox, ev store.OutboxEvent) 
 	if ferr := ob.FinishOutboxEvent(fctx, ev, state, retryAt); ferr != nil {
 		// The lease runs out and the event is sent again: at least once.
 		a.log().WarnContext(ctx, "recording a merchant event's attempt failed", "order_id", ev.OrderID, "error", ferr)
-	}
-	if state == store.OutboxDelivered {
-		d.Nudge() // the order's next event is due now
 	}
 }
 

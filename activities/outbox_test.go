@@ -189,3 +189,41 @@ func TestNotifyMerchantWaitsForTheOutbox(t *testing.T) {
 		assert.Equal(t, []string{"ord_d order.created", "ord_d order.cancelled"}, r.ep.got())
 	})
 }
+
+// A dispatcher runs at most Batch attempts at once, however many events
+// are due, and still sends them all.
+func TestDispatcherBoundsAttemptsInFlight(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		r := newOutboxRig(t, s)
+		var mu sync.Mutex
+		inFlight, most := 0, 0
+		r.ep.fail = func(string, string) bool { return false }
+		slow := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			mu.Lock()
+			inFlight++
+			most = max(most, inFlight)
+			mu.Unlock()
+			time.Sleep(40 * time.Millisecond)
+			mu.Lock()
+			inFlight--
+			mu.Unlock()
+			r.ep.ServeHTTP(w, req)
+		})
+		srv := httptest.NewServer(slow)
+		t.Cleanup(srv.Close)
+		m, _, err := s.CreateMerchant(context.Background(), "Slow shop", srv.URL+"/hooks")
+		require.NoError(t, err)
+		r.merchant = m
+		for i := range 10 {
+			r.keep(t, "ord_many_"+string(rune('a'+i)), 1, "order.created", "")
+		}
+		o := quick()
+		o.Batch = 3
+		r.dispatch(t, o)
+		require.Eventually(t, func() bool { return len(r.ep.got()) == 10 }, 10*time.Second, 10*time.Millisecond)
+		mu.Lock()
+		defer mu.Unlock()
+		assert.LessOrEqual(t, most, 3)
+		assert.Greater(t, most, 1, "attempts of different orders run side by side")
+	})
+}
