@@ -25,9 +25,9 @@ type merchantOutboxRow struct {
 	// JSON), sealed with the key ring: it carries the buyer's address. It
 	// is cleared once the event has left, so the outbox holds personal data
 	// only while an event waits.
-	Payload string `gorm:"not null"`
-	State     string `gorm:"size:16;not null;index:idx_merchant_outbox_due,priority:1"`
-	Attempts  int    `gorm:"not null"`
+	Payload  string `gorm:"not null"`
+	State    string `gorm:"size:16;not null;index:idx_merchant_outbox_due,priority:1"`
+	Attempts int    `gorm:"not null"`
 	// NextAttemptAt is when the event may be sent (again).
 	NextAttemptAt time.Time `gorm:"not null;index:idx_merchant_outbox_due,priority:2"`
 	// LeaseToken and LeaseUntil mark an attempt in flight: no other
