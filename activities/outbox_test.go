@@ -227,3 +227,65 @@ func TestDispatcherBoundsAttemptsInFlight(t *testing.T) {
 		assert.Greater(t, most, 1, "attempts of different orders run side by side")
 	})
 }
+
+// The worker dies mid-attempt: its dispatcher stops with the merchant's
+// endpoint still answering. The event stays leased until the lease runs
+// out, then another worker's dispatcher sends it again, with the same event
+// id; the order's next event follows it.
+func TestDispatcherKilledMidAttemptHandsTheEventOn(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		r := newOutboxRig(t, s)
+		hanging := make(chan struct{})
+		var once sync.Once
+		var ids []string
+		var mu sync.Mutex
+		slow := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			mu.Lock()
+			ids = append(ids, req.Header.Get("Checkout-Event-Id"))
+			first := len(ids) == 1
+			mu.Unlock()
+			if first {
+				// The dying worker's attempt never gets its answer (the body
+				// is read so the server notices the client going away).
+				_, _ = io.Copy(io.Discard, req.Body)
+				once.Do(func() { close(hanging) })
+				<-req.Context().Done()
+				return
+			}
+			r.ep.ServeHTTP(w, req)
+		})
+		srv := httptest.NewServer(slow)
+		t.Cleanup(srv.Close)
+		m, _, err := s.CreateMerchant(context.Background(), "Shop", srv.URL+"/hooks")
+		require.NoError(t, err)
+		r.merchant = m
+		r.keep(t, "ord_k", 1, "order.created", "")
+		r.keep(t, "ord_k", 2, "order.delivered", "")
+
+		o := quick()
+		o.Lease = 400 * time.Millisecond
+		ctx, kill := context.WithCancel(context.Background())
+		dying := &activities.Dispatcher{Activities: r.acts, OutboxOptions: o}
+		stopped := make(chan struct{})
+		go func() {
+			defer close(stopped)
+			dying.Run(ctx)
+		}()
+		<-hanging
+		kill()
+		<-stopped
+		killedAt := time.Now()
+
+		other := &activities.Activities{Store: s, Notifier: notify.NewLocalSender(2 * time.Second), Deliveries: s}
+		next := &outboxRig{store: s, acts: other, merchant: m, ep: r.ep}
+		next.dispatch(t, o)
+		require.Eventually(t, func() bool { return len(r.ep.got()) == 2 }, 10*time.Second, 10*time.Millisecond)
+		assert.GreaterOrEqual(t, time.Since(killedAt), 300*time.Millisecond, "held for the rest of the lease")
+		assert.Equal(t, []string{"ord_k order.created", "ord_k order.delivered"}, r.ep.got())
+		mu.Lock()
+		defer mu.Unlock()
+		require.GreaterOrEqual(t, len(ids), 2)
+		assert.Equal(t, ids[0], ids[1], "sent again under the same event id")
+		next.waitStates(t, "ord_k", map[string]int{store.OutboxDelivered: 2})
+	})
+}
