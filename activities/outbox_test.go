@@ -72,6 +72,16 @@ func newOutboxRig(t *testing.T, s *store.Store) *outboxRig {
 		acts: &activities.Activities{Store: s, Notifier: notify.NewLocalSender(2 * time.Second), Deliveries: s}}
 }
 
+// serve gives the events kept from now on a merchant whose endpoint is h.
+func (r *outboxRig) serve(t *testing.T, h http.Handler) models.Merchant {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	m, _, err := r.store.CreateMerchant(context.Background(), "Shop", srv.URL+"/hooks")
+	require.NoError(t, err)
+	r.merchant = m
+	return m
+}
+
 // keep puts an event of order orderID in the outbox, as the workflow's
 // store step does.
 func (r *outboxRig) keep(t *testing.T, orderID string, seq int, eventType, supersedes string) {
@@ -209,11 +219,7 @@ func TestDispatcherBoundsAttemptsInFlight(t *testing.T) {
 			mu.Unlock()
 			r.ep.ServeHTTP(w, req)
 		})
-		srv := httptest.NewServer(slow)
-		t.Cleanup(srv.Close)
-		m, _, err := s.CreateMerchant(context.Background(), "Slow shop", srv.URL+"/hooks")
-		require.NoError(t, err)
-		r.merchant = m
+		r.serve(t, slow)
 		for i := range 10 {
 			r.keep(t, "ord_many_"+string(rune('a'+i)), 1, "order.created", "")
 		}
@@ -254,11 +260,7 @@ func TestDispatcherKilledMidAttemptHandsTheEventOn(t *testing.T) {
 			}
 			r.ep.ServeHTTP(w, req)
 		})
-		srv := httptest.NewServer(slow)
-		t.Cleanup(srv.Close)
-		m, _, err := s.CreateMerchant(context.Background(), "Shop", srv.URL+"/hooks")
-		require.NoError(t, err)
-		r.merchant = m
+		m := r.serve(t, slow)
 		r.keep(t, "ord_k", 1, "order.created", "")
 		r.keep(t, "ord_k", 2, "order.delivered", "")
 
