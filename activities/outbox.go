@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"sync"
 	"time"
 
@@ -45,18 +44,14 @@ func (a *Activities) outbox() Outbox {
 // step returns, and keeping it again (a retried step) keeps it once.
 // supersedes names the event type this one makes moot, if any.
 func (a *Activities) EnqueueMerchantEvent(ctx context.Context, in NotifyInput, supersedes string) error {
-	payload, err := json.Marshal(in)
+	e, err := outboxEvent(in, supersedes)
+	if err == nil {
+		err = a.outbox().EnqueueOutboxEvent(ctx, e)
+	}
 	if err != nil {
 		return failures.ToTemporal(err)
 	}
-	err = a.outbox().EnqueueOutboxEvent(ctx, store.NewOutboxEvent{OrderID: in.OrderID, Sequence: in.Sequence,
-		EventType: in.EventType, Payload: payload, Supersedes: supersedes})
-	if err != nil {
-		return failures.ToTemporal(err)
-	}
-	if a.Dispatch != nil {
-		a.Dispatch.Nudge()
-	}
+	a.nudge()
 	return nil
 }
 
@@ -66,22 +61,28 @@ func (a *Activities) EnqueueMerchantEvent(ctx context.Context, in NotifyInput, s
 func (a *Activities) RecordStatusAndNotify(ctx context.Context, c models.StatusChange, in NotifyInput, supersedes string) (models.Order, error) {
 	o, err := a.outbox().ApplyStatusChangeAndKeep(ctx, c, func(o models.Order) (store.NewOutboxEvent, error) {
 		in.Order = &o
-		payload, err := json.Marshal(in)
-		return store.NewOutboxEvent{OrderID: in.OrderID, Sequence: in.Sequence, EventType: in.EventType,
-			Payload: payload, Supersedes: supersedes}, err
+		return outboxEvent(in, supersedes)
 	})
 	if err != nil {
 		return models.Order{}, failures.ToTemporal(err)
 	}
-	if a.Dispatch != nil {
-		a.Dispatch.Nudge()
-	}
+	a.nudge()
 	return o, nil
 }
 
-// errEarlierPending: an order event sent outside the outbox waits for the
-// outbox to send the order's earlier events first.
-var errEarlierPending = errors.New("earlier events of the order are still waiting in the outbox")
+// outboxEvent is in as the outbox keeps it.
+func outboxEvent(in NotifyInput, supersedes string) (store.NewOutboxEvent, error) {
+	payload, err := json.Marshal(in)
+	return store.NewOutboxEvent{OrderID: in.OrderID, Sequence: in.Sequence, EventType: in.EventType,
+		Payload: payload, Supersedes: supersedes}, err
+}
+
+// nudge tells this worker's dispatcher an event was just kept.
+func (a *Activities) nudge() {
+	if a.Dispatch != nil {
+		a.Dispatch.Nudge()
+	}
+}
 
 // waitForOutbox fails (retryably) while an event of in's order with a lower
 // sequence is still waiting to be sent: events sent by a workflow's own
@@ -96,7 +97,7 @@ func (a *Activities) waitForOutbox(ctx context.Context, in NotifyInput) error {
 		return err
 	}
 	if pending {
-		return models.Errorf(models.KindUnavailable, "events_pending", "%s", errEarlierPending)
+		return models.Errorf(models.KindUnavailable, "events_pending", "earlier events of the order are still waiting in the outbox")
 	}
 	return nil
 }

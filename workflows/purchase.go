@@ -579,9 +579,16 @@ func (p *purchase) answerPay(message string) {
 // attribute. The workflow is the source of truth: should the store refuse
 // the change, the workflow's view still moves on and the error is logged.
 func (p *purchase) record(ctx workflow.Context, c models.StatusChange) {
+	_ = p.recordWith(ctx, c, acts.RecordStatus)
+}
+
+// recordWith is record through activity, which takes c and then more: the
+// error says the store refused the change (the workflow's view moved on).
+func (p *purchase) recordWith(ctx workflow.Context, c models.StatusChange, activity any, more ...any) error {
 	c.OrderID = p.order.ID
 	var o models.Order
-	if err := p.writeDurably(ctx, &o, acts.RecordStatus, c); err != nil {
+	err := p.writeDurably(ctx, &o, activity, append([]any{c}, more...)...)
+	if err != nil {
 		p.logger.Error("Recording status failed; the read model lags the workflow", "To", c.To, "error", err)
 		p.order = applyChange(p.order, c)
 	} else {
@@ -589,6 +596,7 @@ func (p *purchase) record(ctx workflow.Context, c models.StatusChange) {
 		p.savedSequence = max(p.savedSequence, c.EventSequence)
 	}
 	p.upsertStatus(ctx)
+	return err
 }
 
 // withNextEvent has the store keep, with a lean workflow's change c, the

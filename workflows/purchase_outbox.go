@@ -39,6 +39,11 @@ func (b *outbox) publishAbout(ctx workflow.Context, p *purchase, eventType, ref 
 	refund *activities.WebhookRefund, dispute *activities.WebhookDispute) {
 	ev := b.next(ctx, p, eventType, ref)
 	ev.Refund, ev.Dispute = refund, dispute
+	b.enqueue(ctx, p, ev)
+}
+
+// enqueue queues a numbered event for the delivery coroutine.
+func (b *outbox) enqueue(ctx workflow.Context, p *purchase, ev activities.NotifyInput) {
 	b.queue = append(b.queue, ev)
 	b.start(ctx, p)
 }
@@ -56,13 +61,13 @@ func (b *outbox) start(ctx workflow.Context, p *purchase) {
 // next numbers a new event about p's order as it is now; an ending
 // supersedes any order.created not yet sent.
 func (b *outbox) next(ctx workflow.Context, p *purchase, eventType, ref string) activities.NotifyInput {
-	b.sequence++
-	snapshot := p.order
+	ev := b.peek(ctx, p, eventType)
+	ev.Ref = ref
+	b.sequence = ev.Sequence
 	if endingEvents[eventType] {
 		b.supersedeCreated()
 	}
-	return activities.NotifyInput{OrderID: p.order.ID, EventType: eventType, Ref: ref,
-		Sequence: b.sequence, Order: &snapshot, OccurredAt: workflow.Now(ctx)}
+	return ev
 }
 
 // peek is the event next would make, without taking its sequence number:
@@ -85,22 +90,12 @@ func (b *outbox) recordAndPublish(ctx workflow.Context, p *purchase, c models.St
 		b.publish(ctx, p, eventType, "")
 		return
 	}
-	c.OrderID = p.order.ID
 	ev := b.next(ctx, p, eventType, "")
-	var o models.Order
-	if err := p.writeDurably(ctx, &o, acts.RecordStatusAndNotify, c, ev, supersededBy(eventType)); err != nil {
-		p.logger.Error("Recording status failed; the read model lags the workflow", "To", c.To, "error", err)
-		p.order = applyChange(p.order, c)
+	if err := p.recordWith(ctx, c, acts.RecordStatusAndNotify, ev, supersededBy(eventType)); err != nil {
 		snapshot := p.order
 		ev.Order = &snapshot
-		b.queue = append(b.queue, ev)
-		b.start(ctx, p)
-		p.upsertStatus(ctx)
-		return
+		b.enqueue(ctx, p, ev)
 	}
-	p.order = o
-	p.savedSequence = max(p.savedSequence, c.EventSequence)
-	p.upsertStatus(ctx)
 }
 
 // supersededBy is the event type eventType makes moot, if any.
